@@ -1,4 +1,4 @@
-"""NCMEC CyberTipline: the documents we send, the HTTP client, and a local simulator for development and tests."""
+"""NCMEC CyberTipline: the documents we send, the HTTP client, and a local simulator (simulator.py)."""
 
 from .client import (
     CyberTiplineClient,
