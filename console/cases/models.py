@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from console.extensions import db
+from console.timeutil import UTCDateTime, utcnow
+
+CASE_STATUSES = {"open": "Open", "violation": "Violation confirmed", "no_violation": "No violation"}
+
+
+class ReportedUser(db.Model):
+    """The account on the platform whose content is under review."""
+
+    __tablename__ = "reported_users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform_id: Mapped[str] = mapped_column(String(200), unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    email: Mapped[str] = mapped_column(String(254), default="")
+    screen_name: Mapped[str] = mapped_column(String(200), default="")
+    profile_url: Mapped[str] = mapped_column(String(2000), default="")
+    # [{"ip": "...", "at": iso8601, "event": "Login"}] — NCMEC's ipCaptureEvent.
+    ip_events: Mapped[list] = mapped_column(JSON, default=list)
+
+
+class Case(db.Model):
+    """One piece of content under review."""
+
+    __tablename__ = "cases"
+    __table_args__ = (
+        # Keyset pagination per queue and status, oldest first; the second one serves the policy filter.
+        Index("ix_cases_queue_status_reported", "queue_id", "status", "reported_at", "id"),
+        Index("ix_cases_queue_status_policy_reported", "queue_id", "status", "policy_id", "reported_at", "id"),
+        Index("ix_cases_queue_reported", "queue_id", "reported_at", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The platform's own id for the content: the ingestion API is idempotent on it.
+    content_id: Mapped[str | None] = mapped_column(String(200), unique=True)
+    queue_id: Mapped[int] = mapped_column(ForeignKey("queues.id"))
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    source_kind: Mapped[str] = mapped_column(String(30))
+    source_detail: Mapped[str] = mapped_column(String(300), default="")
+    text: Mapped[str] = mapped_column(Text, default="")
+    content_url: Mapped[str] = mapped_column(String(2000), default="")
+    reported_user_id: Mapped[int | None] = mapped_column(ForeignKey("reported_users.id"), index=True)
+    # The time of the original report (NCMEC's incidentDateTime), not the time it reached the console.
+    reported_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The policy the report alleges, then the one a moderator confirmed: what the queue filter uses.
+    policy_id: Mapped[int | None] = mapped_column(ForeignKey("policies.id"))
+    reported_policy_id: Mapped[int | None] = mapped_column(ForeignKey("policies.id"))
+    # AI signal, when an upstream model or rule flagged the content.
+    ai_detected: Mapped[bool] = mapped_column(default=False)
+    ai_policy_id: Mapped[int | None] = mapped_column(ForeignKey("policies.id"))
+    ai_confidence: Mapped[float | None]
+    ai_model: Mapped[str] = mapped_column(String(200), default="")
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    queue = relationship("Queue")
+    reported_user: Mapped[ReportedUser | None] = relationship()
+    policy = relationship("Policy", foreign_keys=[policy_id])
+    reported_policy = relationship("Policy", foreign_keys=[reported_policy_id])
+    ai_policy = relationship("Policy", foreign_keys=[ai_policy_id])
+    media: Mapped[list["MediaFile"]] = relationship("MediaFile", back_populates="case", order_by="MediaFile.id")
+    decisions: Mapped[list[Decision]] = relationship(back_populates="case", order_by="Decision.id")
+
+    @property
+    def status_label(self) -> str:
+        return CASE_STATUSES.get(self.status, self.status)
+
+    @property
+    def excerpt(self) -> str:
+        text = " ".join((self.text or self.content_url or "").split())
+        return text if len(text) <= 90 else text[:89] + "…"
+
+
+class Decision(db.Model):
+    __tablename__ = "decisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    verdict: Mapped[str] = mapped_column(String(20))  # "violation" | "no_violation"
+    policy_id: Mapped[int | None] = mapped_column(ForeignKey("policies.id"))
+    moderator_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # "human" or "ai": an AI decision alone never files an NCMEC report (a person confirms first).
+    made_by: Mapped[str] = mapped_column(String(10), default="human")
+    note: Mapped[str] = mapped_column(String(2000), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    case: Mapped[Case] = relationship(back_populates="decisions")
+    policy = relationship("Policy")
+    moderator = relationship("User")

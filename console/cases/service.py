@@ -1,0 +1,163 @@
+"""What moderators do to cases: open them, decide them, reveal their media."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select, update
+
+from console import audit, tasks
+from console.cases.models import Case, Decision, ReportedUser
+from console.extensions import db
+from console.media.models import MediaFile, MediaView
+from console.policies.models import Policy
+from console.queues.models import Queue
+from console.timeutil import utcnow
+
+
+class AlreadyDecided(Exception):
+    """Someone else decided the case first; nothing was overwritten."""
+
+    def __init__(self, case: Case):
+        self.case = case
+        last = case.decisions[-1] if case.decisions else None
+        who = last.moderator.name if last and last.moderator else "someone"
+        super().__init__(f"This case was already decided by {who}: {case.status_label}.")
+
+
+@dataclass
+class DecisionOutcome:
+    decision: Decision
+    # Set by external reporting when the person must now file a report (the "Report to NCMEC" dialog).
+    dialog_url: str | None = None
+    jobs: list[tuple[str, tuple, str]] = field(default_factory=list)
+
+
+def find_or_create_reported_user(platform_id: str, **fields) -> ReportedUser:
+    user = db.session.scalar(select(ReportedUser).where(ReportedUser.platform_id == platform_id))
+    if user is None:
+        user = ReportedUser(platform_id=platform_id, ip_events=[])
+        db.session.add(user)
+    for key, value in fields.items():
+        if value not in (None, ""):
+            setattr(user, key, value)
+    return user
+
+
+def open_case(
+    queue: Queue,
+    *,
+    source_kind: str | None = None,
+    reported_at: datetime,
+    text: str = "",
+    content_url: str = "",
+    content_id: str | None = None,
+    reported_user: ReportedUser | None = None,
+    policy: Policy | None = None,
+    source_detail: str = "",
+    ai_policy: Policy | None = None,
+    ai_confidence: float | None = None,
+    ai_model: str = "",
+    actor_label: str = "system",
+) -> Case:
+    """Add a case to a queue in the caller's transaction, keeping the queue's open counter exact."""
+    case = Case(
+        queue_id=queue.id,
+        status="open",
+        source_kind=source_kind or queue.source_kind,
+        source_detail=source_detail,
+        text=text,
+        content_url=content_url,
+        content_id=content_id,
+        reported_user=reported_user,
+        reported_at=reported_at,
+        received_at=utcnow(),
+        policy_id=policy.id if policy else (ai_policy.id if ai_policy else None),
+        reported_policy_id=policy.id if policy else None,
+        ai_detected=ai_policy is not None,
+        ai_policy_id=ai_policy.id if ai_policy else None,
+        ai_confidence=ai_confidence,
+        ai_model=ai_model,
+    )
+    db.session.add(case)
+    db.session.execute(update(Queue).where(Queue.id == queue.id).values(open_cases=Queue.open_cases + 1))
+    db.session.flush()
+    audit.record("case_opened", "case", case.id, actor_label=actor_label, case_id=case.id, queue=queue.name)
+    return case
+
+
+def decide(case_id: int, verdict: str, policy_id: int | None, moderator, note: str = "") -> DecisionOutcome:
+    """Record a moderator's decision, exactly once per case.
+
+    The status change is a compare-and-set on `status = 'open'`: of two moderators deciding at once, the
+    second one's UPDATE matches no row and is told who decided first.
+    """
+    if verdict not in ("violation", "no_violation"):
+        raise ValueError("verdict must be 'violation' or 'no_violation'")
+    if verdict == "violation" and (policy_id is None or db.session.get(Policy, policy_id) is None):
+        raise ValueError("choose the policy that was violated")
+    case = db.get_or_404(Case, case_id)
+    now = utcnow()
+    values = {"status": verdict, "decided_at": now}
+    if verdict == "violation":
+        values["policy_id"] = policy_id
+    changed = db.session.execute(
+        update(Case).where(Case.id == case_id, Case.status == "open").values(**values)
+    ).rowcount
+    if changed != 1:
+        db.session.rollback()
+        raise AlreadyDecided(db.session.get(Case, case_id))
+    db.session.execute(update(Queue).where(Queue.id == case.queue_id).values(open_cases=Queue.open_cases - 1))
+    decision = Decision(
+        case_id=case_id,
+        verdict=verdict,
+        policy_id=policy_id if verdict == "violation" else None,
+        moderator_id=moderator.id,
+        made_by="human",
+        note=note,
+        created_at=now,
+    )
+    db.session.add(decision)
+    db.session.flush()
+    db.session.refresh(case)
+    audit.record(
+        "case_decided",
+        "case",
+        case_id,
+        actor=moderator,
+        case_id=case_id,
+        verdict=verdict,
+        policy=decision.policy.name if decision.policy else None,
+    )
+    outcome = DecisionOutcome(decision)
+    if verdict == "violation":
+        from console.reporting import hooks
+
+        hooks.after_violation_confirmed(case, decision, moderator, outcome)
+    db.session.commit()
+    for func, args, job_id in outcome.jobs:
+        tasks.enqueue(func, *args, job_id=job_id)
+    return outcome
+
+
+def reveal(media_id: int, case_id: int, moderator) -> MediaFile:
+    """A person chose to see a file: record who and when; this alone later makes fileViewedByEsp true."""
+    media = db.session.scalar(select(MediaFile).where(MediaFile.id == media_id, MediaFile.case_id == case_id))
+    if media is None:
+        from flask import abort
+
+        abort(404)
+    db.session.add(MediaView(media_id=media.id, user_id=moderator.id, viewed_at=utcnow()))
+    audit.record("media_revealed", "media", media.id, actor=moderator, case_id=case_id, file=media.original_name)
+    db.session.commit()
+    return media
+
+
+def has_viewed(media_id: int, user_id: int) -> bool:
+    return (
+        db.session.scalar(
+            select(MediaView.id).where(MediaView.media_id == media_id, MediaView.user_id == user_id).limit(1)
+        )
+        is not None
+    )

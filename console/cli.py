@@ -1,0 +1,42 @@
+"""`flask` commands for operators."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+from flask.cli import with_appcontext
+
+from console.extensions import db
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(demo_command)
+    app.cli.add_command(create_user_command)
+
+
+@click.command("demo-data")
+@with_appcontext
+def demo_command() -> None:
+    """Load the demo data (idempotent)."""
+    from console import demo
+
+    info = demo.load()
+    for email, _name, role in info["accounts"]:
+        click.echo(f"{role:10} {email} / {info['password']}")
+
+
+@click.command("create-user")
+@click.argument("email")
+@click.argument("name")
+@click.option("--role", type=click.Choice(["moderator", "admin"]), default="moderator")
+@with_appcontext
+def create_user_command(email: str, name: str, role: str) -> None:
+    """Create an account; the password is read from standard input."""
+    from console.accounts.service import create_user
+
+    password = click.get_text_stream("stdin").readline().rstrip("\n")
+    if len(password) < 12:
+        raise click.ClickException("the password must have at least 12 characters")
+    create_user(email, name, password, role)
+    db.session.commit()
+    click.echo(f"created {role} {email}")

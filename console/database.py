@@ -1,0 +1,45 @@
+"""Engine settings that make SQLite behave for concurrent writers the way PostgreSQL does."""
+
+from __future__ import annotations
+
+from flask import Flask
+from sqlalchemy import event
+
+from console.extensions import db
+
+
+def configure_engine_options(app: Flask) -> None:
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}))
+    if uri.startswith("sqlite"):
+        # Several processes (web, workers) write: wait for the lock instead of failing at once.
+        options.setdefault("connect_args", {"timeout": 30, "check_same_thread": False})
+    elif uri.startswith("postgresql://"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = "postgresql+psycopg://" + uri[len("postgresql://") :]
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+
+
+def install_sqlite_pragmas(app: Flask) -> None:
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        return
+    with app.app_context():
+        engine = db.engine
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        # pysqlite's own transaction handling defers BEGIN; we issue it ourselves (below).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        # IMMEDIATE takes the write lock up front: a deferred transaction that reads then writes can fail with
+        # SQLITE_BUSY without waiting, which would break compare-and-set state changes under contention.
+        # The price: on SQLite any open transaction blocks other writers, so code must never hold one across
+        # a network call or a wait (jobs commit or roll back before each CyberTipline call).
+        conn.exec_driver_sql("BEGIN IMMEDIATE")

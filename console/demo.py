@@ -1,0 +1,149 @@
+"""Demo data for the one-command run: policies, queues, three accounts and a few dozen harmless cases.
+
+Idempotent: every object has a stable key (email, slug, content id) and is created only when missing. The demo
+media are generated shapes and tones — nothing real — so that the viewing and reporting flows can be tried.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import random
+import struct
+import wave
+from datetime import timedelta
+
+from PIL import Image, ImageDraw
+from sqlalchemy import select
+
+from console.accounts.models import User
+from console.accounts.service import create_user
+from console.cases import service as cases
+from console.cases.models import Case
+from console.extensions import db
+from console.media import storage
+from console.policies.models import Policy
+from console.queues.models import Queue
+from console.timeutil import utcnow
+
+DEMO_PASSWORD = "demo-password-123"
+ACCOUNTS = [
+    ("admin@example.org", "Ada Admin", "admin"),
+    ("mod1@example.org", "Mo Moderator", "moderator"),
+    ("mod2@example.org", "Noor Moderator", "moderator"),
+]
+CSAM = "Child Pornography (possession, manufacture, and distribution)"
+ENTICEMENT = "Online Enticement of Children for Sexual Acts"
+# (slug, name, parent slug, default NCMEC incident type)
+POLICIES = [
+    ("child-safety", "Child safety", None, CSAM),
+    ("csam", "CSAM", "child-safety", CSAM),
+    ("grooming", "Grooming", "child-safety", ENTICEMENT),
+    ("sextortion", "Sextortion", "child-safety", ENTICEMENT),
+    ("child-trafficking", "Child sex trafficking", "child-safety", "Child Sex Trafficking"),
+    ("unsolicited-obscene", "Obscene material sent to a minor", "child-safety",
+     "Unsolicited Obscene Material Sent to a Child"),
+    ("spam", "Spam", None, None),
+    ("harassment", "Harassment", None, None),
+    ("hate", "Hate speech", None, None),
+    ("violence", "Violent extremism", None, None),
+]
+QUEUES = [
+    ("user-reports", "User reports", "user_report"),
+    ("trusted-flaggers", "Trusted flaggers", "trusted_flagger"),
+    ("lea-requests", "Law-enforcement requests", "lea_request"),
+    ("proactive", "Proactive detection", "proactive"),
+    ("ai-child-safety", "AI review — child safety", "ai_review"),
+]
+TEXTS = {
+    "spam": ["Buy followers now!!! cheap cheap cheap", "Win a free phone, click the link in my bio"],
+    "harassment": ["You are worthless and everyone knows it", "I know where you live, watch out"],
+    "hate": ["(demo) slur-laden post about a group"],
+    "grooming": ["(demo) adult asks a 13-year-old to keep their chats secret and move to another app"],
+    "sextortion": ["(demo) threat to share images unless the minor sends more"],
+    "csam": ["(demo) upload flagged by a hash match — the images are generated shapes"],
+}
+
+
+def _image(seed: int) -> bytes:
+    rnd = random.Random(seed)
+    img = Image.new("RGB", (320, 240), tuple(rnd.randrange(40, 220) for _ in range(3)))
+    draw = ImageDraw.Draw(img)
+    for _ in range(6):
+        x, y = rnd.randrange(0, 280), rnd.randrange(0, 200)
+        draw.ellipse((x, y, x + rnd.randrange(30, 120), y + rnd.randrange(30, 120)),
+                     fill=tuple(rnd.randrange(0, 255) for _ in range(3)))
+    draw.text((10, 10), f"DEMO {seed}", fill=(255, 255, 255))
+    buf = io.BytesIO()
+    img.save(buf, "PNG")
+    return buf.getvalue()
+
+
+def _tone(seed: int) -> bytes:
+    buf = io.BytesIO()
+    with wave.open(buf, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(8000)
+        freq = 220 + seed * 20
+        w.writeframes(b"".join(struct.pack("<h", int(8000 * math.sin(2 * math.pi * freq * i / 8000)))
+                               for i in range(8000)))
+    return buf.getvalue()
+
+
+def load(cases_per_queue: int = 8) -> dict:
+    """Create what is missing; return the demo logins."""
+    for email, name, role in ACCOUNTS:
+        if not db.session.scalar(select(User).where(User.email == email)):
+            create_user(email, name, DEMO_PASSWORD, role)
+    by_slug = {p.slug: p for p in db.session.scalars(select(Policy))}
+    for slug, name, parent, incident in POLICIES:
+        if slug not in by_slug:
+            by_slug[slug] = Policy(slug=slug, name=name, parent=by_slug.get(parent), ncmec_incident_type=incident)
+            db.session.add(by_slug[slug])
+    queues = {q.slug: q for q in db.session.scalars(select(Queue))}
+    for slug, name, kind in QUEUES:
+        if slug not in queues:
+            queues[slug] = Queue(slug=slug, name=name, source_kind=kind)
+            db.session.add(queues[slug])
+    db.session.flush()
+
+    now = utcnow()
+    rnd = random.Random(7)
+    n = 0
+    for qslug, queue in queues.items():
+        for i in range(cases_per_queue):
+            n += 1
+            content_id = f"demo-{qslug}-{i:03d}"
+            if db.session.scalar(select(Case.id).where(Case.content_id == content_id)):
+                continue
+            child = qslug in ("ai-child-safety", "proactive") or (i % 3 == 0)
+            policy_slug = rnd.choice(["csam", "grooming", "sextortion"]) if child else rnd.choice(
+                ["spam", "harassment", "hate"])
+            user = cases.find_or_create_reported_user(
+                f"user-{1000 + n}", name=f"Demo User {n}", email=f"user{n}@platform.example",
+                screen_name=f"demo_user_{n}",
+                ip_events=[{"ip": f"203.0.113.{n % 250}", "at": (now - timedelta(days=2)).isoformat(),
+                            "event": "Login"}],
+            )
+            ai = qslug == "ai-child-safety"
+            case = cases.open_case(
+                queue,
+                reported_at=now - timedelta(hours=rnd.randrange(1, 240), minutes=i),
+                text=rnd.choice(TEXTS.get(policy_slug, ["(demo) reported content"])),
+                content_url=f"https://platform.example/p/{content_id}",
+                content_id=content_id,
+                reported_user=user,
+                policy=None if ai else by_slug[policy_slug],
+                ai_policy=by_slug[policy_slug] if ai else None,
+                ai_confidence=round(rnd.uniform(0.81, 0.99), 2) if ai else None,
+                ai_model="demo-classifier-v3" if ai else "",
+                source_detail="demo data",
+            )
+            if policy_slug in ("csam", "sextortion") or i % 4 == 0:
+                for j in range(2 if policy_slug == "csam" else 1):
+                    storage.store(case.id, f"{content_id}-{j}.png", io.BytesIO(_image(n * 10 + j)), "image/png")
+            if i == 5:
+                storage.store(case.id, f"{content_id}-voice.wav", io.BytesIO(_tone(n)), "audio/wav")
+    db.session.commit()
+    return {"password": DEMO_PASSWORD, "accounts": ACCOUNTS}

@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from console.extensions import db
+from console.timeutil import UTCDateTime, utcnow
+
+
+class MediaFile(db.Model):
+    """A file attached to a case, stored under MEDIA_ROOT by a random key (never a guessable path)."""
+
+    __tablename__ = "media_files"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    storage_key: Mapped[str] = mapped_column(String(80), unique=True)
+    original_name: Mapped[str] = mapped_column(String(255))
+    mime_type: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(10))  # image | video | audio
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    md5: Mapped[str] = mapped_column(String(32))
+    # A tiny grayscale preview stored beside the file; the page shows it blurred until a person reveals.
+    has_preview: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    case = relationship("Case", back_populates="media")
+    views: Mapped[list[MediaView]] = relationship(back_populates="media", order_by="MediaView.id")
+
+
+class MediaView(db.Model):
+    """A person revealed a file. This record, and nothing else, makes NCMEC's fileViewedByEsp true."""
+
+    __tablename__ = "media_views"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    media_id: Mapped[int] = mapped_column(ForeignKey("media_files.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    viewed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    media: Mapped[MediaFile] = relationship(back_populates="views")
+    user = relationship("User")

