@@ -755,7 +755,11 @@ class SimulatorServer:
         self.root_url = f"http://{host}:{self.port}"
         self.base_url = f"{self.root_url}/ispws"
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name="cybertipline-sim", daemon=True
+            # A short poll interval makes shutdown() quick: it waits for the serving loop to notice.
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="cybertipline-simulator",
+            daemon=True,
         )
 
     def start(self) -> SimulatorServer:
