@@ -122,7 +122,10 @@ class CyberTiplineClient:
     def upload(
         self, report_id: str, path: str | os.PathLike[str], filename: str | None = None
     ) -> UploadResult:
-        """Attach one file to an open report, streaming it from disk; verifies NCMEC's MD5 against ours."""
+        """Attach one file to an open report, streaming it from disk; verifies NCMEC's MD5 against ours.
+
+        A missing or unreadable file raises OSError before anything is sent.
+        """
         path = Path(path)
         with path.open("rb") as file:
             body = _MultipartBody(

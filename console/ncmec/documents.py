@@ -211,7 +211,7 @@ def _field_name(element: Element) -> str:
 
 
 def _fill(node: etree._Element, spec: Element, value: Any, path: str) -> None:
-    if all(child.type == "flag" for child in spec.children):
+    if spec.children and all(child.type == "flag" for child in spec.children):
         chosen = {str(getattr(flag, "value", flag)) for flag in value}
         unknown = chosen - {child.name for child in spec.children}
         if unknown:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 import socket
@@ -467,3 +468,62 @@ def test_simulator_runs_as_a_module(tmp_path):
         process.terminate()
         process.wait(5)
     assert db.exists()
+
+
+def test_upload_is_streamed_with_a_content_length(tmp_path, monkeypatch):
+    seen: dict[str, object] = {}
+    reads: list[int] = []
+    path = tmp_path / "big.bin"
+    path.write_bytes(b"z" * 1_000_000)
+    real_open = type(path).open
+
+    class CountingFile:
+        def __init__(self, file):
+            self._file = file
+
+        def read(self, size=-1):
+            chunk = self._file.read(size)
+            reads.append(len(chunk))
+            return chunk
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self._file.close()
+
+    def spying_open(self, mode="r", *args, **kwargs):
+        file = real_open(self, mode, *args, **kwargs)
+        return CountingFile(file) if self == path else file
+
+    monkeypatch.setattr(type(path), "open", spying_open)
+
+    def app(environ, start_response):
+        request = Request(environ)
+        seen["content_length"] = request.content_length
+        seen["chunked"] = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "")
+        upload = request.files["file"]
+        data = upload.read()
+        seen["size"] = len(data)
+        md5 = hashlib.md5(data).hexdigest()  # noqa: S324 - the API's own hash
+        body = (
+            "<reportResponse><responseCode>0</responseCode><reportId>1</reportId><fileId>f</fileId>"
+            f"<hash>{md5}</hash></reportResponse>"
+        )
+        start_response("200 OK", [("Content-Type", "text/xml")])
+        return [body.encode()]
+
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        client = CyberTiplineClient(f"http://127.0.0.1:{server.server_port}/ispws", "u", "p")
+        assert client.upload("1", path).file_id == "f"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+    assert seen["size"] == 1_000_000
+    assert seen["chunked"] is False
+    assert seen["content_length"] > 1_000_000
+    assert max(reads) < 1_000_000  # read in blocks, never whole

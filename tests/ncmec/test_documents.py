@@ -9,11 +9,13 @@ import pytest
 from lxml import etree
 
 from console.ncmec import (
+    ChatImIncident,
     FileAnnotation,
     FileHash,
     HashType,
     IncidentType,
     IndustryClassification,
+    InternetDetails,
     ReportAnnotation,
     build_file_details_xml,
     build_report_xml,
@@ -253,3 +255,21 @@ def test_untrusted_parser_refuses_entities():
 )
 def test_response_code_families(code, family):
     assert classify_code(code) is family
+
+
+def test_chat_incident_and_reporter_extras_are_valid():
+    base = sample_report()
+    report = dataclasses.replace(
+        base,
+        internet_details=[
+            InternetDetails(chat_im_incident=ChatImIncident(chat_client="DMs", content=HOSTILE))
+        ],
+        reporter=dataclasses.replace(
+            base.reporter, terms_of_service="No CSAM.", legal_url="https://example.test/legal"
+        ),
+    )
+    xml = build_report_xml(report)
+    assert validation_error(report_schema(), xml) is None
+    assert child_tags(xml, "reporter") == ["reportingPerson", "companyTemplate", "termsOfService", "legalURL"]
+    with pytest.raises(ValueError, match="exactly one"):
+        InternetDetails()
