@@ -52,6 +52,7 @@ import sqlite3
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -532,11 +533,14 @@ def _drop_connection() -> None:
             pass
 
 
+Handler = Callable[[], Response]
+
+
 def _api_blueprint(state: SimulatorState) -> Blueprint:
     api = Blueprint("cybertipline", __name__, url_prefix="/ispws")
 
-    def endpoint(name: str, methods: list[str]):  # noqa: ANN202 - a decorator factory
-        def decorator(handler):  # noqa: ANN001, ANN202
+    def endpoint(name: str, methods: list[str]) -> Callable[[Handler], Handler]:
+        def decorator(handler: Handler) -> Handler:
             def view() -> Response:
                 state.count(name)
                 delay, fault = state.faults.take(name)
