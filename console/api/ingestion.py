@@ -1,0 +1,401 @@
+"""Cases posted by upstream systems: validate the request, route it to a queue, and open the case once.
+
+Idempotent on the platform's content id. The unique index on cases.content_id is the guard, not the lookup
+before the insert: two posts of one content id at once both pass the lookup, one insert wins, the other gets
+an IntegrityError, rolls back and answers with the winner's case.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import mimetypes
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, BinaryIO
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from console import audit
+from console.cases import service as cases
+from console.cases.models import Case
+from console.extensions import db
+from console.media import storage
+from console.media.models import MediaFile
+from console.policies.models import Policy
+from console.queues.models import SOURCE_KINDS, Queue
+from console.reporting import rules
+from console.reporting.models import ReportingRule
+from console.timeutil import utcnow
+
+MAX_MEDIA_FILES = 20
+# Upstream clocks drift; a report "from the future" beyond this is a bug in the sender (wrong offset).
+CLOCK_SKEW = timedelta(minutes=5)
+FIELDS = {
+    "content_id",
+    "text",
+    "content_url",
+    "media",
+    "reported_user",
+    "reported_at",
+    "source_kind",
+    "queue",
+    "policy",
+    "ai_decision",
+}
+USER_FIELDS = {"platform_id": 200, "name": 200, "email": 254, "screen_name": 200, "profile_url": 2000}
+IP_EVENT_FIELDS = {"ip", "at", "event"}
+AI_FIELDS = {"policy", "confidence", "model"}
+
+
+class ValidationFailed(ValueError):
+    """The request names fields the console cannot accept: field path → message, every bad field at once."""
+
+    def __init__(self, errors: dict[str, str]):
+        self.errors = errors
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+
+
+@dataclass
+class MediaUpload:
+    name: str
+    stream: BinaryIO
+    mime_type: str
+
+
+@dataclass
+class CaseRequest:
+    """A validated request: every slug resolved, every time aware."""
+
+    content_id: str
+    reported_at: datetime
+    source_kind: str
+    reported_user: dict[str, Any]
+    text: str = ""
+    content_url: str = ""
+    queue: Queue | None = None
+    policy: Policy | None = None
+    ai_policy: Policy | None = None
+    ai_confidence: float | None = None
+    ai_model: str = ""
+    media: list[MediaUpload] = field(default_factory=list)
+
+
+@dataclass
+class Ingested:
+    case: Case
+    created: bool
+    rule: ReportingRule | None = None
+
+
+def parse_case_request(payload: Any, media: list[MediaUpload] | None = None) -> CaseRequest:
+    """Check a decoded JSON body (plus multipart files); raise ValidationFailed naming each bad field."""
+    media = media or []
+    errors: dict[str, str] = {}
+    if not isinstance(payload, dict):
+        raise ValidationFailed({"body": "expected a JSON object"})
+    for key in payload:
+        if key not in FIELDS:
+            errors[str(key)] = "unknown field"
+    if "media" in payload:
+        errors["media"] = "send files as multipart/form-data parts named 'media', not in the JSON"
+
+    content_id = _string(payload, "content_id", errors, required=True, max_len=200)
+    text = _string(payload, "text", errors, max_len=1_000_000)
+    content_url = _url(payload, "content_url", errors)
+    reported_at = _datetime(payload.get("reported_at"), "reported_at", errors, required=True)
+    if reported_at and reported_at > utcnow() + CLOCK_SKEW:
+        errors["reported_at"] = "is in the future: check the UTC offset"
+
+    source_kind = _string(payload, "source_kind", errors, required=True)
+    if source_kind and source_kind not in SOURCE_KINDS:
+        errors["source_kind"] = "must be one of " + ", ".join(SOURCE_KINDS)
+
+    queue = None
+    queue_slug = _string(payload, "queue", errors)
+    if queue_slug:
+        queue = db.session.scalar(select(Queue).where(Queue.slug == queue_slug))
+        if queue is None:
+            errors["queue"] = f"no queue with slug {queue_slug!r}"
+
+    policy = _policy(payload.get("policy"), "policy", errors)
+    reported_user = _reported_user(payload.get("reported_user"), errors)
+
+    ai_policy, ai_confidence, ai_model = None, None, ""
+    ai = payload.get("ai_decision")
+    if ai is not None:
+        if not isinstance(ai, dict):
+            errors["ai_decision"] = "expected an object with policy, confidence and model"
+        else:
+            for key in ai:
+                if key not in AI_FIELDS:
+                    errors[f"ai_decision.{key}"] = "unknown field"
+            if ai.get("policy") in (None, ""):
+                errors["ai_decision.policy"] = "is required"
+            else:
+                ai_policy = _policy(ai.get("policy"), "ai_decision.policy", errors)
+            confidence = ai.get("confidence")
+            if confidence is not None:
+                # bool is an int in Python; `true` is not a confidence.
+                if isinstance(confidence, bool) or not isinstance(confidence, int | float):
+                    errors["ai_decision.confidence"] = "must be a number from 0 to 1"
+                elif not 0 <= confidence <= 1:
+                    errors["ai_decision.confidence"] = "must be between 0 and 1"
+                else:
+                    ai_confidence = float(confidence)
+            ai_model = _string(ai, "model", errors, max_len=200, path="ai_decision.model")
+
+    if len(media) > MAX_MEDIA_FILES:
+        errors["media"] = f"at most {MAX_MEDIA_FILES} files per case"
+    if not (text or content_url or media) and not {"text", "content_url"} & errors.keys():
+        errors["content"] = "give at least one of text, content_url or media"
+
+    if errors:
+        raise ValidationFailed(errors)
+    return CaseRequest(
+        content_id=content_id,
+        reported_at=reported_at,
+        source_kind=source_kind,
+        reported_user=reported_user,
+        text=text,
+        content_url=content_url,
+        queue=queue,
+        policy=policy,
+        ai_policy=ai_policy,
+        ai_confidence=ai_confidence,
+        ai_model=ai_model,
+        media=media,
+    )
+
+
+def route(req: CaseRequest) -> tuple[Queue, ReportingRule | None]:
+    """The queue a new case goes to, and the NCMEC rule that sent it there, if any.
+
+    An AI decision on a policy covered by an enabled rule goes to the rule's review queue, whatever queue the
+    sender named: a person must confirm there before anything is filed. Everything else follows the named
+    queue, else the first queue fed by the source kind.
+    """
+    if req.ai_policy is not None:
+        rule = rules.rule_for(req.ai_policy.id)
+        if rule is not None:
+            return rule.review_queue, rule
+    if req.queue is not None:
+        return req.queue, None
+    queue = db.session.scalar(
+        select(Queue).where(Queue.source_kind == req.source_kind).order_by(Queue.id).limit(1)
+    )
+    if queue is None:
+        raise ValidationFailed({"queue": f"no queue takes source_kind {req.source_kind!r}: name a queue"})
+    return queue, None
+
+
+def find_case(content_id: str) -> Case | None:
+    return db.session.scalar(select(Case).where(Case.content_id == content_id))
+
+
+def ingest_case(req: CaseRequest, *, actor_label: str, attempts: int = 3) -> Ingested:
+    """Open the case with its media in one transaction, or return the case that already has this content id.
+
+    Media are written to disk before the commit; on any error the transaction is rolled back and every file
+    written is removed, so a failed request leaves no case row and no file behind.
+    Raises ValidationFailed (routing, unreadable media) and lets other errors through after cleaning up.
+    """
+    for attempt in range(1, attempts + 1):
+        existing = find_case(req.content_id)
+        if existing is not None:
+            return Ingested(existing, created=False)
+        stored: list[MediaFile] = []
+        try:
+            result = _open(req, actor_label, stored)
+            db.session.commit()
+            return result
+        except IntegrityError:
+            _undo(stored)
+            # Another request inserted this content id (or the same new reported user) first.
+            existing = find_case(req.content_id)
+            if existing is not None:
+                return Ingested(existing, created=False)
+            if attempt == attempts:
+                raise
+            for upload in req.media:
+                upload.stream.seek(0)
+        except storage.MediaError as e:
+            _undo(stored)
+            index = len(stored)
+            raise ValidationFailed({f"media[{index}]": str(e)}) from e
+        except BaseException:
+            _undo(stored)
+            raise
+    raise AssertionError("unreachable")
+
+
+def _open(req: CaseRequest, actor_label: str, stored: list[MediaFile]) -> Ingested:
+    queue, rule = route(req)
+    user = cases.find_or_create_reported_user(
+        req.reported_user["platform_id"],
+        **{k: req.reported_user.get(k) for k in USER_FIELDS if k != "platform_id"},
+    )
+    new_events = [e for e in req.reported_user.get("ip_events", []) if e not in (user.ip_events or [])]
+    if new_events:
+        # A new list, not an in-place append: the JSON column only notices reassignment.
+        user.ip_events = [*(user.ip_events or []), *new_events]
+    case = cases.open_case(
+        queue,
+        source_kind=req.source_kind,
+        reported_at=req.reported_at,
+        text=req.text,
+        content_url=req.content_url,
+        content_id=req.content_id,
+        reported_user=user,
+        policy=req.policy,
+        source_detail=actor_label,
+        ai_policy=req.ai_policy,
+        ai_confidence=req.ai_confidence,
+        ai_model=req.ai_model,
+        actor_label=actor_label,
+    )
+    for upload in req.media:
+        mime = upload.mime_type
+        if not mime or mime == "application/octet-stream":
+            mime = mimetypes.guess_type(upload.name)[0] or ""
+        stored.append(storage.store(case.id, upload.name, upload.stream, mime))
+    db.session.flush()
+    audit.record(
+        "case_ingested",
+        "case",
+        case.id,
+        actor_label=actor_label,
+        case_id=case.id,
+        content_id=req.content_id,
+        queue=queue.slug,
+        media=[m.original_name for m in stored],
+        ai_policy=req.ai_policy.slug if req.ai_policy else None,
+        ai_confidence=req.ai_confidence,
+        routed_by_rule=rule.name if rule else None,
+    )
+    return Ingested(case, created=True, rule=rule)
+
+
+def _undo(stored: list[MediaFile]) -> None:
+    db.session.rollback()
+    for media in stored:
+        storage.remove_files(media)
+
+
+# -- small field checkers: each adds "path": "message" to errors and returns the clean value --
+
+
+def _string(
+    obj: dict, key: str, errors: dict, *, required: bool = False, max_len: int = 300, path: str | None = None
+) -> str:
+    path = path or key
+    value = obj.get(key)
+    if value is None or value == "":
+        if required:
+            errors[path] = "is required"
+        return ""
+    if not isinstance(value, str):
+        errors[path] = "must be a string"
+        return ""
+    value = value.strip()
+    if required and not value:
+        errors[path] = "is required"
+    if len(value) > max_len:
+        errors[path] = f"must be at most {max_len} characters"
+        return ""
+    return value
+
+
+def _url(obj: dict, key: str, errors: dict, path: str | None = None) -> str:
+    path = path or key
+    value = _string(obj, key, errors, max_len=2000, path=path)
+    if value:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            errors[path] = "must be an http(s) URL"
+            return ""
+    return value
+
+
+def _datetime(value: Any, path: str, errors: dict, *, required: bool = False) -> datetime | None:
+    if value is None or value == "":
+        if required:
+            errors[path] = "is required (ISO 8601 with a UTC offset, e.g. 2024-05-01T13:45:00+00:00)"
+        return None
+    if not isinstance(value, str):
+        errors[path] = "must be an ISO 8601 string with a UTC offset"
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        errors[path] = "is not an ISO 8601 date and time"
+        return None
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        # A naive time is ambiguous by up to a day, and NCMEC's incidentDateTime must be exact.
+        errors[path] = "needs a UTC offset (e.g. +00:00 or Z): a time without one is ambiguous"
+        return None
+    return moment
+
+
+def _policy(value: Any, path: str, errors: dict) -> Policy | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        errors[path] = "must be a policy slug"
+        return None
+    policy = db.session.scalar(select(Policy).where(Policy.slug == value))
+    if policy is None:
+        errors[path] = f"no policy with slug {value!r}"
+    return policy
+
+
+def _reported_user(value: Any, errors: dict) -> dict[str, Any]:
+    if value is None:
+        errors["reported_user.platform_id"] = "is required"
+        return {}
+    if not isinstance(value, dict):
+        errors["reported_user"] = "expected an object with at least platform_id"
+        return {}
+    out: dict[str, Any] = {}
+    for key in value:
+        if key not in USER_FIELDS and key != "ip_events":
+            errors[f"reported_user.{key}"] = "unknown field"
+    for key, max_len in USER_FIELDS.items():
+        path = f"reported_user.{key}"
+        if key == "profile_url":
+            out[key] = _url(value, key, errors, path=path)
+        else:
+            out[key] = _string(value, key, errors, required=key == "platform_id", max_len=max_len, path=path)
+    if out["email"] and "@" not in out["email"]:
+        errors["reported_user.email"] = "is not an email address"
+    events = value.get("ip_events")
+    out["ip_events"] = []
+    if events is None:
+        return out
+    if not isinstance(events, list):
+        errors["reported_user.ip_events"] = "expected a list of {ip, at, event}"
+        return out
+    for i, event in enumerate(events):
+        path = f"reported_user.ip_events[{i}]"
+        if not isinstance(event, dict):
+            errors[path] = "expected an object {ip, at, event}"
+            continue
+        for key in event:
+            if key not in IP_EVENT_FIELDS:
+                errors[f"{path}.{key}"] = "unknown field"
+        ip = _string(event, "ip", errors, required=True, max_len=64, path=f"{path}.ip")
+        if ip:
+            try:
+                ip = str(ipaddress.ip_address(ip))
+            except ValueError:
+                errors[f"{path}.ip"] = "is not an IPv4 or IPv6 address"
+        at = _datetime(event.get("at"), f"{path}.at", errors)
+        name = _string(event, "event", errors, max_len=100, path=f"{path}.event")
+        clean = {"ip": ip}
+        if at:
+            clean["at"] = at.astimezone(UTC).isoformat()
+        if name:
+            clean["event"] = name
+        out["ip_events"].append(clean)
+    return out
