@@ -64,6 +64,12 @@ def from_environment() -> dict:
         "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES", "0")),
         "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per 5 minutes"),
         "NCMEC_SIMULATOR_URL": os.environ.get("NCMEC_SIMULATOR_URL"),
+        # Filing: timeouts well below the lease, the lease well below RQ's job timeout (180 s).
+        "NCMEC_CONNECT_TIMEOUT": float(os.environ.get("NCMEC_CONNECT_TIMEOUT", "5")),
+        "NCMEC_READ_TIMEOUT": float(os.environ.get("NCMEC_READ_TIMEOUT", "30")),
+        "REPORT_LEASE_SECONDS": float(os.environ.get("REPORT_LEASE_SECONDS", "120")),
+        "REPORT_RETRY_BASE_SECONDS": float(os.environ.get("REPORT_RETRY_BASE_SECONDS", "10")),
+        "REPORT_RETRY_MAX_SECONDS": float(os.environ.get("REPORT_RETRY_MAX_SECONDS", "1800")),
     }
 
 

@@ -26,7 +26,7 @@ from console.policies.models import Policy
 from console.queues.models import Queue
 from console.timeutil import utcnow
 
-DEMO_PASSWORD = "demo-password-123"
+DEMO_PASSWORD = "demo-password-123"  # noqa: S105 - printed by the runner; demo only
 ACCOUNTS = [
     ("admin@example.org", "Ada Admin", "admin"),
     ("mod1@example.org", "Mo Moderator", "moderator"),
@@ -41,8 +41,12 @@ POLICIES = [
     ("grooming", "Grooming", "child-safety", ENTICEMENT),
     ("sextortion", "Sextortion", "child-safety", ENTICEMENT),
     ("child-trafficking", "Child sex trafficking", "child-safety", "Child Sex Trafficking"),
-    ("unsolicited-obscene", "Obscene material sent to a minor", "child-safety",
-     "Unsolicited Obscene Material Sent to a Child"),
+    (
+        "unsolicited-obscene",
+        "Obscene material sent to a minor",
+        "child-safety",
+        "Unsolicited Obscene Material Sent to a Child",
+    ),
     ("spam", "Spam", None, None),
     ("harassment", "Harassment", None, None),
     ("hate", "Hate speech", None, None),
@@ -71,8 +75,10 @@ def _image(seed: int) -> bytes:
     draw = ImageDraw.Draw(img)
     for _ in range(6):
         x, y = rnd.randrange(0, 280), rnd.randrange(0, 200)
-        draw.ellipse((x, y, x + rnd.randrange(30, 120), y + rnd.randrange(30, 120)),
-                     fill=tuple(rnd.randrange(0, 255) for _ in range(3)))
+        draw.ellipse(
+            (x, y, x + rnd.randrange(30, 120), y + rnd.randrange(30, 120)),
+            fill=tuple(rnd.randrange(0, 255) for _ in range(3)),
+        )
     draw.text((10, 10), f"DEMO {seed}", fill=(255, 255, 255))
     buf = io.BytesIO()
     img.save(buf, "PNG")
@@ -86,8 +92,11 @@ def _tone(seed: int) -> bytes:
         w.setsampwidth(2)
         w.setframerate(8000)
         freq = 220 + seed * 20
-        w.writeframes(b"".join(struct.pack("<h", int(8000 * math.sin(2 * math.pi * freq * i / 8000)))
-                               for i in range(8000)))
+        w.writeframes(
+            b"".join(
+                struct.pack("<h", int(8000 * math.sin(2 * math.pi * freq * i / 8000))) for i in range(8000)
+            )
+        )
     return buf.getvalue()
 
 
@@ -99,7 +108,9 @@ def load(cases_per_queue: int = 8) -> dict:
     by_slug = {p.slug: p for p in db.session.scalars(select(Policy))}
     for slug, name, parent, incident in POLICIES:
         if slug not in by_slug:
-            by_slug[slug] = Policy(slug=slug, name=name, parent=by_slug.get(parent), ncmec_incident_type=incident)
+            by_slug[slug] = Policy(
+                slug=slug, name=name, parent=by_slug.get(parent), ncmec_incident_type=incident
+            )
             db.session.add(by_slug[slug])
     queues = {q.slug: q for q in db.session.scalars(select(Queue))}
     for slug, name, kind in QUEUES:
@@ -118,13 +129,23 @@ def load(cases_per_queue: int = 8) -> dict:
             if db.session.scalar(select(Case.id).where(Case.content_id == content_id)):
                 continue
             child = qslug in ("ai-child-safety", "proactive") or (i % 3 == 0)
-            policy_slug = rnd.choice(["csam", "grooming", "sextortion"]) if child else rnd.choice(
-                ["spam", "harassment", "hate"])
+            policy_slug = (
+                rnd.choice(["csam", "grooming", "sextortion"])
+                if child
+                else rnd.choice(["spam", "harassment", "hate"])
+            )
             user = cases.find_or_create_reported_user(
-                f"user-{1000 + n}", name=f"Demo User {n}", email=f"user{n}@platform.example",
+                f"user-{1000 + n}",
+                name=f"Demo User {n}",
+                email=f"user{n}@platform.example",
                 screen_name=f"demo_user_{n}",
-                ip_events=[{"ip": f"203.0.113.{n % 250}", "at": (now - timedelta(days=2)).isoformat(),
-                            "event": "Login"}],
+                ip_events=[
+                    {
+                        "ip": f"203.0.113.{n % 250}",
+                        "at": (now - timedelta(days=2)).isoformat(),
+                        "event": "Login",
+                    }
+                ],
             )
             ai = qslug == "ai-child-safety"
             case = cases.open_case(
@@ -142,7 +163,9 @@ def load(cases_per_queue: int = 8) -> dict:
             )
             if policy_slug in ("csam", "sextortion") or i % 4 == 0:
                 for j in range(2 if policy_slug == "csam" else 1):
-                    storage.store(case.id, f"{content_id}-{j}.png", io.BytesIO(_image(n * 10 + j)), "image/png")
+                    storage.store(
+                        case.id, f"{content_id}-{j}.png", io.BytesIO(_image(n * 10 + j)), "image/png"
+                    )
             if i == 5:
                 storage.store(case.id, f"{content_id}-voice.wav", io.BytesIO(_tone(n)), "audio/wav")
     db.session.commit()

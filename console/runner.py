@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 SIM_USERNAME = "esp-demo"
-SIM_PASSWORD = "simulator-demo-password"
+SIM_PASSWORD = "simulator-demo-password"  # noqa: S105 - the local simulator only
 
 
 def _bin(name: str) -> str:
@@ -58,11 +58,38 @@ def main() -> int:
         children.append(subprocess.Popen(args, env=os.environ.copy(), start_new_session=True))
 
     if with_simulator:
-        start([sys.executable, "-m", "console.ncmec.simulator", "--host", "127.0.0.1", "--port", str(sim_port),
-               "--username", SIM_USERNAME, "--password", SIM_PASSWORD, "--db", str(instance / "simulator.db")])
+        start(
+            [
+                sys.executable,
+                "-m",
+                "console.ncmec.simulator",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(sim_port),
+                "--username",
+                SIM_USERNAME,
+                "--password",
+                SIM_PASSWORD,
+                "--db",
+                str(instance / "simulator.db"),
+            ]
+        )
     start([_bin("rq"), "worker", "--with-scheduler", "--url", redis_url, app.config["RQ_QUEUE"]])
-    start([_bin("gunicorn"), "--workers", "2", "--threads", "4", "--bind", f"{host}:{port}",
-           "--access-logfile", "-", "wsgi:app"])
+    start(
+        [
+            _bin("gunicorn"),
+            "--workers",
+            "2",
+            "--threads",
+            "4",
+            "--bind",
+            f"{host}:{port}",
+            "--access-logfile",
+            "-",
+            "wsgi:app",
+        ]
+    )
 
     print("\n" + "=" * 72)
     print(f"  Moderation console:   http://{host}:{port}/")

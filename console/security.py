@@ -95,4 +95,6 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(429)
     def too_many(_e):
-        return error_page(429, "Too many attempts", "Too many failed attempts. Wait a few minutes and try again.")
+        return error_page(
+            429, "Too many attempts", "Too many failed attempts. Wait a few minutes and try again."
+        )

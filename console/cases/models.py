@@ -1,12 +1,16 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from console.extensions import db
 from console.timeutil import UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from console.media.models import MediaFile
 
 CASE_STATUSES = {"open": "Open", "violation": "Violation confirmed", "no_violation": "No violation"}
 
@@ -33,7 +37,9 @@ class Case(db.Model):
     __table_args__ = (
         # Keyset pagination per queue and status, oldest first; the second one serves the policy filter.
         Index("ix_cases_queue_status_reported", "queue_id", "status", "reported_at", "id"),
-        Index("ix_cases_queue_status_policy_reported", "queue_id", "status", "policy_id", "reported_at", "id"),
+        Index(
+            "ix_cases_queue_status_policy_reported", "queue_id", "status", "policy_id", "reported_at", "id"
+        ),
         Index("ix_cases_queue_reported", "queue_id", "reported_at", "id"),
     )
 
@@ -65,7 +71,9 @@ class Case(db.Model):
     policy = relationship("Policy", foreign_keys=[policy_id])
     reported_policy = relationship("Policy", foreign_keys=[reported_policy_id])
     ai_policy = relationship("Policy", foreign_keys=[ai_policy_id])
-    media: Mapped[list["MediaFile"]] = relationship("MediaFile", back_populates="case", order_by="MediaFile.id")
+    media: Mapped[list[MediaFile]] = relationship(
+        "MediaFile", back_populates="case", order_by="MediaFile.id"
+    )
     decisions: Mapped[list[Decision]] = relationship(back_populates="case", order_by="Decision.id")
 
     @property

@@ -149,7 +149,9 @@ def reveal(media_id: int, case_id: int, moderator) -> MediaFile:
 
         abort(404)
     db.session.add(MediaView(media_id=media.id, user_id=moderator.id, viewed_at=utcnow()))
-    audit.record("media_revealed", "media", media.id, actor=moderator, case_id=case_id, file=media.original_name)
+    audit.record(
+        "media_revealed", "media", media.id, actor=moderator, case_id=case_id, file=media.original_name
+    )
     db.session.commit()
     return media
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+
 from flask import Blueprint, abort, render_template, request, send_file
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -87,14 +89,16 @@ def decide(case_id: int):
         response = render_template("cases/_decision_and_history.html", **context)
         headers = {}
         if dialog_url:
-            headers["HX-Trigger-After-Settle"] = '{"open-dialog": "%s"}' % dialog_url
+            headers["HX-Trigger-After-Settle"] = json.dumps({"open-dialog": dialog_url})
         # htmx swaps only 2xx by default; a refused decision still shows its message in place.
         return response, 200 if status in (409, 422) else status, headers
     return render_template("cases/show.html", **context), status
 
 
 def _media_of(case_id: int, media_id: int) -> MediaFile:
-    media = db.session.scalar(db.select(MediaFile).where(MediaFile.id == media_id, MediaFile.case_id == case_id))
+    media = db.session.scalar(
+        db.select(MediaFile).where(MediaFile.id == media_id, MediaFile.case_id == case_id)
+    )
     if media is None:
         abort(404)
     return media

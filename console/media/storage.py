@@ -61,7 +61,9 @@ def store(case_id: int, original_name: str, stream: BinaryIO, mime_type: str) ->
     mime_type = (mime_type or "").split(";")[0].strip().lower()
     kind = ALLOWED.get(mime_type)
     if kind is None:
-        raise MediaError(f"{original_name}: type {mime_type or 'unknown'} is not accepted (images, video, audio)")
+        raise MediaError(
+            f"{original_name}: type {mime_type or 'unknown'} is not accepted (images, video, audio)"
+        )
     key = secrets.token_urlsafe(24)
     target = media_root() / key[:2] / key
     target.parent.mkdir(parents=True, exist_ok=True)

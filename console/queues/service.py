@@ -58,7 +58,11 @@ class CasePage:
 
 
 def page_of_cases(
-    queue_id: int, status: str = "open", policy_id: int | None = None, after: str | None = None, size: int = 50
+    queue_id: int,
+    status: str = "open",
+    policy_id: int | None = None,
+    after: str | None = None,
+    size: int = 50,
 ) -> CasePage:
     """Cases of a queue, oldest report first, `size` at a time after the cursor."""
     query = (
@@ -75,9 +79,7 @@ def page_of_cases(
     cursor = decode_cursor(after)
     if cursor:
         stamp, case_id = cursor
-        query = query.where(
-            or_(Case.reported_at > stamp, and_(Case.reported_at == stamp, Case.id > case_id))
-        )
+        query = query.where(or_(Case.reported_at > stamp, and_(Case.reported_at == stamp, Case.id > case_id)))
     cases = list(db.session.scalars(query).unique())
     next_cursor = encode_cursor(cases[size - 1]) if len(cases) > size else None
     return CasePage(cases[:size], next_cursor)

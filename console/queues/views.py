@@ -37,7 +37,12 @@ def show(queue_id: int):
         queue.id, status, policy_id, request.args.get("after"), current_app.config["PAGE_SIZE"]
     )
     context = dict(
-        queue=queue, page=page, status=status, policy_id=policy_id, statuses=CASE_STATUSES, policies=policy_tree()
+        queue=queue,
+        page=page,
+        status=status,
+        policy_id=policy_id,
+        statuses=CASE_STATUSES,
+        policies=policy_tree(),
     )
     if is_htmx() and request.args.get("after"):
         return render_template("queues/_rows.html", **context)

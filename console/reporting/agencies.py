@@ -18,7 +18,9 @@ def ncmec() -> Agency:
 
 
 def base_url(agency: Agency) -> str:
-    return base_url_for(agency.environment, agency.custom_base_url if agency.environment == "custom" else None)
+    return base_url_for(
+        agency.environment, agency.custom_base_url if agency.environment == "custom" else None
+    )
 
 
 def is_configured(agency: Agency) -> bool:
@@ -27,8 +29,9 @@ def is_configured(agency: Agency) -> bool:
 
 def client_for(agency: Agency, **options) -> CyberTiplineClient:
     """A client with the agency's decrypted credentials. Do not keep it longer than the calls it makes."""
-    return CyberTiplineClient(base_url(agency), agency.username, credentials.decrypt(agency.password_encrypted),
-                              **options)
+    return CyberTiplineClient(
+        base_url(agency), agency.username, credentials.decrypt(agency.password_encrypted), **options
+    )
 
 
 def connect_demo_simulator(url: str, username: str, password: str) -> None:

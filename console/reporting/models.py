@@ -7,12 +7,16 @@ reports, so the database — not a Python check — refuses a second live report
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import JSON, Column, ForeignKey, Index, LargeBinary, String, Table, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from console.extensions import db
 from console.timeutil import UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from console.policies.models import Policy
 
 rule_policies = Table(
     "reporting_rule_policies",
@@ -67,7 +71,7 @@ class ReportingRule(db.Model):
 
     agency: Mapped[Agency] = relationship()
     review_queue = relationship("Queue")
-    policies: Mapped[list["Policy"]] = relationship("Policy", secondary=rule_policies, order_by="Policy.name")
+    policies: Mapped[list[Policy]] = relationship("Policy", secondary=rule_policies, order_by="Policy.name")
 
 
 class ExternalReport(db.Model):

@@ -62,6 +62,8 @@ def test_malformed_login_form_shows_the_form_with_errors(client):
     from tests.conftest import csrf_from
 
     page = client.get("/login")
-    response = client.post("/login", data={"email": "x" * 400, "password": "", "csrf_token": csrf_from(page.text)})
+    response = client.post(
+        "/login", data={"email": "x" * 400, "password": "", "csrf_token": csrf_from(page.text)}
+    )
     assert response.status_code == 400
     assert 'id="email"' in response.text and "This field is required." in response.text

@@ -35,7 +35,7 @@ def test_media_is_hidden_until_revealed_and_each_reveal_is_recorded(ctx, client,
     first, second = c.media
     auth.login("m@example.org")
     html = client.get(f"/cases/{c.id}").text
-    assert f"/media/{first.id}/file" not in html and "class=\"preview\"" in html
+    assert f"/media/{first.id}/file" not in html and 'class="preview"' in html
     # The file itself is refused to someone who has not revealed it: every view leaves a record.
     assert client.get(f"/cases/{c.id}/media/{first.id}/file").status_code == 403
     response = auth.post(f"/cases/{c.id}/media/{first.id}/reveal", htmx=True, token_from=f"/cases/{c.id}")
@@ -70,7 +70,11 @@ def test_confirming_a_violation_moves_the_case_out_of_the_queue(ctx, client, aut
         htmx=True,
         token_from=f"/cases/{c.id}",
     )
-    assert response.status_code == 200 and "Violation confirmed" in response.text and "case decided" in response.text
+    assert (
+        response.status_code == 200
+        and "Violation confirmed" in response.text
+        and "case decided" in response.text
+    )
     assert "<html" not in response.text
     db.session.expire_all()
     assert db.session.get(Case, c.id).status == "violation"
@@ -82,7 +86,9 @@ def test_violation_without_policy_shows_the_field_error(ctx, client, auth):
     factories.user("moderator", email="m@example.org")
     c = factories.case(factories.queue())
     auth.login("m@example.org")
-    response = auth.post(f"/cases/{c.id}/decision", {"verdict": "violation", "policy": 0}, token_from=f"/cases/{c.id}")
+    response = auth.post(
+        f"/cases/{c.id}/decision", {"verdict": "violation", "policy": 0}, token_from=f"/cases/{c.id}"
+    )
     assert response.status_code == 422 and "Choose the policy that was violated." in response.text
     assert db.session.get(Case, c.id).status == "open"
 
@@ -92,7 +98,9 @@ def test_oversized_note_is_refused_with_the_field_error(ctx, client, auth):
     c = factories.case(factories.queue())
     auth.login("m@example.org")
     response = auth.post(
-        f"/cases/{c.id}/decision", {"verdict": "no_violation", "note": "x" * 5000}, token_from=f"/cases/{c.id}"
+        f"/cases/{c.id}/decision",
+        {"verdict": "no_violation", "note": "x" * 5000},
+        token_from=f"/cases/{c.id}",
     )
     assert response.status_code == 422 and "2000 characters" in response.text
 
@@ -107,8 +115,10 @@ def test_second_moderator_is_told_the_case_was_already_decided(ctx, client, auth
     auth.login("m1@example.org")
     policies = factories.policy_tree()
     response = auth.post(
-        f"/cases/{c.id}/decision", {"verdict": "violation", "policy": policies["spam"].id},
-        htmx=True, token_from=f"/cases/{c.id}",
+        f"/cases/{c.id}/decision",
+        {"verdict": "violation", "policy": policies["spam"].id},
+        htmx=True,
+        token_from=f"/cases/{c.id}",
     )
     assert "already decided by" in response.text and other.name in response.text
     assert db.session.get(Case, c.id).status == "no_violation"

@@ -1,0 +1,472 @@
+"""Filing a report with the CyberTipline: a resumable, forward-only state machine persisted in the database.
+
+    queued ─submit→ submitted ─upload+fileinfo per file→ files_uploaded ─finish→ finished
+       └─ submit_unknown (timeout after sending; retried)      failed / waiting_credentials (parked) → resume
+
+Rules that make "exactly one finished report per content" hold when jobs run twice, workers die or NCMEC
+misbehaves:
+- A worker drives a report only while it holds the row's lease (a compare-and-set UPDATE checked by rowcount),
+  and renews it before every call; a worker that lost its lease stops before the next call.
+- Every id NCMEC returns is committed before the next call; once a report id is stored, submit is never
+  called again for that row. Finish is only ever called for the stored id; 5102 "already finished" on a retry
+  is success.
+- No database transaction is held across a network call (on SQLite it would block every other writer).
+- A timeout after /submit was sent may leave an open report at NCMEC that we never learn the id of. We submit
+  again; the orphan is never finished, so NCMEC deletes it (reportedly after 24 h).
+  Only finished reports count.
+- A timeout after /upload was sent may leave an extra copy of a file in the same report; we upload it again.
+  The report stays one report for one content.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import uuid
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import and_, or_, select, update
+
+from console import audit, tasks
+from console.extensions import db
+from console.media import storage
+from console.media.models import MediaFile
+from console.ncmec import CyberTiplineError, DataError, NeedsAdminError, ReportStateError, RetryableError
+from console.ncmec.errors import IndeterminateError
+from console.reporting import agencies, filing
+from console.reporting.credentials import CredentialsError
+from console.reporting.models import ExternalReport, ReportFile
+from console.timeutil import utcnow
+
+log = logging.getLogger(__name__)
+
+ACTIVE_STATES = ("queued", "submit_unknown", "submitted", "files_uploaded")
+PARKED_STATES = ("failed", "waiting_credentials")
+JOB = "jobs.reports.file_report"
+
+
+class LeaseLost(Exception):
+    """Another worker took the report over (our lease expired); stop before making any further call."""
+
+
+def new_owner() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def _lease_seconds() -> float:
+    return current_app.config["REPORT_LEASE_SECONDS"]
+
+
+def claim(report_id: int, owner: str) -> bool:
+    now = utcnow()
+    claimed = db.session.execute(
+        update(ExternalReport)
+        .where(
+            ExternalReport.id == report_id,
+            ExternalReport.state.in_(ACTIVE_STATES),
+            or_(ExternalReport.lease_owner.is_(None), ExternalReport.lease_expires_at < now),
+            or_(ExternalReport.next_attempt_at.is_(None), ExternalReport.next_attempt_at <= now),
+        )
+        .values(
+            lease_owner=owner,
+            lease_expires_at=now + timedelta(seconds=_lease_seconds()),
+            attempts=ExternalReport.attempts + 1,
+            updated_at=now,
+        )
+    ).rowcount
+    db.session.commit()
+    return claimed == 1
+
+
+def _renew(report_id: int, owner: str, **values) -> None:
+    """Extend our lease (and write `values`) before a call, then end the transaction."""
+    now = utcnow()
+    changed = db.session.execute(
+        update(ExternalReport)
+        .where(ExternalReport.id == report_id, ExternalReport.lease_owner == owner)
+        .values(lease_expires_at=now + timedelta(seconds=_lease_seconds()), updated_at=now, **values)
+    ).rowcount
+    db.session.commit()
+    if changed != 1:
+        raise LeaseLost(report_id)
+
+
+def _release(report_id: int, owner: str, **values) -> None:
+    db.session.rollback()
+    db.session.execute(
+        update(ExternalReport)
+        .where(ExternalReport.id == report_id, ExternalReport.lease_owner == owner)
+        .values(lease_owner=None, lease_expires_at=None, updated_at=utcnow(), **values)
+    )
+    db.session.commit()
+
+
+def _fresh(report_id: int) -> ExternalReport:
+    db.session.expire_all()
+    return db.session.get(ExternalReport, report_id)
+
+
+def drive(report_id: int, owner: str | None = None) -> str | None:
+    """Take the report as far as it can go now. Returns its state, or None if another worker holds it."""
+    owner = owner or new_owner()
+    if not claim(report_id, owner):
+        return None
+    try:
+        report = _fresh(report_id)
+        cfg = current_app.config
+        client = agencies.client_for(
+            report.agency,
+            connect_timeout=cfg["NCMEC_CONNECT_TIMEOUT"],
+            read_timeout=cfg["NCMEC_READ_TIMEOUT"],
+        )
+        db.session.commit()
+        while True:
+            report = _fresh(report_id)
+            if report.state == "finished":
+                break
+            if report.ncmec_report_id is None:
+                _submit(report, client, owner)
+                continue
+            pending = next((f for f in report.files if f.ncmec_file_id is None or not f.fileinfo_sent), None)
+            if pending is not None:
+                _send_file(report, pending, client, owner)
+                continue
+            _finish(report, client, owner)
+        _release(report_id, owner, attempts=0)
+        return "finished"
+    except LeaseLost:
+        db.session.rollback()
+        log.warning("report %s: lease lost, another worker continues", report_id)
+        return None
+    except (NeedsAdminError, CredentialsError) as e:
+        _park(report_id, owner, "waiting_credentials", "admin", e)
+        return "waiting_credentials"
+    except RetryableError as e:
+        return _schedule_retry(report_id, owner, e)
+    except (DataError, ReportStateError, filing.ReportingError, OSError, ValueError) as e:
+        _park(report_id, owner, "failed", "data", e)
+        return "failed"
+    except Exception as e:
+        log.exception("report %s: unexpected error", report_id)
+        _park(report_id, owner, "failed", "bug", e)
+        return "failed"
+
+
+def _submit(report: ExternalReport, client, owner: str) -> None:
+    report_id = report.id
+    xml = filing.report_document(report)
+    _renew(report_id, owner, report_xml=xml.decode())
+    try:
+        ncmec_id = client.submit(xml)
+    except IndeterminateError:
+        # The report may have been opened; it has no id we know of and will never be finished.
+        _renew(report_id, owner, state="submit_unknown")
+        raise
+    changed = db.session.execute(
+        update(ExternalReport)
+        .where(
+            ExternalReport.id == report_id,
+            ExternalReport.lease_owner == owner,
+            ExternalReport.ncmec_report_id.is_(None),
+        )
+        .values(
+            ncmec_report_id=ncmec_id,
+            state="submitted",
+            submitted_at=utcnow(),
+            last_error="",
+            error_kind="",
+            attempts=0,
+        )
+    ).rowcount
+    if changed != 1:
+        db.session.rollback()
+        raise LeaseLost(report_id)
+    audit.record(
+        "report_submitted",
+        "external_report",
+        report_id,
+        actor_label="worker",
+        case_id=report.case_id,
+        ncmec_report_id=ncmec_id,
+    )
+    db.session.commit()
+
+
+def _send_file(report: ExternalReport, f: ReportFile, client, owner: str) -> None:
+    report_id, file_row, ncmec_id = report.id, f.id, report.ncmec_report_id
+    if f.ncmec_file_id is None:
+        media = db.session.get(MediaFile, f.media_id)
+        path, name = storage.path_for(media), f.original_name
+        _renew(report_id, owner)
+        uploaded = client.upload(ncmec_id, path, filename=name)
+        _record_file(report_id, owner, file_row, ncmec_file_id=uploaded.file_id, ncmec_md5=uploaded.md5)
+        return
+    xml = filing.file_document(report, f)
+    _renew(report_id, owner)
+    try:
+        client.fileinfo(xml)
+    except ReportStateError as e:
+        if not e.file_missing:
+            raise
+        # NCMEC does not know the file (it was lost on their side): upload it again.
+        _record_file(report_id, owner, file_row, ncmec_file_id=None, ncmec_md5=None, fileinfo_sent=False)
+        return
+    _record_file(report_id, owner, file_row, fileinfo_sent=True, fileinfo_xml=xml.decode())
+
+
+def _record_file(report_id: int, owner: str, file_row: int, **values) -> None:
+    holds = select(ExternalReport.id).where(
+        ExternalReport.id == report_id, ExternalReport.lease_owner == owner
+    )
+    changed = db.session.execute(
+        update(ReportFile).where(ReportFile.id == file_row, ReportFile.report_id.in_(holds)).values(**values)
+    ).rowcount
+    if changed != 1:
+        db.session.rollback()
+        raise LeaseLost(report_id)
+    done = (
+        db.session.scalar(
+            select(db.func.count())
+            .select_from(ReportFile)
+            .where(
+                ReportFile.report_id == report_id,
+                or_(ReportFile.ncmec_file_id.is_(None), ReportFile.fileinfo_sent.is_(False)),
+            )
+        )
+        == 0
+    )
+    _renew(report_id, owner, attempts=0, **({"state": "files_uploaded"} if done else {}))
+
+
+def _finish(report: ExternalReport, client, owner: str) -> None:
+    report_id, ncmec_id, case_id = report.id, report.ncmec_report_id, report.case_id
+    _renew(report_id, owner)
+    try:
+        client.finish(ncmec_id)
+    except ReportStateError as e:
+        if not e.already_finished:
+            if e.report_missing or e.already_retracted:
+                _start_over(report_id, owner, ncmec_id, str(e))
+                return
+            raise
+    now = utcnow()
+    changed = db.session.execute(
+        update(ExternalReport)
+        .where(ExternalReport.id == report_id, ExternalReport.lease_owner == owner)
+        .values(
+            state="finished",
+            finished_at=now,
+            updated_at=now,
+            last_error="",
+            error_kind="",
+            next_attempt_at=None,
+        )
+    ).rowcount
+    if changed != 1:
+        db.session.rollback()
+        raise LeaseLost(report_id)
+    audit.record(
+        "report_finished",
+        "external_report",
+        report_id,
+        actor_label="worker",
+        case_id=case_id,
+        ncmec_report_id=ncmec_id,
+    )
+    db.session.commit()
+
+
+def _start_over(report_id: int, owner: str, old_id: str, reason: str) -> None:
+    """NCMEC no longer has the open report (expired, or retracted): file it again from the start."""
+    report = _fresh(report_id)
+    if report.lease_owner != owner:
+        raise LeaseLost(report_id)
+    report.payload = {**report.payload, "retracted_ids": [*report.payload.get("retracted_ids", []), old_id]}
+    report.ncmec_report_id = None
+    report.state = "queued"
+    report.last_error = f"NCMEC no longer had report {old_id} ({reason}); filing it again"
+    for f in report.files:
+        f.ncmec_file_id, f.ncmec_md5, f.fileinfo_sent = None, None, False
+    audit.record(
+        "report_restarted",
+        "external_report",
+        report_id,
+        actor_label="worker",
+        case_id=report.case_id,
+        old_ncmec_report_id=old_id,
+    )
+    db.session.commit()
+
+
+def _retry_delay(attempts: int) -> float:
+    cfg = current_app.config
+    return min(
+        cfg["REPORT_RETRY_BASE_SECONDS"] * (2 ** max(attempts - 1, 0)), cfg["REPORT_RETRY_MAX_SECONDS"]
+    )
+
+
+def _schedule_retry(report_id: int, owner: str, error: CyberTiplineError) -> str:
+    db.session.rollback()
+    attempts = db.session.scalar(select(ExternalReport.attempts).where(ExternalReport.id == report_id)) or 1
+    delay = _retry_delay(attempts)
+    _release(
+        report_id,
+        owner,
+        next_attempt_at=utcnow() + timedelta(seconds=delay),
+        last_error=str(error)[:2000],
+        error_kind="retry",
+    )
+    try:
+        tasks.task_queue().enqueue_in(timedelta(seconds=delay), JOB, report_id)
+    except Exception:  # Redis down: the sweep re-enqueues it
+        log.exception("report %s: could not schedule the retry", report_id)
+    state = db.session.scalar(select(ExternalReport.state).where(ExternalReport.id == report_id))
+    db.session.commit()
+    return state
+
+
+def _park(report_id: int, owner: str, state: str, kind: str, error: Exception) -> None:
+    db.session.rollback()
+    message = str(error) or error.__class__.__name__
+    _release(report_id, owner, state=state, error_kind=kind, last_error=message[:2000])
+    case_id = db.session.scalar(select(ExternalReport.case_id).where(ExternalReport.id == report_id))
+    audit.record(
+        f"report_{state}",
+        "external_report",
+        report_id,
+        actor_label="worker",
+        case_id=case_id,
+        reason=message[:500],
+    )
+    db.session.commit()
+
+
+# --- operator actions and the sweep ------------------------------------------------------------------------
+
+
+def resumable_state(report: ExternalReport) -> str:
+    if report.ncmec_report_id is None:
+        return "queued"
+    if all(f.ncmec_file_id and f.fileinfo_sent for f in report.files):
+        return "files_uploaded"
+    return "submitted"
+
+
+def resume(report_id: int, actor=None) -> bool:
+    """Put a failed, parked or delayed report back to work (admin "Retry", credentials fixed)."""
+    report = db.session.get(ExternalReport, report_id)
+    if report is None or report.state not in (*PARKED_STATES, *ACTIVE_STATES):
+        return False
+    report.state = resumable_state(report)
+    report.error_kind, report.next_attempt_at = "", None
+    audit.record(
+        "report_resumed",
+        "external_report",
+        report_id,
+        actor=actor,
+        actor_label="" if actor else "system",
+        case_id=report.case_id,
+    )
+    db.session.commit()
+    tasks.enqueue(JOB, report_id)
+    return True
+
+
+def resume_waiting_for_credentials(actor=None) -> int:
+    ids = list(
+        db.session.scalars(select(ExternalReport.id).where(ExternalReport.state == "waiting_credentials"))
+    )
+    for report_id in ids:
+        resume(report_id, actor)
+    return len(ids)
+
+
+def sweep(limit: int = 500) -> int:
+    """Re-enqueue every active report that nobody drives and that is due: a lost job only delays a report."""
+    now = utcnow()
+    grace = now - timedelta(seconds=min(30.0, _lease_seconds()))
+    ids = list(
+        db.session.scalars(
+            select(ExternalReport.id)
+            .where(
+                ExternalReport.state.in_(ACTIVE_STATES),
+                or_(ExternalReport.lease_owner.is_(None), ExternalReport.lease_expires_at < now),
+                or_(ExternalReport.next_attempt_at.is_(None), ExternalReport.next_attempt_at <= now),
+                or_(
+                    ExternalReport.lease_owner.is_not(None),
+                    ExternalReport.updated_at < grace,
+                    and_(ExternalReport.next_attempt_at.is_not(None), ExternalReport.next_attempt_at <= now),
+                ),
+            )
+            .order_by(ExternalReport.id)
+            .limit(limit)
+        )
+    )
+    db.session.commit()
+    for report_id in ids:
+        tasks.enqueue(JOB, report_id)
+    return len(ids)
+
+
+def retract(report_id: int, actor=None, reason: str = "") -> str:
+    """Cancel a report that is not finished: retract it at NCMEC if it was opened, and free the content.
+
+    Refused for a finished report (the law: it cannot be withdrawn) and while a worker holds the report.
+    """
+    owner = new_owner()
+    report = db.session.get(ExternalReport, report_id)
+    if report is None:
+        raise filing.ReportingError("no such report")
+    if report.state == "finished":
+        raise filing.ReportingError("a finished report cannot be withdrawn")
+    now = utcnow()
+    taken = db.session.execute(
+        update(ExternalReport)
+        .where(
+            ExternalReport.id == report_id,
+            ExternalReport.state != "finished",
+            or_(ExternalReport.lease_owner.is_(None), ExternalReport.lease_expires_at < now),
+        )
+        .values(lease_owner=owner, lease_expires_at=now + timedelta(seconds=_lease_seconds()))
+    ).rowcount
+    db.session.commit()
+    if taken != 1:
+        raise filing.ReportingError("the report is being filed right now; try again in a minute")
+    report = _fresh(report_id)
+    ncmec_id, agency = report.ncmec_report_id, report.agency
+    client = agencies.client_for(
+        agency,
+        connect_timeout=current_app.config["NCMEC_CONNECT_TIMEOUT"],
+        read_timeout=current_app.config["NCMEC_READ_TIMEOUT"],
+    )
+    db.session.commit()
+    try:
+        if ncmec_id:
+            try:
+                client.retract(ncmec_id)
+            except ReportStateError as e:
+                if e.already_finished:
+                    # NCMEC finished it (an earlier finish whose answer we lost): it stands.
+                    _release(report_id, owner, state="finished", finished_at=utcnow())
+                    raise filing.ReportingError("NCMEC had already finished this report; it stands") from e
+                if not (e.already_retracted or e.report_missing):
+                    raise
+    except CyberTiplineError as e:
+        _release(report_id, owner)
+        raise filing.ReportingError(f"NCMEC did not accept the retraction: {e}") from e
+    _release(report_id, owner, state="retracted", live=False, error_kind="", last_error=reason[:2000])
+    report = _fresh(report_id)
+    audit.record(
+        "report_retracted",
+        "external_report",
+        report_id,
+        actor=actor,
+        actor_label="" if actor else "system",
+        case_id=report.case_id,
+        ncmec_report_id=ncmec_id,
+        reason=reason,
+    )
+    db.session.commit()
+    return "retracted"

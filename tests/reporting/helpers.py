@@ -1,0 +1,37 @@
+"""Building a reporting setup the way an admin would: NCMEC connected to the simulator, one rule."""
+
+from __future__ import annotations
+
+from console.extensions import db
+from console.reporting import agencies, credentials
+from console.reporting.models import ReportingRule
+from tests import factories
+
+
+def connect_ncmec(simulator) -> None:
+    agency = agencies.ncmec()
+    agency.environment = "custom"
+    agency.custom_base_url = simulator.base_url
+    agency.username = simulator.username
+    agency.password_encrypted = credentials.encrypt(simulator.password)
+    db.session.commit()
+
+
+def reporting_setup(simulator, *, policy: str = "child-safety"):
+    """Policies, an AI review queue and an enabled rule on `policy`: (policies, review_queue, rule)."""
+    connect_ncmec(simulator)
+    policies = factories.policy_tree()
+    review = factories.queue("AI review", "ai_review")
+    rule = ReportingRule(
+        name="NCMEC — CSAM auto report",
+        agency_id=agencies.ncmec().id,
+        review_queue_id=review.id,
+        contact_first_name="Rita",
+        contact_last_name="Reporter",
+        contact_email="rita@example.org",
+        enabled=True,
+        policies=[policies[policy]],
+    )
+    db.session.add(rule)
+    db.session.commit()
+    return policies, review, rule

@@ -1,0 +1,217 @@
+"""The filing state machine against the simulator over real HTTP: exactly one finished report per content."""
+
+import hashlib
+import time
+
+import pytest
+
+from console.cases import service as cases
+from console.extensions import db
+from console.media import storage
+from console.reporting import filing, pipeline
+from console.reporting.models import ExternalReport
+from tests import factories
+from tests.reporting.helpers import reporting_setup
+
+CSAM = "Child Pornography (possession, manufacture, and distribution)"
+
+
+@pytest.fixture
+def fast(app):
+    app.config.update(
+        NCMEC_CONNECT_TIMEOUT=1,
+        NCMEC_READ_TIMEOUT=0.5,
+        REPORT_LEASE_SECONDS=30,
+        REPORT_RETRY_BASE_SECONDS=0,
+        REPORT_RETRY_MAX_SECONDS=0,
+    )
+    return app
+
+
+def make_report(rule, q, *, images=2, reveal_first=True, **case_kw):
+    mod = factories.user("moderator")
+    c = factories.case(q, images=images, **case_kw)
+    if reveal_first and images:
+        cases.reveal(c.media[0].id, c.id, mod)
+    report, created = filing.create_report(c, rule, CSAM, triggered_by="human", created_by=mod)
+    db.session.commit()
+    assert created
+    return c, report
+
+
+def test_files_a_complete_report_with_two_files(ctx, fast, ncmec_simulator):
+    policies, review, rule = reporting_setup(ncmec_simulator)
+    c, report = make_report(
+        rule,
+        review,
+        content_url="https://platform.example/p/9",
+        reported_user={
+            "platform_id": "u-9",
+            "name": "Rex",
+            "email": "rex@platform.example",
+            "ip_events": [{"ip": "203.0.113.9", "at": "2026-11-01T10:00:00+00:00", "event": "Login"}],
+        },
+    )
+    assert pipeline.drive(report.id) == "finished"
+
+    db.session.expire_all()
+    report = db.session.get(ExternalReport, report.id)
+    assert report.state == "finished" and report.ncmec_report_id
+    received = ncmec_simulator.report(report.ncmec_report_id)
+    assert received["state"] == "finished"
+    assert received["incident_type"] == CSAM
+    xml = received["xml"]
+    assert "https://platform.example/p/9" in xml and "u-9" in xml and "rex@platform.example" in xml
+    assert "Rita" in xml and "rita@example.org" in xml and "203.0.113.9" in xml
+    assert c.reported_at.strftime("%Y-%m-%dT%H:%M:%S") in xml
+    files = received["files"]
+    assert [f["md5"] for f in files] == [
+        hashlib.md5(storage.path_for(m).read_bytes(), usedforsecurity=False).hexdigest() for m in c.media
+    ]
+    assert [f["file_viewed_by_esp"] for f in files] == [True, False]
+    assert report.report_xml and all(f.fileinfo_xml for f in report.files)
+
+
+def test_a_second_report_for_the_same_content_is_refused_by_the_database(ctx, fast, ncmec_simulator):
+    policies, review, rule = reporting_setup(ncmec_simulator)
+    c, report = make_report(rule, review)
+    again, created = filing.create_report(c, rule, CSAM, triggered_by="human")
+    assert not created and again.id == report.id
+    # Another case with the same bytes is the same content.
+    twin = factories.case(review)
+    with open(storage.path_for(c.media[0]), "rb") as fh, open(storage.path_for(c.media[1]), "rb") as fh2:
+        storage.store(twin.id, "copy-a.png", fh, "image/png")
+        storage.store(twin.id, "copy-b.png", fh2, "image/png")
+    db.session.commit()
+    db.session.refresh(twin)
+    again, created = filing.create_report(twin, rule, CSAM, triggered_by="human")
+    assert not created and again.id == report.id
+    # Even bypassing the Python check, the unique index refuses it.
+    from sqlalchemy.exc import IntegrityError
+
+    clone = ExternalReport(
+        agency_id=report.agency_id,
+        case_id=twin.id,
+        fingerprint=report.fingerprint,
+        incident_type=CSAM,
+        contact_first_name="a",
+        contact_last_name="b",
+        contact_email="c@d.e",
+        payload={},
+    )
+    db.session.add(clone)
+    with pytest.raises(IntegrityError):
+        db.session.commit()
+    db.session.rollback()
+
+
+def test_a_report_runs_once_even_when_driven_twice(ctx, fast, ncmec_simulator):
+    policies, review, rule = reporting_setup(ncmec_simulator)
+    _c, report = make_report(rule, review)
+    assert pipeline.drive(report.id) == "finished"
+    assert pipeline.drive(report.id) is None  # finished reports are not claimable
+    assert len(ncmec_simulator.reports("finished")) == 1
+    assert ncmec_simulator.stats()["calls"].get("submit") == 1
+
+
+@pytest.mark.parametrize("endpoint", ["submit", "upload", "fileinfo", "finish"])
+@pytest.mark.parametrize("action", ["drop", "http_500", "timeout", "code"])
+def test_faults_on_every_call_end_in_one_finished_report(ctx, fast, ncmec_simulator, endpoint, action):
+    policies, review, rule = reporting_setup(ncmec_simulator)
+    _c, report = make_report(rule, review)
+    options = {"code": 1000} if action == "code" else {"timeout_ms": 900} if action == "timeout" else {}
+    ncmec_simulator.set_fault(endpoint, action, times=1, **options)
+    states = [pipeline.drive(report.id) for _ in range(4)]
+    assert "finished" in states, states
+    if action == "timeout":  # the simulator carries out a timed-out call late, after the client gave up
+        time.sleep(0.6)
+    assert sum(ncmec_simulator.stats()["faults_fired"].values()) == 1
+    finished = ncmec_simulator.reports("finished")
+    assert len(finished) == 1
+    assert len(finished[0]["files"]) >= 2
+    # Nothing else was finished; a lost /submit answer may leave one orphan open report, never finished.
+    assert all(r["state"] in ("open", "finished") for r in ncmec_simulator.reports())
+    orphans = [r for r in ncmec_simulator.reports() if r["state"] == "open"]
+    assert all(not r["files"] for r in orphans)
+    if endpoint == "submit" and action in ("drop", "timeout"):
+        assert len(orphans) == 1  # the server acted but we never learned the id
+
+
+def test_wrong_credentials_park_the_report_until_an_admin_fixes_them(ctx, fast, ncmec_simulator):
+    from console.reporting import agencies, credentials
+
+    policies, review, rule = reporting_setup(ncmec_simulator)
+    agency = agencies.ncmec()
+    agency.password_encrypted = credentials.encrypt("wrong")
+    db.session.commit()
+    _c, report = make_report(rule, review)
+    assert pipeline.drive(report.id) == "waiting_credentials"
+    assert pipeline.drive(report.id) is None  # parked: no worker touches it
+    agency = agencies.ncmec()
+    agency.password_encrypted = credentials.encrypt(ncmec_simulator.password)
+    db.session.commit()
+    assert pipeline.resume(report.id)
+    assert pipeline.drive(report.id) == "finished"
+
+
+def test_a_schema_error_fails_the_report_with_the_reason(ctx, fast, ncmec_simulator):
+    policies, review, rule = reporting_setup(ncmec_simulator)
+    _c, report = make_report(rule, review)
+    ncmec_simulator.set_fault("submit", "code", code=4100, times=1)
+    assert pipeline.drive(report.id) == "failed"
+    db.session.expire_all()
+    failed = db.session.get(ExternalReport, report.id)
+    assert failed.error_kind == "data" and "4100" in failed.last_error
+    assert pipeline.resume(report.id) and pipeline.drive(report.id) == "finished"
+
+
+def test_an_expired_report_at_ncmec_is_filed_again(ctx, fast, ncmec_simulator):
+    policies, review, rule = reporting_setup(ncmec_simulator)
+    _c, report = make_report(rule, review)
+    ncmec_simulator.set_fault("finish", "code", code=5001, times=1)
+    states = [pipeline.drive(report.id) for _ in range(2)]
+    assert "finished" in states
+    assert len(ncmec_simulator.reports("finished")) == 1
+
+
+def test_a_finished_report_cannot_be_retracted(ctx, fast, ncmec_simulator):
+    policies, review, rule = reporting_setup(ncmec_simulator)
+    _c, report = make_report(rule, review)
+    pipeline.drive(report.id)
+    with pytest.raises(filing.ReportingError, match="cannot be withdrawn"):
+        pipeline.retract(report.id)
+
+
+def test_retracting_an_open_report_frees_the_content(ctx, fast, ncmec_simulator):
+    policies, review, rule = reporting_setup(ncmec_simulator)
+    c, report = make_report(rule, review)
+    ncmec_simulator.set_fault("finish", "http_500", times=5)
+    pipeline.drive(report.id)
+    assert pipeline.retract(report.id, reason="test") == "retracted"
+    assert [r["state"] for r in ncmec_simulator.reports()] == ["retracted"]
+    again, created = filing.create_report(c, rule, CSAM, triggered_by="human")
+    assert created and again.id != report.id
+
+
+def test_the_sweep_re_enqueues_reports_nobody_drives(ctx, fast, ncmec_simulator):
+    from datetime import timedelta
+
+    from rq import Queue
+
+    from console import tasks
+    from console.timeutil import utcnow
+
+    policies, review, rule = reporting_setup(ncmec_simulator)
+    _c, report = make_report(rule, review)
+    queue = Queue(ctx.config["RQ_QUEUE"], connection=tasks.redis_connection())
+    queue.empty()
+    # A worker claimed it and died: the lease is stale.
+    db.session.execute(
+        db.update(ExternalReport)
+        .where(ExternalReport.id == report.id)
+        .values(lease_owner="dead-worker", lease_expires_at=utcnow() - timedelta(seconds=1))
+    )
+    db.session.commit()
+    assert pipeline.sweep() == 1
+    assert [j.args for j in queue.jobs] == [(report.id,)]
+    queue.empty()
