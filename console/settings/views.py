@@ -1,13 +1,278 @@
+"""Settings for admins: external reporting (the NCMEC connection and reporting rules) and the audit log."""
+
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
 
+from console.audit import AuditEvent
+from console.extensions import db
+from console.queues.models import Queue
+from console.reporting import agencies
+from console.reporting import settings_service as service
+from console.reporting.models import Agency, ReportingRule
 from console.security import role_required
+from console.settings.forms import AgencyConnectionForm, RuleForm, add_service_errors
+from console.webutil import is_htmx
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
+
+AUDIT_PAGE_SIZE = 50
+AUDIT_OBJECT_TYPES = {
+    "agency": "Agency",
+    "reporting_rule": "Reporting rule",
+    "external_report": "External report",
+    "case": "Case",
+    "media": "Media",
+    "api_token": "API token",
+    "user": "User",
+}
 
 
 @bp.route("/")
 @role_required("admin")
 def index():
     return render_template("settings/index.html")
+
+
+# --- external reporting ------------------------------------------------------------------------------------
+
+
+def _connection_form(agency: Agency) -> AgencyConnectionForm:
+    if request.method == "POST":
+        return AgencyConnectionForm()
+    return AgencyConnectionForm(
+        data={
+            "environment": agency.environment,
+            "custom_base_url": agency.custom_base_url,
+            "username": agency.username,
+        }
+    )
+
+
+def _rule_form(rule: ReportingRule | None = None) -> RuleForm:
+    if request.method == "POST":
+        form = RuleForm()
+    elif rule is not None:
+        form = RuleForm(
+            data={
+                "name": rule.name,
+                "agency": rule.agency_id,
+                "policies": [p.id for p in rule.policies],
+                "review_queue": rule.review_queue_id,
+                "contact_first_name": rule.contact_first_name,
+                "contact_last_name": rule.contact_last_name,
+                "contact_email": rule.contact_email,
+                "enabled": rule.enabled,
+            }
+        )
+    else:
+        form = RuleForm()
+        ncmec = db.session.scalar(select(Agency.id).where(Agency.slug == "ncmec"))
+        form.agency.data = ncmec
+        # AI-detected cases wait in an AI review queue: offer the first one.
+        form.review_queue.data = db.session.scalar(
+            select(Queue.id).where(Queue.source_kind == "ai_review").order_by(Queue.id)
+        )
+    form.agency.choices = [(a.id, a.name) for a in db.session.scalars(select(Agency).order_by(Agency.name))]
+    queues = list(db.session.scalars(select(Queue).order_by(Queue.name)))
+    form.review_queue.choices = [(None, "Choose a queue…")] + [
+        (q.id, f"{q.name} ({q.source_label})") for q in queues
+    ]
+    form.policies.choices = [(o.id, o.name) for o in service.policy_options()]
+    return form
+
+
+def _context(**extra) -> dict:
+    agency = agencies.ncmec()
+    context = dict(
+        agency=agency,
+        base_url=_safe_base_url(agency),
+        configured=agencies.is_configured(agency),
+        connection_form=None,
+        rules_overview=service.rules_overview(),
+        conflicts=service.rule_conflicts(),
+        policy_options=service.policy_options(),
+        check_labels=service.CHECK_LABELS,
+        rule_form=None,
+        editing=None,
+        rule_message=None,
+    )
+    context.update(extra)
+    if context["connection_form"] is None:
+        context["connection_form"] = _connection_form(agency)
+    return context
+
+
+def _safe_base_url(agency: Agency) -> str:
+    try:
+        return agencies.base_url(agency)
+    except ValueError:
+        return ""
+
+
+@bp.route("/external-reporting")
+@role_required("admin")
+def external_reporting():
+    return render_template("settings/external_reporting.html", **_context())
+
+
+@bp.route("/external-reporting/agencies/<int:agency_id>/connection", methods=["POST"])
+@role_required("admin")
+def save_connection(agency_id: int):
+    agency = db.get_or_404(Agency, agency_id)
+    form = _connection_form(agency)
+    status, message = 200, None
+    if form.validate_on_submit():
+        try:
+            service.configure_agency(
+                agency.id,
+                environment=form.environment.data,
+                custom_base_url=form.custom_base_url.data or "",
+                username=form.username.data,
+                password=form.password.data or None,
+                actor=current_user,
+            )
+            message = "Connection settings saved."
+        except service.SettingsError as e:
+            add_service_errors(form, e)
+            status = 422
+    else:
+        status = 422
+    if status == 200 and not is_htmx():
+        flash(message)
+        return redirect(url_for("settings.external_reporting"))
+    context = _context(connection_form=form, connection_message=message)
+    if is_htmx():
+        return render_template("settings/_agency.html", **context)
+    return render_template("settings/external_reporting.html", **context), status
+
+
+@bp.route("/external-reporting/agencies/<int:agency_id>/test", methods=["POST"])
+@role_required("admin")
+def test_connection(agency_id: int):
+    agency = db.get_or_404(Agency, agency_id)
+    check = service.check_connection(agency.id, actor=current_user)
+    if is_htmx():
+        return render_template(
+            "settings/_connection_status.html", agency=agency, check_labels=service.CHECK_LABELS
+        )
+    flash(f"Test connection: {check.label}. {check.message}")
+    return redirect(url_for("settings.external_reporting"))
+
+
+def _rules_response(status: int = 200, **extra):
+    """htmx gets the rules section (htmx swaps only 2xx: a refused change still shows its errors in place)."""
+    context = _context(**extra)
+    if is_htmx():
+        return render_template("settings/_rules.html", **context)
+    if extra.get("rule_form") is not None:
+        return render_template("settings/rule_form.html", **context), status
+    return render_template("settings/external_reporting.html", **context), status
+
+
+@bp.route("/external-reporting/rules/new")
+@role_required("admin")
+def new_rule():
+    form = _rule_form()
+    template = "settings/_rule_form.html" if is_htmx() else "settings/rule_form.html"
+    return render_template(template, **_context(rule_form=form))
+
+
+@bp.route("/external-reporting/rules", methods=["POST"])
+@role_required("admin")
+def create_rule():
+    form = _rule_form()
+    if form.validate_on_submit():
+        try:
+            rule = service.create_rule(
+                **form.service_arguments(), enabled=form.enabled.data, actor=current_user
+            )
+        except service.SettingsError as e:
+            add_service_errors(form, e)
+        else:
+            return _rule_saved(f"Rule “{rule.name}” added.")
+    return _rules_response(422, rule_form=form)
+
+
+@bp.route("/external-reporting/rules/<int:rule_id>/edit")
+@role_required("admin")
+def edit_rule(rule_id: int):
+    rule = db.get_or_404(ReportingRule, rule_id)
+    template = "settings/_rule_form.html" if is_htmx() else "settings/rule_form.html"
+    return render_template(template, **_context(rule_form=_rule_form(rule), editing=rule))
+
+
+@bp.route("/external-reporting/rules/<int:rule_id>", methods=["POST"])
+@role_required("admin")
+def update_rule(rule_id: int):
+    rule = db.get_or_404(ReportingRule, rule_id)
+    form = _rule_form(rule)
+    if form.validate_on_submit():
+        try:
+            rule = service.update_rule(rule.id, **form.service_arguments(), actor=current_user)
+        except service.SettingsError as e:
+            add_service_errors(form, e)
+        else:
+            return _rule_saved(f"Rule “{rule.name}” saved.")
+    return _rules_response(422, rule_form=form, editing=db.session.get(ReportingRule, rule_id))
+
+
+@bp.route("/external-reporting/rules/<int:rule_id>/enabled", methods=["POST"])
+@role_required("admin")
+def toggle_rule(rule_id: int):
+    db.get_or_404(ReportingRule, rule_id)
+    value = request.form.get("enabled")
+    if value not in ("0", "1"):
+        abort(400)
+    rule = service.set_rule_enabled(rule_id, value == "1", actor=current_user)
+    return _rule_saved(f"Rule “{rule.name}” {'enabled' if rule.enabled else 'paused'}.")
+
+
+@bp.route("/external-reporting/rules/<int:rule_id>/delete", methods=["POST"])
+@role_required("admin")
+def delete_rule(rule_id: int):
+    rule = db.get_or_404(ReportingRule, rule_id)
+    name = rule.name
+    try:
+        service.delete_rule(rule.id, actor=current_user)
+    except service.RuleInUse as e:
+        return _rules_response(409, rule_message=str(e), rule_message_bad=True)
+    return _rule_saved(f"Rule “{name}” deleted.")
+
+
+def _rule_saved(message: str):
+    if is_htmx():
+        return render_template("settings/_rules.html", **_context(rule_message=message))
+    flash(message)
+    return redirect(url_for("settings.external_reporting"))
+
+
+# --- audit log ---------------------------------------------------------------------------------------------
+
+
+@bp.route("/audit-log")
+@role_required("admin")
+def audit_log():
+    object_type = request.args.get("type", "")
+    if object_type not in AUDIT_OBJECT_TYPES:
+        object_type = ""
+    before = request.args.get("before", type=int)
+    query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(AUDIT_PAGE_SIZE + 1)
+    if object_type:
+        query = query.where(AuditEvent.object_type == object_type)
+    if before:
+        query = query.where(AuditEvent.id < before)
+    events = list(db.session.scalars(query))
+    more = len(events) > AUDIT_PAGE_SIZE
+    events = events[:AUDIT_PAGE_SIZE]
+    context = dict(
+        events=events,
+        next_before=events[-1].id if more else None,
+        object_type=object_type,
+        object_types=AUDIT_OBJECT_TYPES,
+        first_page=not before,
+    )
+    template = "settings/_audit_table.html" if is_htmx() else "settings/audit_log.html"
+    return render_template(template, **context)

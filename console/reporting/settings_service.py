@@ -1,0 +1,463 @@
+"""What an admin changes under Settings → External reporting: the agency connection and the reporting rules.
+
+Each function takes plain arguments, does its work in one transaction, writes the audit event and commits.
+The agency password is write-only: it goes in through `configure_agency`, is stored encrypted, and is never
+returned, rendered, logged or written to the audit log (the audit records only that it changed).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from console import audit
+from console.extensions import db
+from console.ncmec.errors import CyberTiplineError, NeedsAdminError, RetryableError
+from console.policies.models import Policy
+from console.policies.service import policy_tree, subtree_ids
+from console.queues.models import Queue
+from console.reporting import agencies, credentials, rules
+from console.reporting.models import Agency, ExternalReport, ReportingRule
+from console.timeutil import utcnow
+
+ENVIRONMENTS = {"test": "Test", "production": "Production", "custom": "Custom base URL"}
+
+CHECK_LABELS = {
+    "connected": "Connected",
+    "wrong_credentials": "Wrong credentials",
+    "unreachable": "Unreachable",
+    "not_configured": "Not configured",
+    "error": "Error",
+}
+
+# An admin pressing "Test connection" waits for the answer: fail fast instead of the job's long read timeout.
+TEST_CONNECT_TIMEOUT = 3
+TEST_READ_TIMEOUT = 5
+
+
+class SettingsError(ValueError):
+    """A change was refused; ``errors`` maps a form field name to what is wrong with it."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+        self.errors = errors
+
+
+class RuleInUse(ValueError):
+    """A rule that produced reports stays: the reports point at it. Pause it instead."""
+
+
+# --- the agency connection ---------------------------------------------------------------------------------
+
+
+def agency_snapshot(agency: Agency) -> dict:
+    """The agency as the audit log shows it: never the password, only whether one is stored."""
+    return {
+        "environment": agency.environment,
+        "custom_base_url": agency.custom_base_url,
+        "username": agency.username,
+        "password_stored": bool(agency.password_encrypted),
+    }
+
+
+def configure_agency(
+    agency_id: int,
+    *,
+    environment: str,
+    custom_base_url: str = "",
+    username: str,
+    password: str | None = None,
+    actor=None,
+    actor_label: str = "",
+) -> Agency:
+    """Set where the agency is and how we sign in. A blank ``password`` keeps the stored one."""
+    agency = db.session.get(Agency, agency_id)
+    if agency is None:
+        raise LookupError(f"no agency {agency_id}")
+    errors: dict[str, str] = {}
+    if environment not in ENVIRONMENTS:
+        errors["environment"] = "Choose Test, Production or Custom base URL."
+    custom_base_url = (custom_base_url or "").strip().rstrip("/")
+    if environment == "custom":
+        if not custom_base_url.startswith(("http://", "https://")):
+            errors["custom_base_url"] = "Enter the base URL, starting with http:// or https://."
+    else:
+        custom_base_url = ""
+    username = (username or "").strip()
+    if not username:
+        errors["username"] = "Enter the ESP username."
+    if not password and not agency.password_encrypted:
+        errors["password"] = "Enter the ESP password."  # noqa: S105 - a message, not a password
+    if errors:
+        raise SettingsError(errors)
+
+    before = agency_snapshot(agency)
+    changed_where = (environment, custom_base_url, username) != (
+        agency.environment,
+        agency.custom_base_url,
+        agency.username,
+    )
+    agency.environment = environment
+    agency.custom_base_url = custom_base_url
+    agency.username = username
+    if password:
+        agency.password_encrypted = credentials.encrypt(password)
+    if changed_where or password:
+        # A check made against other settings says nothing about these.
+        agency.last_check_at = None
+        agency.last_check_status = ""
+        agency.last_check_message = ""
+    audit.record(
+        "agency_configured",
+        "agency",
+        agency.id,
+        actor=actor,
+        actor_label=actor_label,
+        before=before,
+        after=agency_snapshot(agency),
+        password_changed=bool(password),
+    )
+    db.session.commit()
+    return agency
+
+
+@dataclass(frozen=True)
+class ConnectionCheck:
+    status: str
+    message: str
+    at: datetime
+
+    @property
+    def label(self) -> str:
+        return CHECK_LABELS.get(self.status, self.status)
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "connected"
+
+
+def check_connection(agency_id: int, *, actor=None, actor_label: str = "") -> ConnectionCheck:
+    """Call the agency's /status with the stored credentials and keep the outcome on the agency row."""
+    agency = db.session.get(Agency, agency_id)
+    if agency is None:
+        raise LookupError(f"no agency {agency_id}")
+    if not agencies.is_configured(agency):
+        status, message = "not_configured", "Enter the environment, username and password first."
+    else:
+        try:
+            client = agencies.client_for(
+                agency, connect_timeout=TEST_CONNECT_TIMEOUT, read_timeout=TEST_READ_TIMEOUT
+            )
+            client.status()
+            status, message = "connected", f"Signed in as {agency.username} at {agencies.base_url(agency)}."
+        except NeedsAdminError as e:
+            status, message = "wrong_credentials", f"The agency refused the username or password ({e})."
+        except RetryableError as e:
+            status, message = "unreachable", f"No answer from {agencies.base_url(agency)} ({e})."
+        except credentials.CredentialsError as e:
+            status, message = "error", f"{e}. Enter the password again."
+        except (CyberTiplineError, ValueError) as e:
+            status, message = "error", str(e)
+    agency.last_check_at = utcnow()
+    agency.last_check_status = status
+    agency.last_check_message = message[:500]
+    audit.record(
+        "agency_connection_tested", "agency", agency.id, actor=actor, actor_label=actor_label, result=status
+    )
+    db.session.commit()
+    return ConnectionCheck(status, agency.last_check_message, agency.last_check_at)
+
+
+def rotate_agency_keys(*, actor=None, actor_label: str = "") -> int:
+    """Re-encrypt every stored agency password under the newest key; returns how many were rotated."""
+    rotated = 0
+    for agency in db.session.scalars(select(Agency).where(Agency.password_encrypted.is_not(None))):
+        agency.password_encrypted = credentials.rotate(agency.password_encrypted)
+        audit.record("agency_password_reencrypted", "agency", agency.id, actor=actor, actor_label=actor_label)
+        rotated += 1
+    db.session.commit()
+    return rotated
+
+
+# --- the policy picker and the rules overview --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PolicyOption:
+    id: int
+    name: str
+    depth: int
+    covers: tuple[str, ...]  # the sub-policies a rule naming this policy covers too, as the tree is now
+
+
+def policy_options() -> list[PolicyOption]:
+    nodes = policy_tree()
+    names = {n.policy.id: n.policy.name for n in nodes}
+    out = []
+    for node in nodes:
+        below = [names[pid] for pid in subtree_ids(node.policy.id) if pid != node.policy.id and pid in names]
+        out.append(
+            PolicyOption(node.policy.id, node.policy.name, node.depth, tuple(sorted(below, key=str.lower)))
+        )
+    return out
+
+
+@dataclass
+class RuleOverview:
+    rule: ReportingRule
+    report_count: int
+    covered: list[str] = field(default_factory=list)  # every policy the rule covers, named or below
+
+
+@dataclass(frozen=True)
+class Conflict:
+    policy: Policy
+    rules: list[ReportingRule]
+    winner: ReportingRule | None
+
+
+def rules_overview() -> list[RuleOverview]:
+    counts = dict(
+        db.session.execute(
+            select(ExternalReport.rule_id, func.count(ExternalReport.id))
+            .where(ExternalReport.rule_id.is_not(None))
+            .group_by(ExternalReport.rule_id)
+        ).all()
+    )
+    names = dict(db.session.execute(select(Policy.id, Policy.name)).all())
+    out = []
+    for rule in db.session.scalars(select(ReportingRule).order_by(ReportingRule.id)):
+        covered: list[str] = []
+        for policy in rule.policies:
+            for pid in subtree_ids(policy.id):
+                if names.get(pid) and names[pid] not in covered:
+                    covered.append(names[pid])
+        out.append(RuleOverview(rule, counts.get(rule.id, 0), sorted(covered, key=str.lower)))
+    return out
+
+
+def rule_conflicts() -> list[Conflict]:
+    """Policies covered by more than one enabled rule, with the rule that wins until an admin fixes it."""
+    out = []
+    for policy_id, covering in rules.conflicts().items():
+        policy = db.session.get(Policy, policy_id)
+        if policy is not None:
+            out.append(Conflict(policy, sorted(covering, key=lambda r: r.id), rules.rule_for(policy_id)))
+    return sorted(out, key=lambda c: c.policy.name)
+
+
+def report_count(rule_id: int) -> int:
+    return (
+        db.session.scalar(select(func.count(ExternalReport.id)).where(ExternalReport.rule_id == rule_id)) or 0
+    )
+
+
+# --- reporting rules ----------------------------------------------------------------------------------------
+
+
+def rule_snapshot(rule: ReportingRule) -> dict:
+    return {
+        "name": rule.name,
+        "agency": rule.agency.name if rule.agency else None,
+        "policies": [p.name for p in rule.policies],
+        "review_queue": rule.review_queue.name if rule.review_queue else None,
+        "contact": f"{rule.contact_first_name} {rule.contact_last_name} <{rule.contact_email}>",
+        "enabled": rule.enabled,
+    }
+
+
+def _apply(
+    rule: ReportingRule,
+    *,
+    name: str,
+    agency_id: int | None,
+    policy_ids: list[int],
+    review_queue_id: int | None,
+    contact_first_name: str,
+    contact_last_name: str,
+    contact_email: str,
+) -> None:
+    errors: dict[str, str] = {}
+    name = (name or "").strip()
+    if not name:
+        errors["name"] = "Enter a rule name."
+    else:
+        taken = db.session.scalar(
+            select(ReportingRule.id).where(
+                func.lower(ReportingRule.name) == name.lower(), ReportingRule.id != (rule.id or 0)
+            )
+        )
+        if taken:
+            errors["name"] = f"A rule named “{name}” already exists. Choose another name."
+    agency = db.session.get(Agency, agency_id) if agency_id else None
+    if agency is None:
+        errors["agency"] = "Choose the agency to report to."
+    policies = (
+        list(db.session.scalars(select(Policy).where(Policy.id.in_(set(policy_ids or [])))))
+        if policy_ids
+        else []
+    )
+    if not policies or len(policies) != len(set(policy_ids)):
+        errors["policies"] = (
+            "Choose at least one policy." if not policy_ids else "Choose policies from the list."
+        )
+    queue = db.session.get(Queue, review_queue_id) if review_queue_id else None
+    if queue is None:
+        errors["review_queue"] = "Choose a review queue that exists."
+    for key, value in (("contact_first_name", contact_first_name), ("contact_last_name", contact_last_name)):
+        if not (value or "").strip():
+            errors[key] = "Enter the contact's name."
+    if "@" not in (contact_email or ""):
+        errors["contact_email"] = "Enter a valid email address."
+    if errors:
+        raise SettingsError(errors)
+    rule.name = name
+    rule.agency = agency
+    rule.policies = sorted(policies, key=lambda p: p.name)
+    rule.review_queue = queue
+    rule.contact_first_name = contact_first_name.strip()
+    rule.contact_last_name = contact_last_name.strip()
+    rule.contact_email = contact_email.strip()
+
+
+def _commit_rule() -> None:
+    try:
+        db.session.commit()
+    except IntegrityError as e:  # two admins saving the same name at once: the unique index decides
+        db.session.rollback()
+        raise SettingsError({"name": "A rule with this name already exists. Choose another name."}) from e
+
+
+def create_rule(
+    *,
+    name: str,
+    agency_id: int | None,
+    policy_ids: list[int],
+    review_queue_id: int | None,
+    contact_first_name: str,
+    contact_last_name: str,
+    contact_email: str,
+    enabled: bool = True,
+    actor=None,
+    actor_label: str = "",
+) -> ReportingRule:
+    rule = ReportingRule(enabled=enabled)
+    with db.session.no_autoflush:
+        _apply(
+            rule,
+            name=name,
+            agency_id=agency_id,
+            policy_ids=policy_ids,
+            review_queue_id=review_queue_id,
+            contact_first_name=contact_first_name,
+            contact_last_name=contact_last_name,
+            contact_email=contact_email,
+        )
+    db.session.add(rule)
+    db.session.flush()
+    audit.record(
+        "reporting_rule_created",
+        "reporting_rule",
+        rule.id,
+        actor=actor,
+        actor_label=actor_label,
+        after=rule_snapshot(rule),
+    )
+    _commit_rule()
+    return rule
+
+
+def update_rule(
+    rule_id: int,
+    *,
+    name: str,
+    agency_id: int | None,
+    policy_ids: list[int],
+    review_queue_id: int | None,
+    contact_first_name: str,
+    contact_last_name: str,
+    contact_email: str,
+    actor=None,
+    actor_label: str = "",
+) -> ReportingRule:
+    """Change a rule. Reports already created keep the contact and incident type they were created with."""
+    rule = _rule(rule_id)
+    before = rule_snapshot(rule)
+    try:
+        with db.session.no_autoflush:
+            _apply(
+                rule,
+                name=name,
+                agency_id=agency_id,
+                policy_ids=policy_ids,
+                review_queue_id=review_queue_id,
+                contact_first_name=contact_first_name,
+                contact_last_name=contact_last_name,
+                contact_email=contact_email,
+            )
+    except SettingsError:
+        db.session.rollback()
+        raise
+    after = rule_snapshot(rule)
+    if after != before:
+        audit.record(
+            "reporting_rule_changed",
+            "reporting_rule",
+            rule.id,
+            actor=actor,
+            actor_label=actor_label,
+            before=before,
+            after=after,
+        )
+    _commit_rule()
+    return rule
+
+
+def set_rule_enabled(rule_id: int, enabled: bool, *, actor=None, actor_label: str = "") -> ReportingRule:
+    """Pause or resume a rule. A paused rule fires for nothing new; reports already created carry on."""
+    rule = _rule(rule_id)
+    if rule.enabled != enabled:
+        audit.record(
+            "reporting_rule_enabled" if enabled else "reporting_rule_paused",
+            "reporting_rule",
+            rule.id,
+            actor=actor,
+            actor_label=actor_label,
+            name=rule.name,
+            before={"enabled": rule.enabled},
+            after={"enabled": enabled},
+        )
+        rule.enabled = enabled
+        db.session.commit()
+    return rule
+
+
+def delete_rule(rule_id: int, *, actor=None, actor_label: str = "") -> None:
+    """Delete a rule that never fired. One that produced reports is kept for them: pause it instead."""
+    rule = _rule(rule_id)
+    produced = report_count(rule.id)
+    if produced:
+        raise RuleInUse(
+            f"“{rule.name}” produced {produced} report{'s' if produced != 1 else ''} and is kept for them. "
+            "Pause it instead."
+        )
+    audit.record(
+        "reporting_rule_deleted",
+        "reporting_rule",
+        rule.id,
+        actor=actor,
+        actor_label=actor_label,
+        before=rule_snapshot(rule),
+    )
+    db.session.delete(rule)
+    db.session.commit()
+
+
+def _rule(rule_id: int) -> ReportingRule:
+    rule = db.session.get(ReportingRule, rule_id)
+    if rule is None:
+        raise LookupError(f"no reporting rule {rule_id}")
+    return rule

@@ -1,0 +1,77 @@
+"""Forms of the settings area.
+
+They check shape (required, length, email); the settings service checks references (a name that is taken, a
+queue or policy that does not exist), and the view puts both kinds of error on the fields.
+"""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, PasswordField, SelectField, SelectMultipleField, StringField
+from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
+
+from console.reporting.settings_service import ENVIRONMENTS, SettingsError
+
+
+def _int_or_none(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+class AgencyConnectionForm(FlaskForm):
+    environment = SelectField("Environment", choices=list(ENVIRONMENTS.items()))
+    custom_base_url = StringField("Custom base URL", validators=[Optional(), Length(max=500)])
+    username = StringField(
+        "ESP username", validators=[DataRequired("Enter the ESP username."), Length(max=200)]
+    )
+    # Write-only: PasswordField never renders a value, not even the one just submitted.
+    password = PasswordField("Password", validators=[Optional(), Length(max=1024)])
+
+
+class RuleForm(FlaskForm):
+    name = StringField("Rule name", validators=[DataRequired("Enter a rule name."), Length(max=200)])
+    agency = SelectField("Agency", coerce=_int_or_none, validate_choice=False)
+    # Checkboxes rendered from the policy tree by the template; existence is checked by the service.
+    policies = SelectMultipleField("Policies", coerce=int, validate_choice=False)
+    review_queue = SelectField("Review queue", coerce=_int_or_none, validate_choice=False)
+    contact_first_name = StringField(
+        "First name", validators=[DataRequired("Enter the contact's first name."), Length(max=100)]
+    )
+    contact_last_name = StringField(
+        "Last name", validators=[DataRequired("Enter the contact's last name."), Length(max=100)]
+    )
+    contact_email = StringField(
+        "Email",
+        validators=[
+            DataRequired("Enter the contact's email."),
+            Email("Enter a valid email address."),
+            Length(max=254),
+        ],
+    )
+    enabled = BooleanField("Enabled", default=True)
+
+    def validate_policies(self, field) -> None:
+        if not field.data:
+            raise ValidationError("Choose at least one policy.")
+
+    def service_arguments(self) -> dict:
+        return dict(
+            name=self.name.data or "",
+            agency_id=self.agency.data,
+            policy_ids=list(self.policies.data or []),
+            review_queue_id=self.review_queue.data,
+            contact_first_name=self.contact_first_name.data or "",
+            contact_last_name=self.contact_last_name.data or "",
+            contact_email=self.contact_email.data or "",
+        )
+
+
+def add_service_errors(form: FlaskForm, error: SettingsError) -> None:
+    for name, message in error.errors.items():
+        field = getattr(form, name, None)
+        if field is None:
+            form.form_errors.append(message)
+        elif message not in field.errors:
+            field.errors = [*field.errors, message]
