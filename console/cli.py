@@ -15,6 +15,9 @@ def init_app(app: Flask) -> None:
     from console.reporting.cli import ncmec_group
 
     app.cli.add_command(ncmec_group)
+    from console.api.cli import api_group
+
+    app.cli.add_command(api_group)
 
 
 @click.command("demo-data")

@@ -126,3 +126,14 @@ def test_token_pages_need_csrf(ctx, client, auth):
     auth.login("a@example.org")
     assert client.post(f"/settings/api-tokens/{token.id}/revoke").status_code == 400
     assert client.post("/settings/api-tokens/", data={"name": "x"}).status_code == 400
+
+
+def test_cli_creates_a_token_and_prints_it_once(ctx, runner):
+    result = runner.invoke(args=["api", "create-token", "batch-importer"])
+    assert result.exit_code == 0, result.output
+    raw = result.stdout.strip()
+    assert tokens.verify_token(raw).name == "batch-importer"
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "api_token_created"))
+    assert event.actor_label == "cli"
+    again = runner.invoke(args=["api", "create-token", "batch-importer"])
+    assert again.exit_code != 0 and "already named" in again.output
