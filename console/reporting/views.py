@@ -1,5 +1,257 @@
+"""Filing with NCMEC from the console: the "Report to NCMEC" dialog, the case's live status, the Reports page.
+
+Views are thin: they parse the form, call filing/pipeline, commit, and only then enqueue the job.
+"""
+
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+
+from console import tasks
+from console.cases.models import Case
+from console.extensions import db
+from console.ncmec import IncidentType
+from console.reporting import filing, pipeline, queries, rules
+from console.reporting.forms import ActionForm, RetractForm, report_form
+from console.reporting.models import ExternalReport, ReportFile
+from console.security import role_required
+from console.webutil import is_htmx
 
 bp = Blueprint("reporting", __name__)
+
+INCIDENT_TYPES = list(IncidentType)
+
+
+@bp.app_template_global()
+def ncmec_panel(case: Case) -> queries.CasePanel:
+    """For cases/_reporting.html and cases/_banners.html, which the cases blueprint includes."""
+    return queries.case_panel(case)
+
+
+@bp.app_template_global()
+def ncmec_reports_required() -> int:
+    return queries.reports_required_count()
+
+
+@bp.app_template_global("ncmec_is_htmx")
+def _is_htmx() -> bool:
+    return is_htmx()
+
+
+@bp.app_template_global()
+def ncmec_fixed_by(report: ExternalReport) -> str:
+    return queries.fixed_by(report)
+
+
+# --- the dialog -------------------------------------------------------------------------------------------
+
+
+def _dialog_context(case: Case, form=None, message: str | None = None) -> dict:
+    rule = rules.rule_for(case.policy_id) if case.status == "violation" else None
+    preview = filing.preview(case, rule) if rule else None
+    if form is None:
+        form = report_form(
+            [m.id for m in case.media], incident_type=preview.incident_type if preview else None
+        )
+    return dict(
+        case=case,
+        rule=rule,
+        preview=preview,
+        form=form,
+        incident_types=INCIDENT_TYPES,
+        message=message,
+    )
+
+
+def _render_dialog(case: Case, status: int = 200, **kw):
+    context = _dialog_context(case, **kw)
+    if is_htmx():
+        return render_template("reporting/_dialog.html", **context), status
+    return render_template("reporting/new.html", **context), status
+
+
+@bp.route("/cases/<int:case_id>/ncmec-report")
+@role_required("moderator")
+def new_report(case_id: int):
+    case = db.get_or_404(Case, case_id)
+    return _render_dialog(case)
+
+
+@bp.route("/cases/<int:case_id>/ncmec-report", methods=["POST"])
+@role_required("moderator")
+def create_report(case_id: int):
+    case = db.get_or_404(Case, case_id)
+    media_ids = [m.id for m in case.media]
+    form = report_form(media_ids)
+    rule = rules.rule_for(case.policy_id) if case.status == "violation" else None
+    if rule is None:
+        return _refuse_in_dialog(
+            case, form, "No enabled NCMEC rule covers this case's confirmed violation.", 409
+        )
+    if not form.validate_on_submit():
+        return _refuse_in_dialog(case, form, None, 422)
+    try:
+        report, created = filing.create_report(
+            case,
+            rule,
+            form.incident_type.data,
+            triggered_by="human",
+            created_by=current_user,
+            classifications=form.classifications(media_ids),
+        )
+    except filing.ReportingError as e:
+        db.session.rollback()
+        return _refuse_in_dialog(case, form, str(e), 422)
+    db.session.commit()
+    if created:
+        tasks.enqueue(pipeline.JOB, report.id)
+        message = "Report queued for NCMEC."
+    else:
+        message = f"Already reported: this content has report #{report.id} ({report.state_label})."
+    if not is_htmx():
+        flash(message)
+        return redirect(url_for("cases.show", case_id=case.id))
+    case = db.session.get(Case, case_id)
+    html = render_template("cases/_reporting.html", case=case, ncmec_message=message, ncmec_oob=True)
+    if created:
+        return html, 200, {"HX-Trigger": "close-dialog"}
+    # Someone else was first: keep the dialog open and say so, with a link to their report.
+    dialog = render_template("reporting/_dialog.html", **_dialog_context(case, message=message))
+    return dialog, 200, {"HX-Retarget": "#modal-body", "HX-Reswap": "innerHTML"}
+
+
+def _refuse_in_dialog(case: Case, form, message: str | None, status: int):
+    if is_htmx():
+        html = render_template("reporting/_dialog.html", **_dialog_context(case, form=form, message=message))
+        # htmx swaps only 2xx by default; the dialog shows the errors in place.
+        return html, 200, {"HX-Retarget": "#modal-body", "HX-Reswap": "innerHTML"}
+    return render_template("reporting/new.html", **_dialog_context(case, form=form, message=message)), status
+
+
+@bp.route("/cases/<int:case_id>/ncmec-status")
+@role_required("moderator")
+def case_status(case_id: int):
+    case = db.get_or_404(Case, case_id)
+    if not is_htmx():
+        return redirect(url_for("cases.show", case_id=case.id))
+    return render_template("cases/_reporting.html", case=case, ncmec_oob=True)
+
+
+# --- the Reports page (admins) ----------------------------------------------------------------------------
+
+
+@bp.route("/reports")
+@role_required("admin")
+def reports():
+    state = request.args.get("state", "")
+    if state not in queries.STATE_FILTERS:
+        state = ""
+    page = queries.page_of_reports(state, request.args.get("after", type=int))
+    context = dict(
+        page=page,
+        state=state,
+        filters=queries.STATE_FILTERS,
+        attention=queries.attention_count(),
+        first_page=not request.args.get("after"),
+        action_form=ActionForm(),
+    )
+    if is_htmx():
+        return render_template("reporting/_reports_table.html", **context)
+    return render_template("reporting/reports.html", **context)
+
+
+def _report_or_404(report_id: int) -> ExternalReport:
+    return db.get_or_404(ExternalReport, report_id)
+
+
+@bp.route("/reports/<int:report_id>")
+@role_required("admin")
+def report_detail(report_id: int):
+    report = _report_or_404(report_id)
+    return render_template(
+        "reporting/detail.html",
+        report=report,
+        history=queries.report_history(report.id),
+        action_form=ActionForm(),
+        retract_form=RetractForm(),
+        fixed_by=queries.fixed_by(report),
+    )
+
+
+def _xml_download(xml: str | None, filename: str) -> Response:
+    if not xml:
+        abort(404)
+    return Response(
+        xml,
+        mimetype="application/xml",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"},
+    )
+
+
+@bp.route("/reports/<int:report_id>/report.xml")
+@role_required("admin")
+def report_xml(report_id: int):
+    report = _report_or_404(report_id)
+    return _xml_download(report.report_xml, f"report-{report.id}.xml")
+
+
+@bp.route("/reports/<int:report_id>/files/<int:file_id>/fileinfo.xml")
+@role_required("admin")
+def file_xml(report_id: int, file_id: int):
+    f = db.session.get(ReportFile, file_id)
+    if f is None or f.report_id != report_id:
+        abort(404)
+    return _xml_download(f.fileinfo_xml, f"report-{report_id}-file-{f.position + 1}.xml")
+
+
+@bp.route("/reports/<int:report_id>/retry", methods=["POST"])
+@role_required("admin")
+def retry(report_id: int):
+    report = _report_or_404(report_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    if pipeline.resume(report.id, current_user):
+        flash(f"Report #{report_id} is queued again.")
+    else:
+        flash(f"Report #{report_id} is {report.state_label.lower()}: there is nothing to retry.")
+    back = request.form.get("next", "")
+    # Only back to our own Reports page: never an open redirect.
+    if not back.startswith("/reports") or back.startswith("//"):
+        back = url_for("reporting.report_detail", report_id=report_id)
+    return redirect(back)
+
+
+@bp.route("/reports/<int:report_id>/retract", methods=["POST"])
+@role_required("admin")
+def retract(report_id: int):
+    report = _report_or_404(report_id)
+    form = RetractForm()
+    if not form.validate_on_submit():
+        return (
+            render_template(
+                "reporting/detail.html",
+                report=report,
+                history=queries.report_history(report.id),
+                action_form=ActionForm(),
+                retract_form=form,
+                fixed_by=queries.fixed_by(report),
+            ),
+            422,
+        )
+    try:
+        pipeline.retract(report.id, current_user, form.reason.data)
+        flash(f"Report #{report_id} was retracted; the content can be reported again.")
+    except filing.ReportingError as e:
+        db.session.rollback()
+        flash(f"Report #{report_id} was not retracted: {e}.")
+    return redirect(url_for("reporting.report_detail", report_id=report_id))

@@ -33,6 +33,12 @@
         el.classList.toggle("in-colour");
       });
     }
+    // A link that opens its page in the dialog; without JavaScript it is an ordinary link to the full page.
+    var opener = t.closest("a[data-open-dialog]");
+    if (opener) {
+      e.preventDefault();
+      document.dispatchEvent(new CustomEvent("open-dialog", { detail: { value: opener.getAttribute("href") } }));
+    }
     if (t.matches("[data-close-dialog]")) {
       e.preventDefault();
       document.getElementById("modal").close();

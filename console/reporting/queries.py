@@ -1,0 +1,173 @@
+"""Reading external reports: what the case page, the queues page and the Reports page show.
+
+Nothing here changes a row; the engine (filing, pipeline) does that.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy.orm import selectinload
+
+from console.audit import AuditEvent
+from console.cases.models import Case
+from console.extensions import db
+from console.policies.service import subtree_ids
+from console.reporting import filing, rules
+from console.reporting.models import REPORT_STATES, ExternalReport, ReportingRule
+from console.reporting.pipeline import ACTIVE_STATES, PARKED_STATES
+from console.timeutil import utcnow
+
+# An active report nobody has moved for this long needs a person to look (worker down, Redis lost the job).
+STALE_AFTER = timedelta(minutes=15)
+
+# Who can fix a report that stopped, by the pipeline's error_kind.
+FIXED_BY = {
+    "retry": "Nobody needs to act: NCMEC or the network failed for a moment; the console retries by itself.",
+    "admin": "An admin: the NCMEC credentials or permissions need fixing (Settings → External reporting), "
+    "then Retry.",
+    "data": "An admin: NCMEC refused the report's data; check the reason, fix the case or rule, then Retry "
+    "or Retract.",
+    "bug": "A developer: the console hit an unexpected error; tell your admin (the reason is in the log).",
+}
+
+STATE_FILTERS = {"": "All reports", "attention": "Needs attention", **REPORT_STATES}
+
+
+def fixed_by(report: ExternalReport) -> str:
+    return FIXED_BY.get(report.error_kind, "")
+
+
+def is_polling(report: ExternalReport | None) -> bool:
+    """The case page keeps asking only while a worker may still move the report."""
+    return report is not None and report.state in ACTIVE_STATES
+
+
+# --- the case page ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class CasePanel:
+    """What the case page shows about NCMEC for one case."""
+
+    case: Case
+    rule: ReportingRule | None
+    report: ExternalReport | None  # the live report for this content (maybe filed from another case)
+    history: list[ExternalReport]  # every report filed from this case, newest first
+
+    @property
+    def required(self) -> bool:
+        """A confirmed violation covered by an enabled rule, with no live report for the content yet."""
+        return self.case.status == "violation" and self.rule is not None and self.report is None
+
+    @property
+    def shown(self) -> ExternalReport | None:
+        return self.report or (self.history[0] if self.history else None)
+
+    @property
+    def polling(self) -> bool:
+        return is_polling(self.report)
+
+
+def case_panel(case: Case) -> CasePanel:
+    rule = rules.rule_for(case.policy_id) if case.status == "violation" else None
+    report = filing.existing_report_for(case, rule.agency_id) if rule else None
+    if report is None:
+        # A report filed under a rule since disabled still belongs on its case.
+        report = db.session.scalar(
+            select(ExternalReport)
+            .where(ExternalReport.case_id == case.id, ExternalReport.live.is_(True))
+            .order_by(ExternalReport.id.desc())
+            .limit(1)
+        )
+    history = list(
+        db.session.scalars(
+            select(ExternalReport).where(ExternalReport.case_id == case.id).order_by(ExternalReport.id.desc())
+        )
+    )
+    return CasePanel(case, rule, report, history)
+
+
+# --- the queues page --------------------------------------------------------------------------------------
+
+
+def covered_policy_ids() -> set[int]:
+    """Every policy an enabled rule covers (the named policies and their whole subtrees)."""
+    named = db.session.scalars(
+        select(ReportingRule)
+        .where(ReportingRule.enabled.is_(True))
+        .options(selectinload(ReportingRule.policies))
+    )
+    covered: set[int] = set()
+    for rule in named:
+        for policy in rule.policies:
+            covered.update(subtree_ids(policy.id))
+    return covered
+
+
+def reports_required_count() -> int:
+    """Confirmed violations covered by an enabled rule with no live report filed from the case.
+
+    Cheap on purpose (one COUNT with NOT EXISTS on the case's reports); the banner on the case page does the
+    full same-content check, which also finds a report filed from a twin case.
+    """
+    covered = covered_policy_ids()
+    if not covered:
+        return 0
+    live = exists().where(ExternalReport.case_id == Case.id, ExternalReport.live.is_(True))
+    return (
+        db.session.scalar(
+            select(func.count())
+            .select_from(Case)
+            .where(Case.status == "violation", Case.policy_id.in_(covered), ~live)
+        )
+        or 0
+    )
+
+
+# --- the Reports page -------------------------------------------------------------------------------------
+
+
+def _attention_clause():
+    stale = utcnow() - STALE_AFTER
+    return or_(
+        ExternalReport.state.in_((*PARKED_STATES, "submit_unknown")),
+        and_(ExternalReport.state.in_(ACTIVE_STATES), ExternalReport.updated_at < stale),
+    )
+
+
+@dataclass
+class ReportPage:
+    reports: list[ExternalReport]
+    next_after: int | None
+
+
+def page_of_reports(state: str = "", after: int | None = None, limit: int = 50) -> ReportPage:
+    """Newest first, keyset-paginated by id (never OFFSET): `after` is the last id of the previous page."""
+    query = select(ExternalReport).options(selectinload(ExternalReport.case))
+    if state == "attention":
+        query = query.where(_attention_clause())
+    elif state:
+        query = query.where(ExternalReport.state == state)
+    if after:
+        query = query.where(ExternalReport.id < after)
+    rows = list(db.session.scalars(query.order_by(ExternalReport.id.desc()).limit(limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return ReportPage(rows, rows[-1].id if more and rows else None)
+
+
+def attention_count() -> int:
+    return db.session.scalar(select(func.count()).select_from(ExternalReport).where(_attention_clause())) or 0
+
+
+def report_history(report_id: int) -> list[AuditEvent]:
+    return list(
+        db.session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.object_type == "external_report", AuditEvent.object_id == str(report_id))
+            .order_by(AuditEvent.id)
+        )
+    )
