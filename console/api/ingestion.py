@@ -102,7 +102,8 @@ def parse_case_request(payload: Any, media: list[MediaUpload] | None = None) -> 
         errors["media"] = "send files as multipart/form-data parts named 'media', not in the JSON"
 
     content_id = _string(payload, "content_id", errors, required=True, max_len=200)
-    text = _string(payload, "text", errors, max_len=1_000_000)
+    # Evidence as sent: the text is not trimmed.
+    text = _string(payload, "text", errors, max_len=1_000_000, strip=False)
     content_url = _url(payload, "content_url", errors)
     reported_at = _datetime(payload.get("reported_at"), "reported_at", errors, required=True)
     if reported_at and reported_at > utcnow() + CLOCK_SKEW:
@@ -148,7 +149,7 @@ def parse_case_request(payload: Any, media: list[MediaUpload] | None = None) -> 
 
     if len(media) > MAX_MEDIA_FILES:
         errors["media"] = f"at most {MAX_MEDIA_FILES} files per case"
-    if not (text or content_url or media) and not {"text", "content_url"} & errors.keys():
+    if not (text.strip() or content_url or media) and not {"text", "content_url"} & errors.keys():
         errors["content"] = "give at least one of text, content_url or media"
 
     if errors:
@@ -287,7 +288,14 @@ def _undo(stored: list[MediaFile]) -> None:
 
 
 def _string(
-    obj: dict, key: str, errors: dict, *, required: bool = False, max_len: int = 300, path: str | None = None
+    obj: dict,
+    key: str,
+    errors: dict,
+    *,
+    required: bool = False,
+    max_len: int = 300,
+    path: str | None = None,
+    strip: bool = True,
 ) -> str:
     path = path or key
     value = obj.get(key)
@@ -298,7 +306,8 @@ def _string(
     if not isinstance(value, str):
         errors[path] = "must be a string"
         return ""
-    value = value.strip()
+    if strip:
+        value = value.strip()
     if required and not value:
         errors[path] = "is required"
     if len(value) > max_len:

@@ -202,6 +202,7 @@ def test_every_bad_field_is_named(api):
         ({"ai_decision": {"policy": "csam", "confidence": True}}, "ai_decision.confidence"),
         ({"ai_decision": {"confidence": 0.5}}, "ai_decision.policy"),
         ({"text": "", "content_url": ""}, "content"),
+        ({"text": "  \n ", "content_url": ""}, "content"),
         ({"reported_user": None}, "reported_user.platform_id"),
     ],
 )
