@@ -70,6 +70,9 @@ def from_environment() -> dict:
         "REPORT_LEASE_SECONDS": float(os.environ.get("REPORT_LEASE_SECONDS", "120")),
         "REPORT_RETRY_BASE_SECONDS": float(os.environ.get("REPORT_RETRY_BASE_SECONDS", "10")),
         "REPORT_RETRY_MAX_SECONDS": float(os.environ.get("REPORT_RETRY_MAX_SECONDS", "1800")),
+        # The sweep re-enqueues a report nobody has touched for this long (a job waiting in a long queue is
+        # not "lost"; duplicates are harmless but cost a fork each).
+        "SWEEP_GRACE_SECONDS": float(os.environ.get("SWEEP_GRACE_SECONDS", "60")),
     }
 
 

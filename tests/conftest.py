@@ -122,6 +122,10 @@ def app(migrated, redis_url, tmp_path, monkeypatch):
     app = create_app(_config(migrated, redis_url, tmp_path))
     with app.app_context():
         _clean(app)
+        # Jobs left by an earlier test name rows that no longer exist; start every test with an empty queue.
+        from console import tasks
+
+        tasks.task_queue().empty()
     yield app
     with app.app_context():
         db.session.remove()

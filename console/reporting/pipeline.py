@@ -384,26 +384,38 @@ def resume_waiting_for_credentials(actor=None) -> int:
 
 
 def sweep(limit: int = 500) -> int:
-    """Re-enqueue every active report that nobody drives and that is due: a lost job only delays a report."""
+    """Re-enqueue every active report that nobody drives and that is due: a lost job only delays a report.
+
+    Stale means: its lease expired (the worker died), or it has no lease, is due, and nothing touched it for
+    SWEEP_GRACE_SECONDS (its job was lost with Redis, or never enqueued). Enqueueing touches the row, so the
+    next sweep leaves it alone for another grace period.
+    """
     now = utcnow()
-    grace = now - timedelta(seconds=min(30.0, _lease_seconds()))
+    grace = now - timedelta(seconds=current_app.config["SWEEP_GRACE_SECONDS"])
     ids = list(
         db.session.scalars(
             select(ExternalReport.id)
             .where(
                 ExternalReport.state.in_(ACTIVE_STATES),
-                or_(ExternalReport.lease_owner.is_(None), ExternalReport.lease_expires_at < now),
                 or_(ExternalReport.next_attempt_at.is_(None), ExternalReport.next_attempt_at <= now),
                 or_(
-                    ExternalReport.lease_owner.is_not(None),
-                    ExternalReport.updated_at < grace,
-                    and_(ExternalReport.next_attempt_at.is_not(None), ExternalReport.next_attempt_at <= now),
+                    and_(ExternalReport.lease_owner.is_not(None), ExternalReport.lease_expires_at < now),
+                    and_(ExternalReport.lease_owner.is_(None), ExternalReport.updated_at < grace),
                 ),
             )
             .order_by(ExternalReport.id)
             .limit(limit)
         )
     )
+    if ids:
+        db.session.execute(
+            update(ExternalReport)
+            .where(
+                ExternalReport.id.in_(ids),
+                or_(ExternalReport.lease_owner.is_(None), ExternalReport.lease_expires_at < now),
+            )
+            .values(lease_owner=None, lease_expires_at=None, updated_at=now)
+        )
     db.session.commit()
     for report_id in ids:
         tasks.enqueue(JOB, report_id)

