@@ -122,7 +122,7 @@ def create_report(case_id: int):
         flash(message)
         return redirect(url_for("cases.show", case_id=case.id))
     case = db.session.get(Case, case_id)
-    html = render_template("cases/_reporting.html", case=case, ncmec_message=message, ncmec_oob=True)
+    html = render_template("cases/_reporting.html", case=case, ncmec_message=message)
     if created:
         return html, 200, {"HX-Trigger": "close-dialog"}
     # Someone else was first: keep the dialog open and say so, with a link to their report.
@@ -144,7 +144,7 @@ def case_status(case_id: int):
     case = db.get_or_404(Case, case_id)
     if not is_htmx():
         return redirect(url_for("cases.show", case_id=case.id))
-    return render_template("cases/_reporting.html", case=case, ncmec_oob=True)
+    return render_template("cases/_reporting.html", case=case)
 
 
 # --- the Reports page (admins) ----------------------------------------------------------------------------
