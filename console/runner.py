@@ -75,7 +75,11 @@ def main() -> int:
                 str(instance / "simulator.db"),
             ]
         )
-    start([_bin("rq"), "worker", "--with-scheduler", "--url", redis_url, app.config["RQ_QUEUE"]])
+    os.environ.setdefault("RQ_QUEUE", app.config["RQ_QUEUE"])
+    start([_bin("rq"), "worker", "-c", "jobs.settings", "--with-scheduler", "--url", redis_url,
+           app.config["RQ_QUEUE"]])
+    # The periodic sweep that re-enqueues reports whose job was lost (RQ's cron scheduler).
+    start([_bin("rq"), "cron", "--url", redis_url, str(Path(__file__).resolve().parent.parent / "jobs" / "cron.py")])
     start(
         [
             _bin("gunicorn"),
