@@ -448,14 +448,14 @@ def retract(report_id: int, actor=None, reason: str = "") -> str:
         raise filing.ReportingError("the report is being filed right now; try again in a minute")
     report = _fresh(report_id)
     ncmec_id, agency = report.ncmec_report_id, report.agency
-    client = agencies.client_for(
-        agency,
-        connect_timeout=current_app.config["NCMEC_CONNECT_TIMEOUT"],
-        read_timeout=current_app.config["NCMEC_READ_TIMEOUT"],
-    )
     db.session.commit()
     try:
         if ncmec_id:
+            client = agencies.client_for(
+                agency,
+                connect_timeout=current_app.config["NCMEC_CONNECT_TIMEOUT"],
+                read_timeout=current_app.config["NCMEC_READ_TIMEOUT"],
+            )
             try:
                 client.retract(ncmec_id)
             except ReportStateError as e:
@@ -465,7 +465,7 @@ def retract(report_id: int, actor=None, reason: str = "") -> str:
                     raise filing.ReportingError("NCMEC had already finished this report; it stands") from e
                 if not (e.already_retracted or e.report_missing):
                     raise
-    except CyberTiplineError as e:
+    except (CyberTiplineError, CredentialsError) as e:
         _release(report_id, owner)
         raise filing.ReportingError(f"NCMEC did not accept the retraction: {e}") from e
     _release(report_id, owner, state="retracted", live=False, error_kind="", last_error=reason[:2000])
