@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 from flask import Flask
 from flask.cli import with_appcontext
@@ -40,7 +42,7 @@ def create_user_command(email: str, name: str, role: str) -> None:
     """Create an account; the password is read from standard input."""
     from console.accounts.service import create_user
 
-    password = click.get_text_stream("stdin").readline().rstrip("\n")
+    password = sys.stdin.readline().rstrip("\n")
     if len(password) < 12:
         raise click.ClickException("the password must have at least 12 characters")
     create_user(email, name, password, role)

@@ -79,7 +79,8 @@ def main() -> int:
     start([_bin("rq"), "worker", "-c", "jobs.settings", "--with-scheduler", "--url", redis_url,
            app.config["RQ_QUEUE"]])
     # The periodic sweep that re-enqueues reports whose job was lost (RQ's cron scheduler).
-    start([_bin("rq"), "cron", "--url", redis_url, str(Path(__file__).resolve().parent.parent / "jobs" / "cron.py")])
+    cron_config = Path(__file__).resolve().parent.parent / "jobs" / "cron.py"
+    start([_bin("rq"), "cron", "--url", redis_url, str(cron_config)])
     start(
         [
             _bin("gunicorn"),

@@ -6,6 +6,7 @@ from flask import Blueprint, abort, render_template, request, send_file
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, Length, Optional
 
 from console import audit
@@ -36,7 +37,9 @@ class DecisionForm(FlaskForm):
 
 def _decision_form(case: Case) -> DecisionForm:
     form = DecisionForm()
-    form.policy.choices = [(0, "Choose a policy…")] + [(n.policy.id, n.label) for n in policy_tree()]
+    form.policy.choices = [SelectChoice(0, "Choose a policy…")] + [
+        SelectChoice(n.policy.id, n.label) for n in policy_tree()
+    ]
     if request.method == "GET" and case.policy_id:
         form.policy.data = case.policy_id
     return form

@@ -5,6 +5,8 @@ The password is read from standard input, never from an argument: arguments end 
 
 from __future__ import annotations
 
+import sys
+
 import click
 from flask.cli import with_appcontext
 
@@ -28,7 +30,7 @@ def ncmec_group() -> None:
 @with_appcontext
 def configure_command(environment: str, base_url: str, username: str) -> None:
     """Set the environment and credentials; the password is read from standard input (blank keeps it)."""
-    password = click.get_text_stream("stdin").readline().rstrip("\r\n")
+    password = sys.stdin.readline().rstrip("\r\n")
     try:
         agency = service.configure_agency(
             agencies.ncmec().id,

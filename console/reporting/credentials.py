@@ -30,7 +30,7 @@ def decrypt(token: bytes | None) -> str:
         return ""
     try:
         return _fernet().decrypt(bytes(token)).decode()
-    except InvalidToken as e:
+    except (InvalidToken, ValueError, TypeError) as e:  # binascii.Error is a ValueError
         raise CredentialsError("the stored agency password cannot be decrypted with CREDENTIALS_KEYS") from e
 
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length
 
 from console.ncmec import IncidentType, IndustryClassification
 
-INCIDENT_CHOICES = [(t.value, t.label) for t in IncidentType]
-CLASSIFICATION_CHOICES = [("", "Not classified")] + [
-    (c.value, f"{c.value} — {c.description}") for c in IndustryClassification
+INCIDENT_CHOICES = [SelectChoice(t.value, t.label) for t in IncidentType]
+CLASSIFICATION_CHOICES = [SelectChoice("", "Not classified")] + [
+    SelectChoice(c.value, f"{c.value} — {c.description}") for c in IndustryClassification
 ]
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, SelectField, SelectMultipleField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from console.reporting.settings_service import ENVIRONMENTS, SettingsError
@@ -21,7 +22,7 @@ def _int_or_none(value):
 
 
 class AgencyConnectionForm(FlaskForm):
-    environment = SelectField("Environment", choices=list(ENVIRONMENTS.items()))
+    environment = SelectField("Environment", choices=[SelectChoice(k, v) for k, v in ENVIRONMENTS.items()])
     custom_base_url = StringField("Custom base URL", validators=[Optional(), Length(max=500)])
     username = StringField(
         "ESP username", validators=[DataRequired("Enter the ESP username."), Length(max=200)]

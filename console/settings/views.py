@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
 
 from console.audit import AuditEvent
 from console.extensions import db
@@ -75,12 +76,14 @@ def _rule_form(rule: ReportingRule | None = None) -> RuleForm:
         form.review_queue.data = db.session.scalar(
             select(Queue.id).where(Queue.source_kind == "ai_review").order_by(Queue.id)
         )
-    form.agency.choices = [(a.id, a.name) for a in db.session.scalars(select(Agency).order_by(Agency.name))]
-    queues = list(db.session.scalars(select(Queue).order_by(Queue.name)))
-    form.review_queue.choices = [(None, "Choose a queue…")] + [
-        (q.id, f"{q.name} ({q.source_label})") for q in queues
+    form.agency.choices = [
+        SelectChoice(a.id, a.name) for a in db.session.scalars(select(Agency).order_by(Agency.name))
     ]
-    form.policies.choices = [(o.id, o.name) for o in service.policy_options()]
+    queues = list(db.session.scalars(select(Queue).order_by(Queue.name)))
+    form.review_queue.choices = [SelectChoice(None, "Choose a queue…")] + [
+        SelectChoice(q.id, f"{q.name} ({q.source_label})") for q in queues
+    ]
+    form.policies.choices = [SelectChoice(o.id, o.name) for o in service.policy_options()]
     return form
 
 
