@@ -1,0 +1,332 @@
+"""Page speed on the 1M-case database, as a ratio to a bare 50-row Flask page served the same way.
+
+    .venv/bin/python bench/pages.py [--db console_bench] [--users 20] [--requests 30] [--rounds 5]
+
+Run bench/generate.py first. Starts two gunicorn servers (2 workers, gthread, 4 threads each): the console
+(`wsgi:app`) and bench/reference_app.py. Each round loads, one after the other, the reference page, the queue
+page (first page), the queue page deep (a keyset cursor ~--deep pages into the largest queue, built directly),
+and case pages (decided cases with media, decisions and history), each with --users concurrent clients over
+keep-alive connections (each signed in once; the session cookie reused), --requests requests per client.
+
+Server time is gunicorn's access log `%(D)s` (microseconds, request in to response out); client latency is
+measured too. The figure is p95(page) / p95(reference) per round; target ≤ 3×, zero errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import http.client
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+from collections import defaultdict
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import common  # noqa: E402
+
+CSRF = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
+TARGET = 3.0
+
+
+class Client:
+    """One user: a keep-alive connection and a session cookie."""
+
+    def __init__(self, port: int):
+        self.port = port
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        self.cookies: dict[str, str] = {}
+
+    def request(self, method: str, path: str, body: str | None = None) -> tuple[int, bytes]:
+        headers = {"Connection": "keep-alive"}
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        if body is not None:
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        for attempt in range(2):
+            try:
+                self.conn.request(method, path, body=body, headers=headers)
+                resp = self.conn.getresponse()
+                data = resp.read()
+                break
+            except (http.client.HTTPException, ConnectionError):
+                self.conn.close()
+                self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+                if attempt:
+                    raise
+        for name, value in resp.getheaders():
+            if name.lower() == "set-cookie":
+                key, _, rest = value.partition("=")
+                self.cookies[key.strip()] = rest.split(";", 1)[0]
+        return resp.status, data
+
+    def login(self, email: str, password: str) -> None:
+        status, page = self.request("GET", "/login")
+        token = CSRF.search(page.decode()).group(1)
+        form = urllib.parse.urlencode({"email": email, "password": password, "csrf_token": token})
+        status, _ = self.request("POST", "/login", form)
+        if status not in (302, 303):
+            raise RuntimeError(f"login failed: HTTP {status}")
+
+
+def start_gunicorn(
+    app: str, env: dict, log: Path, workers: int, threads: int
+) -> tuple[subprocess.Popen, int]:
+    port = common.free_port()
+    proc = subprocess.Popen(
+        [
+            str(common.VENV_BIN / "gunicorn"),
+            "-w",
+            str(workers),
+            "-k",
+            "gthread",
+            "--threads",
+            str(threads),
+            "-b",
+            f"127.0.0.1:{port}",
+            "--keep-alive",
+            "30",
+            "--access-logfile",
+            str(log),
+            "--access-logformat",
+            "%(q)s %(s)s %(D)s",
+            "--log-level",
+            "warning",
+            app,
+        ],
+        cwd=common.ROOT,
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    common.wait_for_port(port, timeout=60, proc=proc)
+    return proc, port
+
+
+def server_times(log: Path) -> dict[str, list[float]]:
+    """Phase tag (the `b` query argument) → server times in ms."""
+    out: dict[str, list[float]] = defaultdict(list)
+    for line in log.read_text().splitlines():
+        parts = line.rsplit(" ", 2)
+        if len(parts) != 3:
+            continue
+        query, status, micros = parts
+        tag = urllib.parse.parse_qs(query).get("b", [None])[0]
+        if tag:
+            out[tag].append(int(micros) / 1000)
+            if status != "200":
+                out[tag + ":errors"].append(1)
+    return out
+
+
+def load(
+    port: int,
+    paths: list[str],
+    users: int,
+    per_user: int,
+    logins: list[tuple[str, str]] | None,
+    clients: list[Client] | None = None,
+) -> tuple[list[float], int, list[Client]]:
+    """`users` threads, each `per_user` requests over its keep-alive connection; returns client ms, errors."""
+    if clients is None:
+        clients = [Client(port) for _ in range(users)]
+        if logins:
+            for i, c in enumerate(clients):
+                c.login(*logins[i % len(logins)])
+    latencies: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+    barrier = threading.Barrier(users)
+
+    def run(i: int, client: Client) -> None:
+        mine: list[float] = []
+        bad = 0
+        barrier.wait()
+        for k in range(per_user):
+            path = paths[(i * per_user + k) % len(paths)]
+            t = time.perf_counter()
+            try:
+                status, _ = client.request("GET", path)
+            except Exception:  # noqa: BLE001 - every failure counts as an error
+                status = 0
+            mine.append((time.perf_counter() - t) * 1000)
+            if status != 200:
+                bad += 1
+        with lock:
+            latencies.extend(mine)
+            errors[0] += bad
+
+    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=600)
+    return latencies, errors[0], clients
+
+
+def pick_targets(dbname: str, deep_pages: int) -> dict:
+    import psycopg
+
+    with psycopg.connect(common.db_url(dbname)) as conn:
+        conn.execute("SET TIME ZONE 'UTC'")
+        queue_id, open_cases = conn.execute(
+            "SELECT id, open_cases FROM queues ORDER BY open_cases DESC LIMIT 1"
+        ).fetchone()
+        deep = min(deep_pages, max(1, open_cases // 50 - 1))
+        at, case_id = conn.execute(
+            "SELECT reported_at, id FROM cases WHERE queue_id = %s AND status = 'open' "
+            "ORDER BY reported_at, id OFFSET %s LIMIT 1",
+            (queue_id, deep * 50 - 1),
+        ).fetchone()
+        cursor = base64.urlsafe_b64encode(f"{at.isoformat()}|{case_id}".encode()).decode().rstrip("=")
+        case_ids = [
+            r[0]
+            for r in conn.execute(
+                "SELECT c.id FROM cases c WHERE c.status <> 'open' AND EXISTS (SELECT 1 FROM media_files m "
+                "WHERE m.case_id = c.id) ORDER BY c.id LIMIT 200"
+            )
+        ]
+    return {"queue_id": queue_id, "open_cases": open_cases, "deep": deep, "cursor": cursor, "cases": case_ids}
+
+
+def profile(env: dict, paths: dict[str, str], repeat: int = 30) -> None:
+    """cProfile of the pages in-process (Flask test client), top functions by cumulative time."""
+    import cProfile
+    import io
+    import pstats
+
+    common.use_env(env)
+    from console import create_app
+
+    app = create_app({"WTF_CSRF_ENABLED": False})
+    client = app.test_client()
+    page = client.get("/login")
+    token = CSRF.search(page.text).group(1)
+    client.post(
+        "/login", data={"email": common.BENCH_ADMIN, "password": common.BENCH_PASSWORD, "csrf_token": token}
+    )
+    for name, path in paths.items():
+        client.get(path)
+        prof = cProfile.Profile()
+        prof.enable()
+        for _ in range(repeat):
+            client.get(path)
+        prof.disable()
+        out = io.StringIO()
+        pstats.Stats(prof, stream=out).sort_stats("cumulative").print_stats(18)
+        print(f"\n--- profile: {name} ({repeat} requests, in-process) ---")
+        print("\n".join(out.getvalue().splitlines()[:45]))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--db", default=common.DEFAULT_DB)
+    parser.add_argument("--users", type=int, default=20)
+    parser.add_argument("--requests", type=int, default=30, help="per user per phase per round")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--deep", type=int, default=2000, help="pages deep for the deep queue page")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--profile", action="store_true", help="also profile the pages in-process")
+    parser.add_argument("--no-record", action="store_true", help="do not append to bench/RESULTS.md")
+    args = parser.parse_args()
+    common.print_machine()
+    if not common.database_exists(args.db):
+        raise SystemExit(f"database {args.db} does not exist: run bench/generate.py --db {args.db} first")
+
+    targets = pick_targets(args.db, args.deep)
+    q = targets["queue_id"]
+    print(
+        f"queue {q}: {targets['open_cases']:,} open cases; deep page = {targets['deep']} pages in; "
+        f"{len(targets['cases'])} case pages with media"
+    )
+    tmp = Path(tempfile.mkdtemp(prefix="bench-pages-"))
+    env = common.console_env(args.db, f"bench-pages-{__import__('os').getpid()}", str(tmp / "instance"))
+    console_log, ref_log = tmp / "console.log", tmp / "reference.log"
+    console, cport = start_gunicorn("wsgi:app", env, console_log, args.workers, args.threads)
+    reference, rport = start_gunicorn("bench.reference_app:app", env, ref_log, args.workers, args.threads)
+    phases = {
+        "queue_first": lambda tag: [f"/queues/{q}?b={tag}"],
+        "queue_deep": lambda tag: [f"/queues/{q}?after={targets['cursor']}&b={tag}"],
+        "case": lambda tag: [f"/cases/{cid}?b={tag}" for cid in targets["cases"]],
+    }
+    ratios: dict[str, list[float]] = defaultdict(list)
+    client_ratios: dict[str, list[float]] = defaultdict(list)
+    errors: dict[str, int] = defaultdict(int)
+    p95s: dict[str, list[float]] = defaultdict(list)
+    try:
+        logins = [(common.BENCH_ADMIN, common.BENCH_PASSWORD)]
+        # Sign in once per client; warm both servers (connections, template caches) outside the figures.
+        _, _, console_clients = load(cport, [f"/queues/{q}?b=warm"], args.users, 5, logins)
+        _, _, ref_clients = load(rport, ["/?b=warm"], args.users, 5, None)
+        for r in range(1, args.rounds + 1):
+            lat, err, _ = load(rport, [f"/?b=r{r}-reference"], args.users, args.requests, None, ref_clients)
+            client = {"reference": lat}
+            errors["reference"] += err
+            for name, paths in phases.items():
+                lat, err, _ = load(
+                    cport, paths(f"r{r}-{name}"), args.users, args.requests, None, console_clients
+                )
+                client[name] = lat
+                errors[name] += err
+            time.sleep(0.5)  # let the access logs flush
+            server = {**server_times(ref_log), **server_times(console_log)}
+            ref = common.p95(server[f"r{r}-reference"])
+            p95s["reference"].append(ref)
+            line = [f"round {r}: reference p95 {ref:.2f} ms"]
+            for name in phases:
+                value = common.p95(server[f"r{r}-{name}"])
+                p95s[name].append(value)
+                ratios[name].append(value / ref)
+                client_ratios[name].append(common.p95(client[name]) / common.p95(client["reference"]))
+                line.append(f"{name} {value:.2f} ms ({value / ref:.2f}×)")
+                errors[name] += len(server.get(f"r{r}-{name}:errors", []))
+            print("; ".join(line), flush=True)
+    finally:
+        common.stop(console)
+        common.stop(reference)
+
+    print(
+        f"\n{args.users} concurrent users, {args.requests} requests each per phase, {args.rounds} rounds, "
+        f"gunicorn {args.workers} workers × {args.threads} threads (gthread)"
+    )
+    print(
+        f"reference p95 server time: {common.fmt_spread(p95s['reference'])} ms (errors {errors['reference']})"
+    )
+    rows, missed = [], {}
+    for name in phases:
+        med = common.spread(ratios[name])[0]
+        met = med <= TARGET and errors[name] == 0
+        print(
+            f"{name:12s} p95 server {common.fmt_spread(p95s[name])} ms; ratio {common.fmt_spread(ratios[name])}"
+            f"; client-p95 ratio {common.fmt_spread(client_ratios[name])}; errors {errors[name]}; "
+            f"target ≤ {TARGET}× and 0 errors: {'met' if met else 'NOT MET'}"
+        )
+        rows.append(
+            {
+                "figure": f"p95 server time, {name.replace('_', ' ')} page (1M cases, {args.users} users)"
+                + (f", {targets['deep']} pages deep" if name == "queue_deep" else ""),
+                "reference": f"bare Flask 50-row page, p95 {common.spread(p95s['reference'])[0]:.1f} ms",
+                "ratios": ratios[name],
+                "target": f"≤ {TARGET}×, 0 errors (errors: {errors[name]})",
+                "met": met,
+            }
+        )
+        if not met:
+            missed[name] = phases[name]("profile")[0]
+    if not args.no_record:
+        common.append_results(rows)
+    if missed or args.profile:
+        profile(env, missed or {n: p("profile")[0] for n, p in phases.items()})
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
