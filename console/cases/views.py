@@ -89,7 +89,8 @@ def decide(case_id: int):
         case = db.session.get(Case, case_id)
     context = _case_context(case, form, message=message, dialog_url=dialog_url)
     if is_htmx():
-        response = render_template("cases/_decision_and_history.html", **context)
+        # The status badge in the page heading changes too: swapped out of band.
+        response = render_template("cases/_decision_and_history.html", oob_status=True, **context)
         headers = {}
         if dialog_url:
             headers["HX-Trigger-After-Settle"] = json.dumps({"open-dialog": dialog_url})

@@ -45,6 +45,7 @@ def test_moderator_reviews_a_case_in_the_browser(ctx, page):
     page.get_by_label("Policy").select_option(str(policy_id))
     page.get_by_role("button", name="Confirm violation").click()
     expect(page.locator("#decision")).to_contain_text("Violation confirmed")
+    expect(page.locator("#case-status")).to_have_text("Violation confirmed")  # the heading follows
     expect(page.locator("#history")).to_contain_text("case decided")
 
     db.session.expire_all()
