@@ -73,6 +73,9 @@ def from_environment() -> dict:
         # The sweep re-enqueues a report nobody has touched for this long (a job waiting in a long queue is
         # not "lost"; duplicates are harmless but cost a fork each).
         "SWEEP_GRACE_SECONDS": float(os.environ.get("SWEEP_GRACE_SECONDS", "60")),
+        # A failed report still open at NCMEC and untouched this long is retracted (NCMEC reportedly deletes
+        # unfinished reports after 24 h): it frees the content so that a person files it anew.
+        "REPORT_ABANDON_HOURS": float(os.environ.get("REPORT_ABANDON_HOURS", "20")),
     }
 
 

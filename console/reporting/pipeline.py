@@ -419,7 +419,34 @@ def sweep(limit: int = 500) -> int:
     db.session.commit()
     for report_id in ids:
         tasks.enqueue(JOB, report_id)
+    retract_abandoned()
     return len(ids)
+
+
+def retract_abandoned() -> list[int]:
+    """Retract failed reports left open at NCMEC: nobody will finish them, and an open report is not a report.
+
+    Their case shows "NCMEC report required" again, so a person files the content anew.
+    """
+    cutoff = utcnow() - timedelta(hours=current_app.config["REPORT_ABANDON_HOURS"])
+    ids = list(
+        db.session.scalars(
+            select(ExternalReport.id).where(
+                ExternalReport.state == "failed",
+                ExternalReport.ncmec_report_id.is_not(None),
+                ExternalReport.updated_at < cutoff,
+            )
+        )
+    )
+    db.session.commit()
+    done = []
+    for report_id in ids:
+        try:
+            retract(report_id, reason="failed and left open: retracted before NCMEC expires it")
+            done.append(report_id)
+        except filing.ReportingError:
+            log.exception("report %s: could not retract the abandoned report", report_id)
+    return done
 
 
 def retract(report_id: int, actor=None, reason: str = "") -> str:

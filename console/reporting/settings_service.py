@@ -121,6 +121,10 @@ def configure_agency(
         password_changed=bool(password),
     )
     db.session.commit()
+    # Reports parked on wrong credentials try again with the new ones.
+    from console.reporting import pipeline
+
+    pipeline.resume_waiting_for_credentials(actor)
     return agency
 
 
@@ -168,6 +172,10 @@ def check_connection(agency_id: int, *, actor=None, actor_label: str = "") -> Co
         "agency_connection_tested", "agency", agency.id, actor=actor, actor_label=actor_label, result=status
     )
     db.session.commit()
+    if status == "connected":
+        from console.reporting import pipeline
+
+        pipeline.resume_waiting_for_credentials(actor)
     return ConnectionCheck(status, agency.last_check_message, agency.last_check_at)
 
 

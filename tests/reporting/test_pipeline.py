@@ -215,3 +215,48 @@ def test_the_sweep_re_enqueues_reports_nobody_drives(ctx, fast, ncmec_simulator)
     assert pipeline.sweep() == 1
     assert [j.args for j in queue.jobs] == [(report.id,)]
     queue.empty()
+
+
+def test_fixing_the_credentials_resumes_parked_reports(ctx, fast, ncmec_simulator):
+    from console.reporting import agencies, credentials, settings_service
+
+    policies, review, rule = reporting_setup(ncmec_simulator)
+    agency = agencies.ncmec()
+    agency.password_encrypted = credentials.encrypt("wrong")
+    db.session.commit()
+    _c, report = make_report(rule, review)
+    assert pipeline.drive(report.id) == "waiting_credentials"
+    admin = factories.user("admin")
+    settings_service.configure_agency(
+        agency.id,
+        environment="custom",
+        custom_base_url=ncmec_simulator.base_url,
+        username=ncmec_simulator.username,
+        password=ncmec_simulator.password,
+        actor=admin,
+    )
+    db.session.expire_all()
+    assert db.session.get(ExternalReport, report.id).state == "queued"
+    assert pipeline.drive(report.id) == "finished"
+
+
+def test_a_failed_report_left_open_is_retracted_by_the_sweep(ctx, fast, ncmec_simulator):
+    from datetime import timedelta
+
+    from console.timeutil import utcnow
+
+    policies, review, rule = reporting_setup(ncmec_simulator)
+    c, report = make_report(rule, review)
+    ncmec_simulator.set_fault("upload", "code", code=4200, times=1)
+    assert pipeline.drive(report.id) == "failed"
+    assert pipeline.retract_abandoned() == []  # not yet: an admin may still retry it
+    db.session.execute(
+        db.update(ExternalReport)
+        .where(ExternalReport.id == report.id)
+        .values(updated_at=utcnow() - timedelta(hours=21))
+    )
+    db.session.commit()
+    assert pipeline.retract_abandoned() == [report.id]
+    assert [r["state"] for r in ncmec_simulator.reports()] == ["retracted"]
+    db.session.expire_all()
+    assert db.session.get(ExternalReport, report.id).live is False
