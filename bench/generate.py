@@ -119,7 +119,7 @@ def drop_constraints(conn, tables: list[str]) -> list[str]:
         "AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)",
         (tables,),
     ).fetchall()
-    for table, name, definition in fks:
+    for table, name, _definition in fks:
         conn.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
     for name, _definition in indexes:
         conn.execute(f"DROP INDEX {name}")
@@ -192,7 +192,8 @@ def generate(args) -> dict:
         (credentials_encrypt(credentials, "esp-bench-password"), agency_id),
     )
     rule_id = conn.execute(
-        "INSERT INTO reporting_rules (name, agency_id, review_queue_id, contact_first_name, contact_last_name, "
+        "INSERT INTO reporting_rules (name, agency_id, review_queue_id, contact_first_name, "
+        "contact_last_name, "
         "contact_email, enabled, created_at) VALUES ('NCMEC — child safety', %s, %s, 'Rita', 'Reporter', "
         "'rita@example.org', true, %s) RETURNING id",
         (agency_id, queue_ids["ai-child-safety"], NOW),

@@ -305,7 +305,8 @@ def main() -> int:
         med = common.spread(ratios[name])[0]
         met = med <= TARGET and errors[name] == 0
         print(
-            f"{name:12s} p95 server {common.fmt_spread(p95s[name])} ms; ratio {common.fmt_spread(ratios[name])}"
+            f"{name:12s} p95 server {common.fmt_spread(p95s[name])} ms; "
+            f"ratio {common.fmt_spread(ratios[name])}"
             f"; client-p95 ratio {common.fmt_spread(client_ratios[name])}; errors {errors[name]}; "
             f"target ≤ {TARGET}× and 0 errors: {'met' if met else 'NOT MET'}"
         )

@@ -1,5 +1,6 @@
 """The reference for bench/pages.py: a bare Flask app rendering a 50-row table page from a Jinja template,
-served by the same gunicorn settings as the console. No database, no session, no login: what the machine can do
+served by the same gunicorn settings as the console. No database, no session, no login: what the machine
+can do
 for "a page of 50 rows" before any of the console's own work.
 
     gunicorn -w 2 -k gthread --threads 4 bench.reference_app:app
@@ -21,7 +22,7 @@ PAGE = """<!doctype html>
 <table class="cases"><thead><tr><th>Case</th><th>Content</th><th>Reported user</th><th>Policy</th>
 <th>Reported</th><th>Status</th></tr></thead><tbody>
 {% for r in rows %}<tr>
-  <td><a href="/cases/{{ r.id }}">#{{ r.id }}</a>{% if r.ai %} <span class="badge ai">AI</span>{% endif %}</td>
+  <td><a href="/cases/{{ r.id }}">#{{ r.id }}</a>{% if r.ai %} <span class="badge">AI</span>{% endif %}</td>
   <td>{{ r.text }}</td><td>{{ r.user }}</td><td>{{ r.policy }}</td>
   <td><time datetime="{{ r.at.isoformat() }}">{{ r.at.strftime('%Y-%m-%d %H:%M') }}</time></td>
   <td>{{ r.status }}</td>

@@ -1,0 +1,106 @@
+"""End-to-end filing latency: "Submit report" (report row created + committed + enqueued) to "finished",
+with the
+CyberTipline simulator adding L ms to every call.
+
+    .venv/bin/python bench/e2e.py [--latency 50 100] [--reports 10] [--rounds 3] [--files 1]
+
+One forking `rq worker -c jobs.settings` process is already running and idle (as in production). Each sample
+creates one report (a case with --files images), enqueues it, and polls the database until it is finished.
+calls = 1 submit + 2 per file + 1 finish; target: median ≤ 1.1 × calls × L + 100 ms. The ratio recorded is
+median latency ÷ (calls × L + 100 ms overhead allowance scaled: 1.1 × calls × L + 100) — met when ≤ 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import common  # noqa: E402
+from bench.filing_setup import Filing  # noqa: E402
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--latency", type=int, nargs="+", default=[50, 100])
+    parser.add_argument("--reports", type=int, default=10, help="per round")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--files", type=int, default=1)
+    parser.add_argument("--db", default="console_bench_e2e")
+    parser.add_argument("--no-record", action="store_true")
+    args = parser.parse_args()
+    common.print_machine()
+    calls = 1 + 2 * args.files + 1
+    sim, sim_url, user, password = common.start_simulator()
+    filing = worker = None
+    results = {}
+    try:
+        filing = Filing(args.db, sim_url, user, password)
+        worker = filing.worker(burst=False)
+        common.set_latency(sim_url, 0)
+        warm = filing.make_report(args.files)
+        filing.enqueue(warm)
+        deadline = time.monotonic() + 60
+        while filing.state(warm)[0] != "finished" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        for latency in args.latency:
+            common.set_latency(sim_url, latency)
+            budget = 1.1 * calls * latency + 100
+            medians = []
+            for r in range(1, args.rounds + 1):
+                samples = []
+                for _ in range(args.reports):
+                    t0 = time.perf_counter()
+                    rid = filing.make_report(args.files)
+                    filing.enqueue(rid)
+                    deadline = time.monotonic() + 60
+                    while time.monotonic() < deadline:
+                        if filing.state(rid)[0] == "finished":
+                            break
+                        time.sleep(0.005)
+                    else:
+                        raise RuntimeError(f"report {rid} not finished after 60 s")
+                    samples.append((time.perf_counter() - t0) * 1000)
+                medians.append(statistics.median(samples))
+                print(
+                    f"L={latency} ms round {r}: median {medians[-1]:.0f} ms, min {min(samples):.0f}, "
+                    f"max {max(samples):.0f} (floor {calls * latency} ms, budget {budget:.0f} ms)",
+                    flush=True,
+                )
+            results[latency] = (medians, budget)
+    finally:
+        if worker:
+            common.stop(worker)
+        if filing:
+            filing.close()
+        common.stop(sim)
+    rows = []
+    for latency, (medians, budget) in results.items():
+        ratios = [m / budget for m in medians]
+        met = common.spread(ratios)[0] <= 1.0
+        print(
+            f"L={latency} ms: median latency {common.fmt_spread(medians, 0)} ms; budget {budget:.0f} ms "
+            f"(1.1 × {calls} calls × {latency} + 100); ratio to budget {common.fmt_spread(ratios)}: "
+            f"{'met' if met else 'NOT MET'}"
+        )
+        rows.append(
+            {
+                "figure": f"submit → finished, sim +{latency} ms/call, {args.files} file ({calls} calls)"
+                f"; median {common.spread(medians)[0]:.0f} ms",
+                "reference": f"budget 1.1 × {calls} × {latency} + 100 = {budget:.0f} ms",
+                "ratios": ratios,
+                "target": "≤ 1.00 of budget",
+                "met": met,
+            }
+        )
+    if not args.no_record:
+        common.append_results(rows)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
