@@ -80,17 +80,25 @@ def claim(report_id: int, owner: str) -> bool:
     return claimed == 1
 
 
+def _update_owned(report_id: int, owner: str, *conditions, **values) -> None:
+    """Write `values` to the report only while we hold its lease (and `conditions` hold); else LeaseLost."""
+    changed = db.session.execute(
+        update(ExternalReport)
+        .where(ExternalReport.id == report_id, ExternalReport.lease_owner == owner, *conditions)
+        .values(**values)
+    ).rowcount
+    if changed != 1:
+        db.session.rollback()
+        raise LeaseLost(report_id)
+
+
 def _renew(report_id: int, owner: str, **values) -> None:
     """Extend our lease (and write `values`) before a call, then end the transaction."""
     now = utcnow()
-    changed = db.session.execute(
-        update(ExternalReport)
-        .where(ExternalReport.id == report_id, ExternalReport.lease_owner == owner)
-        .values(lease_expires_at=now + timedelta(seconds=_lease_seconds()), updated_at=now, **values)
-    ).rowcount
+    _update_owned(
+        report_id, owner, lease_expires_at=now + timedelta(seconds=_lease_seconds()), updated_at=now, **values
+    )
     db.session.commit()
-    if changed != 1:
-        raise LeaseLost(report_id)
 
 
 def _release(report_id: int, owner: str, **values) -> None:
@@ -164,25 +172,18 @@ def _submit(report: ExternalReport, client, owner: str) -> None:
         # The report may have been opened; it has no id we know of and will never be finished.
         _renew(report_id, owner, state="submit_unknown")
         raise
-    changed = db.session.execute(
-        update(ExternalReport)
-        .where(
-            ExternalReport.id == report_id,
-            ExternalReport.lease_owner == owner,
-            ExternalReport.ncmec_report_id.is_(None),
-        )
-        .values(
-            ncmec_report_id=ncmec_id,
-            state="submitted",
-            submitted_at=utcnow(),
-            last_error="",
-            error_kind="",
-            attempts=0,
-        )
-    ).rowcount
-    if changed != 1:
-        db.session.rollback()
-        raise LeaseLost(report_id)
+    # Once a report id is stored, submit is never called again for this row.
+    _update_owned(
+        report_id,
+        owner,
+        ExternalReport.ncmec_report_id.is_(None),
+        ncmec_report_id=ncmec_id,
+        state="submitted",
+        submitted_at=utcnow(),
+        last_error="",
+        error_kind="",
+        attempts=0,
+    )
     audit.record(
         "report_submitted",
         "external_report",
@@ -252,21 +253,16 @@ def _finish(report: ExternalReport, client, owner: str) -> None:
                 return
             raise
     now = utcnow()
-    changed = db.session.execute(
-        update(ExternalReport)
-        .where(ExternalReport.id == report_id, ExternalReport.lease_owner == owner)
-        .values(
-            state="finished",
-            finished_at=now,
-            updated_at=now,
-            last_error="",
-            error_kind="",
-            next_attempt_at=None,
-        )
-    ).rowcount
-    if changed != 1:
-        db.session.rollback()
-        raise LeaseLost(report_id)
+    _update_owned(
+        report_id,
+        owner,
+        state="finished",
+        finished_at=now,
+        updated_at=now,
+        last_error="",
+        error_kind="",
+        next_attempt_at=None,
+    )
     audit.record(
         "report_finished",
         "external_report",
