@@ -19,9 +19,20 @@ def main() -> int:
     trials = sys.argv[1] if len(sys.argv) > 1 else "200"
     seed = sys.argv[2] if len(sys.argv) > 2 else "1000"
     env = {**os.environ, "FAULT_TRIALS": trials, "FAULT_SEED": seed}
-    cmd = [sys.executable, "-m", "pytest", "-q", "-s", "-p", "no:cacheprovider", "-m", "slow",
-           "--timeout", str(int(trials) * 120 + 300),
-           "tests/reporting/test_fault_suite.py::test_randomized_fault_trials"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-q",
+        "-s",
+        "-p",
+        "no:cacheprovider",
+        "-m",
+        "slow",
+        "--timeout",
+        str(int(trials) * 120 + 300),
+        "tests/reporting/test_fault_suite.py::test_randomized_fault_trials",
+    ]
     return subprocess.call(cmd, cwd=ROOT, env=env)
 
 
