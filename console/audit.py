@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import JSON, ForeignKey, Index, String, select
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, selectinload
 
 from console.extensions import db
 from console.timeutil import UTCDateTime, utcnow
@@ -58,6 +58,10 @@ def record(
 
 
 def case_history(case_id: int) -> list[AuditEvent]:
-    return list(
-        db.session.scalars(select(AuditEvent).where(AuditEvent.case_id == case_id).order_by(AuditEvent.id))
+    query = (
+        select(AuditEvent)
+        .where(AuditEvent.case_id == case_id)
+        .options(selectinload(AuditEvent.actor))  # the history names who acted: no query per person
+        .order_by(AuditEvent.id)
     )
+    return list(db.session.scalars(query))

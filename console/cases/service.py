@@ -34,6 +34,29 @@ class DecisionOutcome:
     jobs: list[tuple[str, tuple, str]] = field(default_factory=list)
 
 
+def load_case(case_id: int) -> Case:
+    """A case with everything its page shows, in a fixed number of queries (no lazy load per row)."""
+    from flask import abort
+    from sqlalchemy.orm import joinedload, selectinload
+
+    case = db.session.scalar(
+        select(Case)
+        .where(Case.id == case_id)
+        .options(
+            joinedload(Case.queue),
+            joinedload(Case.reported_user),
+            joinedload(Case.policy),
+            joinedload(Case.reported_policy),
+            joinedload(Case.ai_policy),
+            selectinload(Case.media),
+            selectinload(Case.decisions).options(joinedload(Decision.policy), joinedload(Decision.moderator)),
+        )
+    )
+    if case is None:
+        abort(404)
+    return case
+
+
 def find_or_create_reported_user(platform_id: str, **fields) -> ReportedUser:
     user = db.session.scalar(select(ReportedUser).where(ReportedUser.platform_id == platform_id))
     if user is None:

@@ -65,14 +65,14 @@ def _case_context(case: Case, form: DecisionForm | None = None, **extra) -> dict
 @bp.route("/cases/<int:case_id>")
 @role_required("moderator")
 def show(case_id: int):
-    case = db.get_or_404(Case, case_id)
+    case = service.load_case(case_id)
     return render_template("cases/show.html", **_case_context(case))
 
 
 @bp.route("/cases/<int:case_id>/decision", methods=["POST"])
 @role_required("moderator")
 def decide(case_id: int):
-    case = db.get_or_404(Case, case_id)
+    case = service.load_case(case_id)
     form = _decision_form(case)
     status, message, dialog_url = 200, None, None
     if not form.validate_on_submit():
@@ -86,7 +86,8 @@ def decide(case_id: int):
             message = "Decision recorded."
         except service.AlreadyDecided as e:
             status, message = 409, str(e)
-        case = db.session.get(Case, case_id)
+        db.session.expire_all()
+        case = service.load_case(case_id)
     context = _case_context(case, form, message=message, dialog_url=dialog_url)
     if is_htmx():
         # The status badge in the page heading changes too: swapped out of band.

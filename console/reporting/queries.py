@@ -72,6 +72,20 @@ class CasePanel:
 
 
 def case_panel(case: Case) -> CasePanel:
+    """The case's NCMEC panel, computed once per request (the banner and the panel both show it)."""
+    from flask import has_request_context, request
+
+    if not has_request_context():
+        return _case_panel(case)
+    # Request-scoped (the WSGI environ), not `g`: an app context can outlive one request.
+    cache = request.environ.setdefault("console.ncmec_case_panels", {})
+    key = (case.id, case.status, case.policy_id)
+    if key not in cache:
+        cache[key] = _case_panel(case)
+    return cache[key]
+
+
+def _case_panel(case: Case) -> CasePanel:
     rule = rules.rule_for(case.policy_id) if case.status == "violation" else None
     report = filing.existing_report_for(case, rule.agency_id) if rule else None
     if report is None:

@@ -115,11 +115,6 @@ def test_case_page_queries_do_not_grow_with_media_decisions_and_history(ctx, cli
     assert len(large) == len(small), "\n\n".join(large)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="case history lazy-loads each event's actor (AuditEvent.actor): one "
-    "query per distinct person in the history; see bench/README.md",
-)
 def test_case_page_queries_do_not_grow_with_the_people_in_its_history(ctx, client, moderator):
     policies = factories.policy_tree()
     q = factories.queue()
