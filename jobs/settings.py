@@ -11,4 +11,10 @@ import jobs
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 QUEUES = [os.environ.get("RQ_QUEUE", "console")]
 
-jobs.app()
+app = jobs.app()
+with app.app_context():
+    from console.extensions import db
+    from console.reporting import pipeline
+
+    pipeline.warm_up()
+    db.session.remove()

@@ -77,6 +77,8 @@ def claim(report_id: int, owner: str) -> bool:
         )
     ).rowcount
     db.session.commit()
+    if claimed == 1:
+        _lease_until[owner] = now + timedelta(seconds=_lease_seconds())
     return claimed == 1
 
 
@@ -92,16 +94,28 @@ def _update_owned(report_id: int, owner: str, *conditions, **values) -> None:
         raise LeaseLost(report_id)
 
 
+# When each lease we hold runs out, as we last wrote it. While more than half of it is left, nobody else can
+# hold the report (a claim needs an expired lease), so a call may go ahead without another durable write.
+_lease_until: dict[str, object] = {}
+
+
 def _renew(report_id: int, owner: str, **values) -> None:
-    """Extend our lease (and write `values`) before a call, then end the transaction."""
+    """Make sure we hold the lease for well over a call's longest duration (and write `values`)."""
     now = utcnow()
-    _update_owned(
-        report_id, owner, lease_expires_at=now + timedelta(seconds=_lease_seconds()), updated_at=now, **values
-    )
+    until = _lease_until.get(owner)
+    cfg = current_app.config
+    # A call may last up to both timeouts (and we must not outlive the lease during it): keep a wide margin.
+    needed = max(_lease_seconds() / 2, cfg["NCMEC_CONNECT_TIMEOUT"] + cfg["NCMEC_READ_TIMEOUT"] + 5)
+    if not values and until is not None and (until - now).total_seconds() > needed:
+        return
+    until = now + timedelta(seconds=_lease_seconds())
+    _update_owned(report_id, owner, lease_expires_at=until, updated_at=now, **values)
     db.session.commit()
+    _lease_until[owner] = until
 
 
 def _release(report_id: int, owner: str, **values) -> None:
+    _lease_until.pop(owner, None)
     db.session.rollback()
     db.session.execute(
         update(ExternalReport)
@@ -238,7 +252,10 @@ def _record_file(report_id: int, owner: str, file_row: int, **values) -> None:
         )
         == 0
     )
-    _renew(report_id, owner, attempts=0, **({"state": "files_uploaded"} if done else {}))
+    if done:
+        _renew(report_id, owner, attempts=0, state="files_uploaded")
+    else:
+        db.session.commit()
 
 
 def _finish(report: ExternalReport, client, owner: str) -> None:
@@ -337,6 +354,31 @@ def _park(report_id: int, owner: str, state: str, kind: str, error: Exception) -
         reason=message[:500],
     )
     db.session.commit()
+
+
+def warm_up() -> None:
+    """Compile the pipeline's statements once in a worker's main process, before it forks a work-horse per
+    job: each fork inherits SQLAlchemy's compiled cache instead of compiling everything again for every job.
+    Touches no row (report id 0 does not exist).
+    """
+    from sqlalchemy.orm import configure_mappers
+
+    configure_mappers()
+    owner = "warm-up"
+    claim(0, owner)
+    for step in (
+        lambda: _update_owned(0, owner, ExternalReport.ncmec_report_id.is_(None), state="submitted"),
+        lambda: _renew(0, owner),
+        lambda: _record_file(0, owner, 0, fileinfo_sent=True),
+    ):
+        try:
+            step()
+        except LeaseLost:
+            pass
+    _release(0, owner)
+    db.session.get(ExternalReport, 0)
+    db.session.scalars(select(ReportFile).where(ReportFile.report_id == 0)).all()
+    db.session.rollback()
 
 
 # --- operator actions and the sweep ------------------------------------------------------------------------
