@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit, urlunsplit
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import select, union
 from sqlalchemy.exc import IntegrityError
 
 from console import audit
@@ -72,25 +72,37 @@ def fingerprint(case: Case) -> str:
 
 
 def existing_report_for(case: Case, agency_id: int) -> ExternalReport | None:
-    """A live report for the same content: same fingerprint, any same file, the same URL or content id."""
-    conditions = [ExternalReport.fingerprint == fingerprint(case)]
-    hashes = [m.sha256 for m in case.media]
-    if hashes:
-        conditions.append(
-            exists().where(ReportFile.report_id == ExternalReport.id, ReportFile.sha256.in_(hashes))
-        )
+    """A live report for the same content: same fingerprint, any same file, the same URL or content id.
+
+    One indexed lookup per kind of sameness, united: an OR across them would make the database scan every
+    report (this runs on every case page).
+    """
+    fingerprints = {fingerprint(case)}
     if case.content_url:
-        conditions.append(
-            ExternalReport.fingerprint
-            == "url:" + hashlib.sha256(normalise_url(case.content_url).encode()).hexdigest()
+        fingerprints.add("url:" + hashlib.sha256(normalise_url(case.content_url).encode()).hexdigest())
+    branches = [
+        select(ExternalReport.id).where(
+            ExternalReport.agency_id == agency_id,
+            ExternalReport.live.is_(True),
+            ExternalReport.fingerprint.in_(sorted(fingerprints)),
         )
+    ]
+    hashes = sorted({m.sha256 for m in case.media})
+    if hashes:
+        branches.append(select(ReportFile.report_id).where(ReportFile.sha256.in_(hashes)))
     if case.content_id:
-        conditions.append(
-            ExternalReport.case_id.in_(select(Case.id).where(Case.content_id == case.content_id))
+        branches.append(
+            select(ExternalReport.id)
+            .join(Case, Case.id == ExternalReport.case_id)
+            .where(Case.content_id == case.content_id)
         )
     return db.session.scalar(
         select(ExternalReport)
-        .where(ExternalReport.agency_id == agency_id, ExternalReport.live.is_(True), or_(*conditions))
+        .where(
+            ExternalReport.id.in_(union(*branches).scalar_subquery()),
+            ExternalReport.agency_id == agency_id,
+            ExternalReport.live.is_(True),
+        )
         .order_by(ExternalReport.id)
         .limit(1)
     )

@@ -147,7 +147,8 @@ class ReportFile(db.Model):
     media_id: Mapped[int] = mapped_column(ForeignKey("media_files.id"))
     position: Mapped[int] = mapped_column(default=0)
     original_name: Mapped[str] = mapped_column(String(255))
-    sha256: Mapped[str] = mapped_column(String(64))
+    # Indexed: "was any of these files already reported?" is asked on every case page.
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
     md5: Mapped[str] = mapped_column(String(32))
     # From the media-view records at the time the report was created, never a checkbox default.
     viewed_by_esp: Mapped[bool] = mapped_column(default=False)

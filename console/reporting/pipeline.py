@@ -33,7 +33,14 @@ from console import audit, tasks
 from console.extensions import db
 from console.media import storage
 from console.media.models import MediaFile
-from console.ncmec import CyberTiplineError, DataError, NeedsAdminError, ReportStateError, RetryableError
+from console.ncmec import (
+    CyberTiplineError,
+    DataError,
+    IncidentType,
+    NeedsAdminError,
+    ReportStateError,
+    RetryableError,
+)
 from console.ncmec.errors import IndeterminateError
 from console.reporting import agencies, filing
 from console.reporting.credentials import CredentialsError
@@ -130,7 +137,7 @@ def _fresh(report_id: int) -> ExternalReport:
     return db.session.get(ExternalReport, report_id)
 
 
-def drive(report_id: int, owner: str | None = None) -> str | None:
+def drive(report_id: int, owner: str | None = None, client=None) -> str | None:
     """Take the report as far as it can go now. Returns its state, or None if another worker holds it."""
     owner = owner or new_owner()
     if not claim(report_id, owner):
@@ -138,7 +145,7 @@ def drive(report_id: int, owner: str | None = None) -> str | None:
     try:
         report = _fresh(report_id)
         cfg = current_app.config
-        client = agencies.client_for(
+        client = client or agencies.client_for(
             report.agency,
             connect_timeout=cfg["NCMEC_CONNECT_TIMEOUT"],
             read_timeout=cfg["NCMEC_READ_TIMEOUT"],
@@ -356,29 +363,103 @@ def _park(report_id: int, owner: str, state: str, kind: str, error: Exception) -
     db.session.commit()
 
 
-def warm_up() -> None:
-    """Compile the pipeline's statements once in a worker's main process, before it forks a work-horse per
-    job: each fork inherits SQLAlchemy's compiled cache instead of compiling everything again for every job.
-    Touches no row (report id 0 does not exist).
+class _DryRunClient:
+    """Answers like the CyberTipline without a network: for warm_up only."""
+
+    def submit(self, xml: bytes) -> str:
+        return "0"
+
+    def upload(self, report_id: str, path, filename: str | None = None):
+        from console.ncmec import UploadResult
+
+        return UploadResult(file_id="warm-up", md5="0" * 32)
+
+    def fileinfo(self, xml: bytes) -> None:
+        return None
+
+    def finish(self, report_id: str):
+        from console.ncmec import FinishResult
+
+        return FinishResult(report_id=report_id, file_ids=())
+
+
+def warm_up() -> str | None:
+    """File one synthetic report inside a transaction that is rolled back, in a worker's main process.
+
+    A forking worker runs each job in a fresh work-horse; without this, every horse compiles every SQL
+    statement of the pipeline again (SQLAlchemy's compiled cache lives in process memory). Forks inherit the
+    parent's cache. Nothing is committed and no network call is made.
     """
-    from sqlalchemy.orm import configure_mappers
+    from sqlalchemy.orm import Session, configure_mappers
+
+    from console.cases.models import Case
+    from console.queues.models import Queue
 
     configure_mappers()
-    owner = "warm-up"
-    claim(0, owner)
-    for step in (
-        lambda: _update_owned(0, owner, ExternalReport.ncmec_report_id.is_(None), state="submitted"),
-        lambda: _renew(0, owner),
-        lambda: _record_file(0, owner, 0, fileinfo_sent=True),
-    ):
+    with db.engine.connect() as conn:
+        outer = conn.begin()
+        session = Session(bind=conn, join_transaction_mode="create_savepoint")
+        db.session.registry.set(session)
         try:
-            step()
-        except LeaseLost:
-            pass
-    _release(0, owner)
-    db.session.get(ExternalReport, 0)
-    db.session.scalars(select(ReportFile).where(ReportFile.report_id == 0)).all()
-    db.session.rollback()
+            queue = Queue(name="warm-up", slug="warm-up", source_kind="ai_review")
+            session.add(queue)
+            session.flush()
+            now = utcnow()
+            case = Case(
+                queue_id=queue.id,
+                source_kind="ai_review",
+                reported_at=now,
+                received_at=now,
+                content_url="https://warm-up.invalid/",
+            )
+            session.add(case)
+            session.flush()
+            media = MediaFile(
+                case_id=case.id,
+                storage_key="warm-up",
+                original_name="warm-up.png",
+                mime_type="image/png",
+                kind="image",
+                size=1,
+                sha256="0" * 64,
+                md5="0" * 32,
+            )
+            session.add(media)
+            session.flush()
+            agency = agencies.ncmec()
+            incident = IncidentType.CHILD_PORNOGRAPHY.value
+            report = ExternalReport(
+                agency_id=agency.id,
+                case_id=case.id,
+                fingerprint="warm-up",
+                incident_type=incident,
+                contact_first_name="Warm",
+                contact_last_name="Up",
+                contact_email="warm-up@invalid.example",
+                payload=filing.build_payload(case, _WarmRule(), incident),
+                created_at=now,
+                updated_at=now,
+                files=[
+                    ReportFile(
+                        media_id=media.id,
+                        original_name="warm-up.png",
+                        sha256="0" * 64,
+                        md5="0" * 32,
+                        annotations=[],
+                    )
+                ],
+            )
+            session.add(report)
+            session.commit()  # releases the savepoint only
+            return drive(report.id, client=_DryRunClient())
+        finally:
+            session.close()
+            outer.rollback()
+            db.session.registry.clear()
+
+
+class _WarmRule:
+    contact_first_name, contact_last_name, contact_email = "Warm", "Up", "warm-up@invalid.example"
 
 
 # --- operator actions and the sweep ------------------------------------------------------------------------

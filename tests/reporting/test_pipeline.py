@@ -260,3 +260,14 @@ def test_a_failed_report_left_open_is_retracted_by_the_sweep(ctx, fast, ncmec_si
     assert [r["state"] for r in ncmec_simulator.reports()] == ["retracted"]
     db.session.expire_all()
     assert db.session.get(ExternalReport, report.id).live is False
+
+
+def test_warm_up_files_a_synthetic_report_and_leaves_no_trace(ctx):
+    from console.audit import AuditEvent
+    from console.cases.models import Case
+    from console.queues.models import Queue
+
+    assert pipeline.warm_up() == "finished"
+    db.session.rollback()
+    for model in (Queue, Case, ExternalReport, AuditEvent):
+        assert db.session.scalar(db.select(db.func.count()).select_from(model)) == 0, model
