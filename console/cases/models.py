@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from console.extensions import db
@@ -41,6 +41,12 @@ class Case(db.Model):
             "ix_cases_queue_status_policy_reported", "queue_id", "status", "policy_id", "reported_at", "id"
         ),
         Index("ix_cases_queue_reported", "queue_id", "reported_at", "id"),
+        Index(
+            "ix_cases_ncmec_report_required",
+            "policy_id",
+            sqlite_where=text("ncmec_report_required"),
+            postgresql_where=text("ncmec_report_required"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -65,6 +71,9 @@ class Case(db.Model):
     ai_confidence: Mapped[float | None]
     ai_model: Mapped[str] = mapped_column(String(200), default="")
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set when a moderator was asked to file an NCMEC report for this case, cleared when one is filed: the
+    # queues page counts these through a partial index instead of scanning every decided case.
+    ncmec_report_required: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     queue = relationship("Queue")
     reported_user: Mapped[ReportedUser | None] = relationship()

@@ -197,6 +197,7 @@ def create_report(
         if value:
             IndustryClassification(value)  # refuses anything but A1, A2, B1, B2
     existing = existing_report_for(case, rule.agency_id)
+    case.ncmec_report_required = False  # filed now, or already filed for the same content
     if existing is not None:
         return existing, False
     viewed = viewed_media_ids(case)

@@ -29,5 +29,7 @@ def after_violation_confirmed(case, decision, moderator, outcome) -> None:
         if created:
             outcome.jobs.append((pipeline.JOB, (report.id,), None))
         return
+    if filing.existing_report_for(case, rule.agency_id) is None:
+        case.ncmec_report_required = True
     if "reporting.new_report" in current_app.view_functions:
         outcome.dialog_url = url_for("reporting.new_report", case_id=case.id)

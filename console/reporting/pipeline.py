@@ -616,6 +616,8 @@ def retract(report_id: int, actor=None, reason: str = "") -> str:
         raise filing.ReportingError(f"NCMEC did not accept the retraction: {e}") from e
     _release(report_id, owner, state="retracted", live=False, error_kind="", last_error=reason[:2000])
     report = _fresh(report_id)
+    if report.case.status == "violation":
+        report.case.ncmec_report_required = True  # the content is no longer reported: ask again
     audit.record(
         "report_retracted",
         "external_report",

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from console.audit import AuditEvent
@@ -122,20 +122,18 @@ def covered_policy_ids() -> set[int]:
 
 
 def reports_required_count() -> int:
-    """Confirmed violations covered by an enabled rule with no live report filed from the case.
+    """Cases whose moderator was asked to file an NCMEC report that is not filed yet, under an enabled rule.
 
-    Cheap on purpose (one COUNT with NOT EXISTS on the case's reports); the banner on the case page does the
-    full same-content check, which also finds a report filed from a twin case.
+    Counted through the partial index on `cases.ncmec_report_required`, never by scanning decided cases.
     """
     covered = covered_policy_ids()
     if not covered:
         return 0
-    live = exists().where(ExternalReport.case_id == Case.id, ExternalReport.live.is_(True))
     return (
         db.session.scalar(
             select(func.count())
             .select_from(Case)
-            .where(Case.status == "violation", Case.policy_id.in_(covered), ~live)
+            .where(Case.ncmec_report_required, Case.policy_id.in_(covered))  # the partial index's predicate
         )
         or 0
     )
