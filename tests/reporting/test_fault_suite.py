@@ -44,6 +44,7 @@ def trial(
     budget: float = 90.0,
 ) -> dict:
     rnd = random.Random(seed)
+    fired_before = sum(simulator.stats()["faults_fired"].values())  # one simulator serves several trials
     t = fh.make_reports(app, simulator, n, seed)
     storm(simulator, rnd, probability)
     pool = fh.Workers(app)
@@ -70,7 +71,11 @@ def trial(
         fh.run_until_finished(t, pool, deadline=deadline)
         time.sleep(1.5)  # let late, timed-out calls land before judging
         fh.check_oracle(t, simulator)
-        return {"reports": n, "kills": pool.kills, "faults": sum(simulator.stats()["faults_fired"].values())}
+        return {
+            "reports": n,
+            "kills": pool.kills,
+            "faults": sum(simulator.stats()["faults_fired"].values()) - fired_before,
+        }
     finally:
         pool.stop_all()
 
