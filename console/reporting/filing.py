@@ -83,7 +83,7 @@ def existing_report_for(case: Case, agency_id: int) -> ExternalReport | None:
     branches = [
         select(ExternalReport.id).where(
             ExternalReport.agency_id == agency_id,
-            ExternalReport.live.is_(True),
+            ExternalReport.live,  # as the partial unique index states it, so it is used
             ExternalReport.fingerprint.in_(sorted(fingerprints)),
         )
     ]
@@ -101,7 +101,7 @@ def existing_report_for(case: Case, agency_id: int) -> ExternalReport | None:
         .where(
             ExternalReport.id.in_(union(*branches).scalar_subquery()),
             ExternalReport.agency_id == agency_id,
-            ExternalReport.live.is_(True),
+            ExternalReport.live,
         )
         .order_by(ExternalReport.id)
         .limit(1)
