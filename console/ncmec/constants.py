@@ -61,6 +61,74 @@ _INCIDENT_GUIDANCE = {
 }
 
 
+# --- Field rules from NCMEC's documentation ----------------------------------------------------------------
+#
+# The XSD sets no lengths; NCMEC's documentation (as the open-source clients that follow it cap them) does.
+# The console enforces them where data enters (ingestion API, forms) so that a report never fails at send time.
+
+NAME_MAX = 100  # firstName, lastName, displayName, screenName
+PHONE_MAX = 50
+ESP_SERVICE_MAX = 100
+URL_MAX = 2083  # url, profileUrl, legalURL, locationOfFile
+ORIGINAL_FILE_NAME_MAX = 2056
+DESCRIPTION_MAX = 3000  # incidentDateTimeDescription, escalateToHighPriority and other free descriptions
+
+
+def url_problem(url: str) -> str | None:
+    """Why NCMEC would refuse ``url`` (too long, whitespace or control characters), or None when it is fine."""
+    if len(url) > URL_MAX:
+        return f"is longer than {URL_MAX} characters"
+    if any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in url):
+        return "contains whitespace or control characters"
+    return None
+
+
+class IpCaptureEventName(StrEnum):
+    """The ``ipCaptureType`` enumeration: what the user was doing when the address was seen."""
+
+    LOGIN = "Login"
+    REGISTRATION = "Registration"
+    PURCHASE = "Purchase"
+    UPLOAD = "Upload"
+    OTHER = "Other"
+    UNKNOWN = "Unknown"
+
+
+# Platforms name their events freely; these common names map onto NCMEC's enumeration. Anything else is Other.
+_IP_EVENT_ALIASES = {
+    "login": IpCaptureEventName.LOGIN,
+    "log in": IpCaptureEventName.LOGIN,
+    "signin": IpCaptureEventName.LOGIN,
+    "sign in": IpCaptureEventName.LOGIN,
+    "sign-in": IpCaptureEventName.LOGIN,
+    "session": IpCaptureEventName.LOGIN,
+    "registration": IpCaptureEventName.REGISTRATION,
+    "register": IpCaptureEventName.REGISTRATION,
+    "signup": IpCaptureEventName.REGISTRATION,
+    "sign up": IpCaptureEventName.REGISTRATION,
+    "sign-up": IpCaptureEventName.REGISTRATION,
+    "account created": IpCaptureEventName.REGISTRATION,
+    "purchase": IpCaptureEventName.PURCHASE,
+    "payment": IpCaptureEventName.PURCHASE,
+    "upload": IpCaptureEventName.UPLOAD,
+    "post": IpCaptureEventName.UPLOAD,
+    "posted": IpCaptureEventName.UPLOAD,
+    "message": IpCaptureEventName.UPLOAD,
+    "unknown": IpCaptureEventName.UNKNOWN,
+}
+
+
+def ip_event_name(platform_name: str | None) -> IpCaptureEventName | None:
+    """NCMEC's event name for a platform's: exact members and common aliases map, anything else is Other."""
+    if platform_name is None or not platform_name.strip():
+        return None
+    key = " ".join(platform_name.strip().lower().replace("_", " ").split())
+    for member in IpCaptureEventName:
+        if key == member.value.lower():
+            return member
+    return _IP_EVENT_ALIASES.get(key, IpCaptureEventName.OTHER)
+
+
 class IndustryClassification(StrEnum):
     """The industry's shared categorisation of imagery (prepubescent/pubescent × explicit act/lascivious)."""
 
@@ -193,7 +261,7 @@ def describe_code(code: int) -> str:
 # catch a runaway value before the service does.
 
 SHORT_TEXT_MAX = 255
-URL_MAX = 4096
+
 LONG_TEXT_MAX = 65536
 ESCALATION_REASON_MAX = 3000
 
