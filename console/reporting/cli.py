@@ -1,5 +1,8 @@
 """`flask ncmec …`: the NCMEC connection and reporting rules for operators, without the web console.
 
+`flask ncmec rules` lists the reporting rules; `rules create`, `rules enable` and `rules disable` change them
+through the same service functions (and audit events) as Settings → External reporting.
+
 The password is read from standard input, never from an argument: arguments end up in shell history and `ps`.
 """
 
@@ -9,9 +12,14 @@ import sys
 
 import click
 from flask.cli import with_appcontext
+from sqlalchemy import func, select
 
+from console.extensions import db
+from console.policies.models import Policy
+from console.queues.models import Queue
 from console.reporting import agencies
 from console.reporting import settings_service as service
+from console.reporting.models import Agency, ReportingRule
 
 ACTOR = "cli"
 
@@ -55,9 +63,17 @@ def test_connection_command() -> None:
         raise SystemExit(1)
 
 
-@ncmec_group.command("rules")
+@ncmec_group.group("rules", invoke_without_command=True)
+@click.pass_context
+def rules_group(ctx: click.Context) -> None:
+    """List the reporting rules (and create, enable or disable one)."""
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(list_rules_command)
+
+
+@rules_group.command("list")
 @with_appcontext
-def rules_command() -> None:
+def list_rules_command() -> None:
     """List the reporting rules."""
     overview = service.rules_overview()
     if not overview:
@@ -76,6 +92,117 @@ def rules_command() -> None:
             f"conflict: {c.policy.name} is covered by {', '.join(r.name for r in c.rules)}; "
             f"{c.winner.name if c.winner else '?'} is used"
         )
+
+
+# The service's error keys are the web form's fields; say them as this command's options.
+RULE_OPTIONS = {
+    "name": "NAME",
+    "agency": "--agency",
+    "policies": "--policy",
+    "review_queue": "--review-queue",
+    "contact_first_name": "--contact-first-name",
+    "contact_last_name": "--contact-last-name",
+    "contact_email": "--contact-email",
+}
+
+
+@rules_group.command("create")
+@click.argument("name")
+@click.option(
+    "--policy",
+    "policies",
+    multiple=True,
+    required=True,
+    help="A policy slug or name; repeat for several. A parent policy covers its sub-policies.",
+)
+@click.option(
+    "--review-queue", required=True, help="The queue (slug or name) where AI-detected cases are confirmed."
+)
+@click.option("--contact-first-name", required=True)
+@click.option("--contact-last-name", required=True)
+@click.option("--contact-email", required=True)
+@click.option("--agency", default="ncmec", show_default=True, help="The agency's slug.")
+@click.option("--paused", is_flag=True, help="Create it paused; `enable` starts it.")
+@with_appcontext
+def create_rule_command(
+    name: str,
+    policies: tuple[str, ...],
+    review_queue: str,
+    contact_first_name: str,
+    contact_last_name: str,
+    contact_email: str,
+    agency: str,
+    paused: bool,
+) -> None:
+    """Create a reporting rule NAME (enabled unless --paused)."""
+    found_agency = db.session.scalar(select(Agency).where(Agency.slug == agency))
+    if found_agency is None:
+        known = ", ".join(db.session.scalars(select(Agency.slug).order_by(Agency.slug)))
+        raise click.BadParameter(f"no agency {agency!r} (known: {known})", param_hint="--agency")
+    try:
+        rule = service.create_rule(
+            name=name,
+            agency_id=found_agency.id,
+            policy_ids=[_lookup(Policy, p, "--policy").id for p in policies],
+            review_queue_id=_lookup(Queue, review_queue, "--review-queue").id,
+            contact_first_name=contact_first_name,
+            contact_last_name=contact_last_name,
+            contact_email=contact_email,
+            enabled=not paused,
+            actor_label=ACTOR,
+        )
+    except service.SettingsError as e:
+        raise click.ClickException(
+            "; ".join(f"{RULE_OPTIONS.get(k, k)}: {v}" for k, v in e.errors.items())
+        ) from e
+    click.echo(f"created rule {rule.name!r} ({'enabled' if rule.enabled else 'paused'})")
+    for c in service.rule_conflicts():
+        if rule in c.rules:
+            click.echo(
+                f"warning: {c.policy.name} is also covered by "
+                f"{', '.join(r.name for r in c.rules if r is not rule)}; "
+                f"{c.winner.name if c.winner else '?'} is used",
+                err=True,
+            )
+
+
+@rules_group.command("enable")
+@click.argument("name")
+@with_appcontext
+def enable_rule_command(name: str) -> None:
+    """Resume the rule NAME: it files for new confirmed violations again."""
+    rule = service.set_rule_enabled(_rule_named(name).id, True, actor_label=ACTOR)
+    click.echo(f"enabled rule {rule.name!r}")
+
+
+@rules_group.command("disable")
+@click.argument("name")
+@with_appcontext
+def disable_rule_command(name: str) -> None:
+    """Pause the rule NAME: nothing new is filed under it; reports already created carry on."""
+    rule = service.set_rule_enabled(_rule_named(name).id, False, actor_label=ACTOR)
+    click.echo(f"paused rule {rule.name!r}")
+
+
+def _lookup(model, key: str, option: str):
+    """A policy or queue by slug, else by name (case-insensitive), as an operator would type it."""
+    found = db.session.scalar(select(model).where(model.slug == key)) or db.session.scalar(
+        select(model).where(func.lower(model.name) == key.strip().lower())
+    )
+    if found is None:
+        known = ", ".join(db.session.scalars(select(model.slug).order_by(model.slug)))
+        raise click.BadParameter(f"no {model.__name__.lower()} {key!r} (known: {known})", param_hint=option)
+    return found
+
+
+def _rule_named(name: str) -> ReportingRule:
+    rule = db.session.scalar(
+        select(ReportingRule).where(func.lower(ReportingRule.name) == name.strip().lower())
+    )
+    if rule is None:
+        known = "; ".join(db.session.scalars(select(ReportingRule.name).order_by(ReportingRule.id)))
+        raise click.ClickException(f"no reporting rule named {name!r} (rules: {known or 'none'})")
+    return rule
 
 
 @ncmec_group.command("rotate-key")

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from cryptography.fernet import Fernet
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 
 from console.audit import AuditEvent
 from console.extensions import db
 from console.reporting import agencies, credentials
+from console.reporting.models import ReportingRule
 from tests.settings.helpers import SECRET, admin_world, connect, make_rule
 
 
@@ -84,3 +85,113 @@ def test_rotate_key_re_encrypts_under_the_newest_key(app, ctx, runner):
     assert bytes(after) != bytes(before)
     app.config["CREDENTIALS_KEYS"] = new_key  # the old key can go now
     assert credentials.decrypt(after) == SECRET
+
+
+def test_rules_create_adds_a_rule_as_the_settings_page_would(ctx, runner):
+    _admin, policies, ai_queue, _other = admin_world()
+    result = runner.invoke(
+        args=[
+            "ncmec",
+            "rules",
+            "create",
+            "NCMEC — CSAM auto report",
+            "--policy",
+            "child-safety",
+            "--review-queue",
+            ai_queue.name,  # a name works as well as a slug
+            "--contact-first-name",
+            "Rita",
+            "--contact-last-name",
+            "Reporter",
+            "--contact-email",
+            "rita@example.org",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    assert "created rule 'NCMEC — CSAM auto report' (enabled)" in result.output
+    db.session.expire_all()
+    [rule] = db.session.scalars(select(ReportingRule)).all()
+    assert rule.enabled and [p.slug for p in rule.policies] == ["child-safety"]
+    assert rule.review_queue_id == ai_queue.id and rule.agency_id == agencies.ncmec().id
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "reporting_rule_created"))
+    assert event.who == "cli" and event.details["after"]["policies"] == ["Child safety"]
+
+    listed = runner.invoke(args=["ncmec", "rules"])
+    assert listed.output.startswith("NCMEC — CSAM auto report\tenabled\tpolicies: Child safety")
+
+
+def test_rules_create_paused_and_warns_about_a_conflict(ctx, runner):
+    _admin, policies, ai_queue, _other = admin_world()
+    make_rule(policies, ai_queue)
+    queue = ["--review-queue", ai_queue.slug]
+    contact = ["--contact-first-name", "G", "--contact-last-name", "R", "--contact-email", "g@example.org"]
+
+    result = runner.invoke(
+        args=["ncmec", "rules", "create", "Grooming rule", "--policy", "Grooming", *queue, *contact]
+    )
+    assert result.exit_code == 0, result.output
+    assert "warning: Grooming is also covered by NCMEC — CSAM auto report" in result.output
+
+    paused = runner.invoke(
+        args=["ncmec", "rules", "create", "Spam rule", "--policy", "spam", *queue, *contact, "--paused"]
+    )
+    assert paused.exit_code == 0 and "(paused)" in paused.output
+    assert not db.session.scalar(select(ReportingRule).where(ReportingRule.name == "Spam rule")).enabled
+
+
+def test_rules_create_refuses_what_the_settings_page_refuses(ctx, runner):
+    _admin, policies, ai_queue, _other = admin_world()
+    make_rule(policies, ai_queue)
+    base = ["ncmec", "rules", "create"]
+    contact = ["--contact-first-name", "G", "--contact-last-name", "R", "--contact-email", "g@example.org"]
+
+    unknown = runner.invoke(args=[*base, "X", "--policy", "nope", "--review-queue", ai_queue.slug, *contact])
+    assert (
+        unknown.exit_code == 2 and "no policy 'nope'" in unknown.output and "child-safety" in unknown.output
+    )
+
+    no_queue = runner.invoke(args=[*base, "X", "--policy", "csam", "--review-queue", "nope", *contact])
+    assert no_queue.exit_code == 2 and "no queue 'nope'" in no_queue.output
+
+    taken = runner.invoke(
+        args=[
+            *base,
+            "ncmec — csam AUTO report",
+            "--policy",
+            "spam",
+            "--review-queue",
+            ai_queue.slug,
+            *contact,
+        ]
+    )
+    assert taken.exit_code == 1 and "NAME: A rule named" in taken.output
+
+    bad_email = contact[:-1] + ["not-an-email"]
+    invalid = runner.invoke(
+        args=[*base, "Y", "--policy", "spam", "--review-queue", ai_queue.slug, *bad_email]
+    )
+    assert invalid.exit_code == 1 and "--contact-email: Enter a valid email address." in invalid.output
+    assert db.session.scalar(select(func.count(ReportingRule.id))) == 1
+
+
+def test_rules_disable_and_enable_by_name(ctx, runner):
+    _admin, policies, ai_queue, _other = admin_world()
+    rule_id = make_rule(policies, ai_queue).id
+
+    result = runner.invoke(args=["ncmec", "rules", "disable", "ncmec — CSAM auto report"])
+    assert result.exit_code == 0 and "paused rule 'NCMEC — CSAM auto report'" in result.output
+    db.session.expire_all()
+    assert not db.session.get(ReportingRule, rule_id).enabled
+    assert runner.invoke(args=["ncmec", "rules"]).output.startswith("NCMEC — CSAM auto report\tpaused")
+
+    result = runner.invoke(args=["ncmec", "rules", "enable", "NCMEC — CSAM auto report"])
+    assert result.exit_code == 0 and "enabled rule" in result.output
+    db.session.expire_all()
+    assert db.session.get(ReportingRule, rule_id).enabled
+    actions = db.session.scalars(
+        select(AuditEvent.action).where(AuditEvent.object_type == "reporting_rule").order_by(AuditEvent.id)
+    ).all()
+    assert actions[-2:] == ["reporting_rule_paused", "reporting_rule_enabled"]
+
+    missing = runner.invoke(args=["ncmec", "rules", "enable", "No such rule"])
+    assert missing.exit_code == 1 and "no reporting rule named 'No such rule'" in missing.output
