@@ -1,4 +1,5 @@
-"""Demo data for the one-command run: policies, queues, three accounts and a few dozen harmless cases.
+"""Demo data for the one-command run: policies, queues, three accounts, an NCMEC rule and a few dozen harmless
+cases.
 
 Idempotent: every object has a stable key (email, slug, content id) and is created only when missing. The demo
 media are generated shapes and tones — nothing real — so that the viewing and reporting flows can be tried.
@@ -18,12 +19,15 @@ from sqlalchemy import select
 
 from console.accounts.models import User
 from console.accounts.service import create_user
+from console.audit import AuditEvent
 from console.cases import service as cases
 from console.cases.models import Case
 from console.extensions import db
 from console.media import storage
 from console.policies.models import Policy
 from console.queues.models import Queue
+from console.reporting import agencies, settings_service
+from console.reporting.models import ReportingRule
 from console.timeutil import utcnow
 
 DEMO_PASSWORD = "demo-password-123"  # noqa: S105 - printed by the runner; demo only
@@ -59,6 +63,14 @@ QUEUES = [
     ("proactive", "Proactive detection", "proactive"),
     ("ai-child-safety", "AI review — child safety", "ai_review"),
 ]
+# The rule the README's flows use: Child safety (and its sub-policies) to NCMEC; AI cases confirmed in
+# the AI queue. Admins pause, change or delete it under Settings → External reporting like any other rule.
+RULE = {
+    "name": "NCMEC — CSAM auto report",
+    "policy": "child-safety",
+    "review_queue": "ai-child-safety",
+    "contact": ("Ada", "Admin", "admin@example.org"),
+}
 TEXTS = {
     "spam": ["Buy followers now!!! cheap cheap cheap", "Win a free phone, click the link in my bio"],
     "harassment": ["You are worthless and everyone knows it", "I know where you live, watch out"],
@@ -118,6 +130,7 @@ def load(cases_per_queue: int = 8) -> dict:
             queues[slug] = Queue(slug=slug, name=name, source_kind=kind)
             db.session.add(queues[slug])
     db.session.flush()
+    _reporting_rule(by_slug, queues)
 
     now = utcnow()
     rnd = random.Random(7)
@@ -170,3 +183,26 @@ def load(cases_per_queue: int = 8) -> dict:
                 storage.store(case.id, f"{content_id}-voice.wav", io.BytesIO(_tone(n)), "audio/wav")
     db.session.commit()
     return {"password": DEMO_PASSWORD, "accounts": ACCOUNTS}
+
+
+def _reporting_rule(policies: dict[str, Policy], queues: dict[str, Queue]) -> None:
+    """The demo's NCMEC rule, created once: a rule an admin paused, changed or deleted stays as they left it.
+
+    "Once" is read from the store: any rule, or any rule ever created (the audit log keeps deleted ones).
+    """
+    ever_created = db.session.scalar(
+        select(AuditEvent.id).where(AuditEvent.action == "reporting_rule_created").limit(1)
+    ) or db.session.scalar(select(ReportingRule.id).limit(1))
+    if ever_created:
+        return
+    first, last, email = RULE["contact"]
+    settings_service.create_rule(
+        name=RULE["name"],
+        agency_id=agencies.ncmec().id,
+        policy_ids=[policies[RULE["policy"]].id],
+        review_queue_id=queues[RULE["review_queue"]].id,
+        contact_first_name=first,
+        contact_last_name=last,
+        contact_email=email,
+        actor_label="demo data",
+    )
