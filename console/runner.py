@@ -58,22 +58,25 @@ def main() -> int:
         children.append(subprocess.Popen(args, env=os.environ.copy(), start_new_session=True))
 
     if with_simulator:
-        start(
-            [
-                sys.executable,
-                "-m",
-                "console.ncmec.simulator",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(sim_port),
-                "--username",
-                SIM_USERNAME,
-                "--password",
-                SIM_PASSWORD,
-                "--db",
-                str(instance / "simulator.db"),
-            ]
+        # The simulator reads its password from the environment: a command line is visible to `ps`.
+        children.append(
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "simulator",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(sim_port),
+                    "--username",
+                    SIM_USERNAME,
+                    "--db",
+                    str(instance / "simulator.db"),
+                ],
+                env={**os.environ, "CYBERTIPLINE_SIM_PASSWORD": SIM_PASSWORD},
+                start_new_session=True,
+            )
         )
     os.environ.setdefault("RQ_QUEUE", app.config["RQ_QUEUE"])
     start([_bin("rq"), "worker", "-c", "jobs.settings", "--with-scheduler", "--url", redis_url,

@@ -28,7 +28,7 @@ from console.ncmec import (
     ReportingPerson,
     WebPageIncident,
 )
-from console.ncmec.simulator import SimulatorServer, serve_in_thread
+from simulator import SimulatorServer, serve_in_thread
 
 SIMULATOR_USERNAME = "esp-test"
 SIMULATOR_PASSWORD = "test-password"  # noqa: S105 - the local simulator's test credential

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import random
 import socket
 import subprocess
@@ -32,7 +33,7 @@ from console.ncmec import (
     build_report_xml,
     xsd_bytes,
 )
-from console.ncmec.simulator import _QuietHandler
+from simulator import QuietRequestHandler as _QuietHandler
 from tests.ncmec_fixtures import sample_file_details, sample_report
 
 REPORT_XML = build_report_xml(sample_report())
@@ -440,16 +441,15 @@ def test_simulator_runs_as_a_module(tmp_path):
         [
             sys.executable,
             "-m",
-            "console.ncmec.simulator",
+            "simulator",
             "--port",
             str(port),
             "--username",
             "u",
-            "--password",
-            "p",
             "--db",
             str(db),
         ],
+        env={**os.environ, "CYBERTIPLINE_SIM_PASSWORD": "p"},
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
     )
