@@ -65,17 +65,34 @@ def page_of_cases(
     size: int = 50,
 ) -> CasePage:
     """Cases of a queue, oldest report first, `size` at a time after the cursor."""
-    query = (
-        select(Case)
-        .where(Case.queue_id == queue_id)
-        .options(joinedload(Case.reported_user), joinedload(Case.policy))
-        .order_by(Case.reported_at, Case.id)
-        .limit(size + 1)
-    )
+    query = select(Case).where(Case.queue_id == queue_id)
     if status != "all":
         query = query.where(Case.status == status)
     if policy_id is not None:
         query = query.where(Case.policy_id.in_(subtree_ids(policy_id)))
+    return _keyset_page(query, after, size)
+
+
+def page_of_ncmec_required(
+    covered_policy_ids: set[int], after: str | None = None, size: int = 50
+) -> CasePage:
+    """Cases whose moderator was asked to file an NCMEC report not yet filed, in every queue, oldest first.
+
+    The same rows the queues page counts (`reporting.queries.reports_required_count`): the flag and the
+    policies an enabled rule covers, found through the partial index on `cases.ncmec_report_required`.
+    """
+    if not covered_policy_ids:
+        return CasePage([], None)
+    query = select(Case).where(Case.ncmec_report_required, Case.policy_id.in_(covered_policy_ids))
+    return _keyset_page(query.options(joinedload(Case.queue)), after, size)
+
+
+def _keyset_page(query, after: str | None, size: int) -> CasePage:
+    query = (
+        query.options(joinedload(Case.reported_user), joinedload(Case.policy))
+        .order_by(Case.reported_at, Case.id)
+        .limit(size + 1)
+    )
     cursor = decode_cursor(after)
     if cursor:
         stamp, case_id = cursor

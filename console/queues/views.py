@@ -7,6 +7,7 @@ from console.extensions import db
 from console.policies.service import policy_tree
 from console.queues import service
 from console.queues.models import Queue
+from console.reporting.queries import covered_policy_ids
 from console.security import role_required
 from console.webutil import is_htmx
 
@@ -23,6 +24,18 @@ def home():
 @role_required("moderator")
 def index():
     return render_template("queues/index.html", summaries=service.summaries())
+
+
+@bp.route("/queues/ncmec-required")
+@role_required("moderator")
+def ncmec_required():
+    """The cases behind the queues page's "NCMEC reports required" count, each waiting for its report."""
+    page = service.page_of_ncmec_required(
+        covered_policy_ids(), request.args.get("after"), current_app.config["PAGE_SIZE"]
+    )
+    if is_htmx() and request.args.get("after"):
+        return render_template("queues/_ncmec_required_rows.html", page=page)
+    return render_template("queues/ncmec_required.html", page=page)
 
 
 @bp.route("/queues/<int:queue_id>")
