@@ -16,8 +16,12 @@
     htmx.ajax("GET", url, { target: "#modal-body", swap: "innerHTML" }).then(function () {
       var dialog = document.getElementById("modal");
       if (!dialog.open) dialog.showModal();
-      var first = dialog.querySelector("[autofocus], input, select, button, a[href]");
-      if (first) first.focus();
+      // The dialog opens at its top (its title, what cannot be undone, what will be sent) with the focus on
+      // the first decision; focusing that decision must not scroll the dialog down to it.
+      var first = dialog.querySelector("[autofocus]") ||
+        dialog.querySelector("input:not([type=hidden]), select, textarea, button, a[href]");
+      if (first) first.focus({ preventScroll: true });
+      dialog.scrollTop = 0;
     });
   });
   document.addEventListener("close-dialog", function () {
