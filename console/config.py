@@ -24,11 +24,26 @@ def _persistent_secret(path: Path, make) -> str:
     """
     if path.exists():
         return path.read_text().strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    _private_dir(path.parent)
     value = make()
-    path.write_text(value)
-    path.chmod(0o600)
+    # Created 0600, not chmod-ed afterwards: there is no moment at which another local user could read it.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(value)
     return value
+
+
+def _private_dir(path: Path) -> None:
+    """The instance folder holds keys, the SQLite database and media: its owner only (0700)."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if path.stat().st_mode & 0o077:
+        path.chmod(0o700)
+
+
+def _private_sqlite_file(path: Path) -> None:
+    # SQLite creates its -wal and -shm files with the database file's mode: create that one 0600 up front.
+    if not path.exists():
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
 
 
 def _bool(name: str, default: bool) -> bool:
@@ -40,7 +55,9 @@ def _bool(name: str, default: bool) -> bool:
 
 def from_environment() -> dict:
     instance = _instance_path()
-    instance.mkdir(parents=True, exist_ok=True)
+    _private_dir(instance)
+    if not os.environ.get("DATABASE_URL"):
+        _private_sqlite_file(instance / "console.db")
 
     def fernet_key() -> str:
         from cryptography.fernet import Fernet
@@ -62,7 +79,17 @@ def from_environment() -> dict:
         or _persistent_secret(instance / "credentials_key", fernet_key),
         "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", False),
         "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES", "0")),
+        # Sign-in attempts, counted when they start: per account and address (tight), per address (a guesser
+        # trying many accounts), per account from anywhere (a slow backstop: the only one that a guesser with
+        # many addresses could use to hold the account's owner out, so it is wide).
         "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per 5 minutes"),
+        "LOGIN_ADDRESS_RATE_LIMIT": os.environ.get("LOGIN_ADDRESS_RATE_LIMIT", "50 per 5 minutes"),
+        "LOGIN_ACCOUNT_RATE_LIMIT": os.environ.get("LOGIN_ACCOUNT_RATE_LIMIT", "100 per hour"),
+        # Decoded images cost 4 bytes a pixel: 40 Mpx is 160 MiB, once, in a worker. Larger ones are refused.
+        "MEDIA_MAX_PIXELS": int(os.environ.get("MEDIA_MAX_PIXELS", str(40_000_000))),
+        # Previews of images above this are made by a worker, off the request path (a web process serves
+        # several uploads at once and keeps memory it once used).
+        "MEDIA_INLINE_PREVIEW_PIXELS": int(os.environ.get("MEDIA_INLINE_PREVIEW_PIXELS", str(4_000_000))),
         "NCMEC_SIMULATOR_URL": os.environ.get("NCMEC_SIMULATOR_URL"),
         # Filing: timeouts well below the lease, the lease well below RQ's job timeout (180 s).
         "NCMEC_CONNECT_TIMEOUT": float(os.environ.get("NCMEC_CONNECT_TIMEOUT", "5")),
@@ -70,6 +97,12 @@ def from_environment() -> dict:
         "REPORT_LEASE_SECONDS": float(os.environ.get("REPORT_LEASE_SECONDS", "120")),
         "REPORT_RETRY_BASE_SECONDS": float(os.environ.get("REPORT_RETRY_BASE_SECONDS", "10")),
         "REPORT_RETRY_MAX_SECONDS": float(os.environ.get("REPORT_RETRY_MAX_SECONDS", "1800")),
+        # No reply can make a report retry forever. Transport failures and documented 1xxx codes: about a
+        # day of backoff (60 attempts); a code nobody documented: a few minutes. Then a person must look.
+        "REPORT_MAX_ATTEMPTS": int(os.environ.get("REPORT_MAX_ATTEMPTS", "60")),
+        "REPORT_UNKNOWN_CODE_ATTEMPTS": int(os.environ.get("REPORT_UNKNOWN_CODE_ATTEMPTS", "5")),
+        # Abandoning an open report whose upload outcome is unknown and filing anew: at most this often.
+        "REPORT_MAX_RESTARTS": int(os.environ.get("REPORT_MAX_RESTARTS", "5")),
         # The sweep re-enqueues a report nobody has touched for this long (a job waiting in a long queue is
         # not "lost"; duplicates are harmless but cost a fork each).
         "SWEEP_GRACE_SECONDS": float(os.environ.get("SWEEP_GRACE_SECONDS", "60")),

@@ -1,15 +1,22 @@
-"""Roles, security headers and the error pages that go with them."""
+"""Roles, security headers, refusing unusable input, and the error pages that go with them."""
 
 from __future__ import annotations
 
+import logging
 from functools import wraps
 
-from flask import Flask, abort, render_template, request
+from flask import Flask, abort, jsonify, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from sqlalchemy import exc as sa_exc
+from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from console.extensions import db, login_manager
+from console.text_rules import echo, text_problem
+
+log = logging.getLogger(__name__)
+HSTS = "max-age=31536000"
 
 CSP = (
     "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; object-src 'none'; "
@@ -54,8 +61,18 @@ def init_app(app: Flask) -> None:
     login_manager.session_protection = app.config["SESSION_PROTECTION"]
 
     @login_manager.user_loader
-    def load_user(user_id: str):
-        return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    def load_user(session_id: str):
+        # "<user id>:<session version>": a session from before the user's last sign-out, password change or
+        # deactivation names an older version and loads nobody.
+        user_id, _, version = session_id.partition(":")
+        if not (user_id.isdigit() and version.isdigit() and len(user_id) < 19):
+            return None
+        user = db.session.get(User, int(user_id))
+        if user is None or not user.active or str(user.session_version) != version:
+            return None
+        return user
+
+    app.before_request(refuse_unusable_text)
 
     @app.after_request
     def headers(response):
@@ -63,14 +80,44 @@ def init_app(app: Flask) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")
+        if app.config["SESSION_COOKIE_SECURE"]:
+            # Served over HTTPS only: tell the browser never to try plain http (where the cookie is not sent).
+            response.headers.setdefault("Strict-Transport-Security", HSTS)
         if current_user.is_authenticated and "Cache-Control" not in response.headers:
             # Pages carry case content: keep them out of shared and back-button caches.
             response.headers["Cache-Control"] = "no-store"
         return response
 
-    def error_page(status: int, title: str, message: str):
-        template = "errors/_error.html" if request.headers.get("HX-Request") else "errors/error.html"
-        return render_template(template, status=status, title=title, message=message), status
+    @app.errorhandler(HTTPException)
+    def http_error(e):
+        # Statuses without a page of their own (400, 405, 422…): the API still answers in JSON.
+        if is_api_request() and (e.code or 500) >= 400:
+            return api_error(e.code or 500, {"request": e.description or e.name})
+        return e
+
+    @app.errorhandler(500)
+    def server_error(_e):
+        if is_api_request():
+            return api_error(500, {"server": "an unexpected error; nothing was stored"})
+        return error_page(500, "Something went wrong", "An unexpected error; nothing was changed.")
+
+    @app.errorhandler(OverflowError)
+    @app.errorhandler(sa_exc.StatementError)
+    def out_of_range(e):
+        # An id, cursor or date the database cannot hold (a 23-digit id, year 1 at +14:00): nothing can be
+        # there, nor be stored. PostgreSQL says DataError; SQLite and the UTC conversion raise OverflowError,
+        # which SQLAlchemy wraps when it happens while binding a parameter.
+        if isinstance(e, sa_exc.StatementError) and not (
+            isinstance(e, sa_exc.DataError) or isinstance(e.orig, OverflowError)
+        ):
+            raise e
+        db.session.rollback()
+        log.info("out-of-range value in %s %s: %s", request.method, request.path, e.__class__.__name__)
+        if request.method in ("GET", "HEAD"):
+            return not_found(e)
+        return error_page(
+            422, "Value out of range", "A value in the request is out of range; nothing was changed."
+        )
 
     @app.errorhandler(CSRFError)
     def csrf_error(e):
@@ -90,11 +137,71 @@ def init_app(app: Flask) -> None:
         return error_page(404, "Not found", "There is nothing at this address.")
 
     @app.errorhandler(413)
-    def too_large(_e):
-        return error_page(413, "Too large", "The upload is larger than this console accepts.")
+    def too_large(e):
+        return error_page(413, "Too large", too_large_message(e))
 
     @app.errorhandler(429)
     def too_many(_e):
         return error_page(
             429, "Too many attempts", "Too many failed attempts. Wait a few minutes and try again."
         )
+
+
+def is_api_request() -> bool:
+    return request.blueprint == "api" or request.path.startswith("/api/")
+
+
+def api_error(status: int, errors: dict[str, str]):
+    response = jsonify({"errors": errors})
+    response.status_code = status
+    return response
+
+
+def error_page(status: int, title: str, message: str):
+    if is_api_request():
+        return api_error(status, {"request": message})
+    template = "errors/_error.html" if request.headers.get("HX-Request") else "errors/error.html"
+    return render_template(template, status=status, title=title, message=message), status
+
+
+def too_large_message(e) -> str:
+    """Which limit a 413 hit: the request size, the number of form parts, or one form field's size."""
+    from flask import current_app
+
+    cfg = current_app.config
+    reason = getattr(e, "description", "") or ""
+    if reason.startswith("parts:"):
+        return f"The form has more than {cfg['MAX_FORM_PARTS']} parts; send fewer files or fields at once."
+    if reason.startswith("field:"):
+        return f"A form field is larger than {cfg['MAX_FORM_MEMORY_SIZE']} bytes."
+    return f"The request is larger than this console accepts ({cfg['MAX_CONTENT_LENGTH']} bytes)."
+
+
+def refuse_unusable_text():
+    """Refuse NUL, control characters and lone surrogates in any query or form value before a view sees it.
+
+    Fields are not all known here, so tab and line breaks pass (a multi-line field needs them); forms refine
+    this per field. The API checks its own body after the caller's token: an anonymous caller must not make
+    the console parse a large body.
+    """
+    if is_api_request():
+        sources = [("query", request.args)]
+    else:
+        sources = [("query", request.args), ("form", request.form)]
+    for _where, values in sources:
+        for key, value in values.items(multi=True):
+            problem = text_problem(key, multiline=True) or text_problem(value, multiline=True)
+            if problem:
+                return _unusable(key, problem)
+    if not is_api_request():
+        for key, upload in request.files.items(multi=True):
+            problem = text_problem(key, multiline=True) or text_problem(upload.filename or "")
+            if problem:
+                return _unusable(key, "file name " + problem)
+    return None
+
+
+def _unusable(field: str, problem: str):
+    return error_page(
+        422, "Unusable characters", f"The field {echo(field, 40)} {problem}. Nothing was changed."
+    )

@@ -1,10 +1,18 @@
-"""Small helpers shared by views and templates: htmx detection, template filters."""
+"""Small helpers shared by views and templates: htmx detection, template filters, and the request class."""
 
 from __future__ import annotations
 
 from flask import Flask, render_template, request
+from flask.wrappers import Request
+from werkzeug.datastructures import ImmutableMultiDict
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.formparser import FormDataParser
+from werkzeug.routing import IntegerConverter
 
 from console.timeutil import age
+
+# Every id in the schema is a 32-bit INTEGER on PostgreSQL; a larger number names nothing.
+ID_MAX = 2**31 - 1
 
 
 def is_htmx() -> bool:
@@ -16,7 +24,67 @@ def page_or_fragment(page: str, fragment: str, **context) -> str:
     return render_template(fragment if is_htmx() else page, **context)
 
 
+class IdConverter(IntegerConverter):
+    """`<int:…>` in every route: a number no row can have is a 404, not a database overflow (a 500)."""
+
+    def __init__(self, map, fixed_digits=0, min=None, max=ID_MAX, signed=False) -> None:  # noqa: A002
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+
+class BoundedArgs(ImmutableMultiDict):
+    """Query and form values: `get(name, type=int)` treats a number no column can hold as absent.
+
+    Views read cursors and filters with `request.args.get("after", type=int)`; a 23-digit value would reach
+    the database and overflow there.
+    """
+
+    def get(self, key, default=None, type=None):  # noqa: A002 - Werkzeug's signature
+        value = super().get(key, default, type)
+        if type is int and isinstance(value, int) and not -ID_MAX - 1 <= value <= ID_MAX:
+            return default
+        return value
+
+
+class _BoundaryCounter:
+    """Counts multipart boundaries as the parser reads them, to tell "too many parts" from other 413s."""
+
+    def __init__(self, stream, delimiter: bytes) -> None:
+        self.stream, self.delimiter, self.count, self._tail = stream, delimiter, 0, b""
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.stream.read(size)
+        window = self._tail + data
+        self.count += window.count(self.delimiter)
+        # Keep less than one delimiter's worth: a delimiter split across two reads is counted once.
+        self._tail = window[-(len(self.delimiter) - 1) :] if len(self.delimiter) > 1 else b""
+        return data
+
+
+class ConsoleFormDataParser(FormDataParser):
+    def _parse_multipart(self, stream, mimetype, content_length, options):
+        boundary = options.get("boundary", "").encode("ascii", "replace")
+        counter = _BoundaryCounter(stream, b"--" + boundary)
+        try:
+            _, form, files = super()._parse_multipart(counter, mimetype, content_length, options)
+        except RequestEntityTooLarge as e:
+            if self.max_form_parts is not None and counter.count > self.max_form_parts:
+                raise RequestEntityTooLarge("parts: more form parts than allowed") from e
+            if content_length is not None and (
+                self.max_content_length is None or content_length <= self.max_content_length
+            ):
+                raise RequestEntityTooLarge("field: a form field is larger than allowed") from e
+            raise
+        return stream, form, files
+
+
+class ConsoleRequest(Request):
+    parameter_storage_class = BoundedArgs
+    form_data_parser_class = ConsoleFormDataParser
+
+
 def init_app(app: Flask) -> None:
+    app.request_class = ConsoleRequest
+    app.url_map.converters["int"] = IdConverter
     app.jinja_env.filters["age"] = age
     app.jinja_env.filters["dt"] = lambda d: d.strftime("%Y-%m-%d %H:%M UTC") if d else "—"
     app.jinja_env.filters["iso"] = lambda d: d.isoformat() if d else ""

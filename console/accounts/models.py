@@ -22,6 +22,12 @@ class User(UserMixin, db.Model):
     role: Mapped[str] = mapped_column(String(20), default="moderator")
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Part of every session's user id: raising it (sign-out, password change, deactivation) ends every session
+    # of this user at once, although the session itself lives in a signed cookie the server cannot delete.
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
+
+    def get_id(self) -> str:  # Flask-Login: what the session stores
+        return f"{self.id}:{self.session_version}"
 
     @property
     def is_active(self) -> bool:  # Flask-Login: a deactivated account cannot sign in.

@@ -1,71 +1,119 @@
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+import string
+import sys
+from urllib.parse import urlsplit
+
+import click
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
-from console import audit
-from console.accounts import service
-from console.extensions import db, limiter
+from console.accounts import service, throttle
 from console.security import public, role_required
+from console.text_rules import PlainText
 
 bp = Blueprint("accounts", __name__)
+bp.cli.help = "Console accounts: passwords and deactivation."
+
+_UNSAFE_IN_NEXT = frozenset(string.whitespace + "\\") | {chr(c) for c in range(0x20)} | {"\x7f"}
 
 
 class LoginForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=1024)])
+    email = EmailField("Email", validators=[DataRequired(), Length(max=254), PlainText()])
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=1024), PlainText()])
 
 
-def _failed(response) -> bool:
-    # Only failed attempts count against the limits: a moderator signing in and out is never locked out.
-    return response.status_code != 302
+def safe_next(target: str | None) -> str:
+    """Where to go after sign-in: a path on this site, or the queues.
+
+    Browsers drop tabs and line breaks from a URL and read a backslash as a slash, so "/\\t/evil.example" is
+    "//evil.example" to them: any such character refuses the target outright instead of being cleaned.
+    """
+    fallback = url_for("queues.index")
+    if not target or len(target) > 2000 or any(ch in _UNSAFE_IN_NEXT for ch in target):
+        return fallback
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/") or parts.path.startswith("//"):
+        return fallback
+    return target
 
 
-def _account_key() -> str:
-    return "login-account:" + (request.form.get("email") or "").strip().lower()[:254]
-
-
-def _safe_next(target: str | None) -> str:
-    # Only same-site paths: an open redirect after sign-in is a phishing tool.
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("queues.index")
+def _new_session() -> None:
+    session.clear()
+    # Flask-WTF caches the token for the request (in `g`): without this the page would carry the old one.
+    g.pop("csrf_token", None)
 
 
 @bp.route("/login", methods=["GET", "POST"])
 @public
-@limiter.limit(lambda: _login_limit(), methods=["POST"], deduct_when=_failed)
-@limiter.limit(lambda: _login_limit(), methods=["POST"], key_func=_account_key, deduct_when=_failed)
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("queues.index"))
     form = LoginForm()
     if form.validate_on_submit():
+        if not throttle.attempt_allowed(form.email.data, request.remote_addr):
+            abort(429)
         user = service.authenticate(form.email.data, form.password.data)
         if user:
+            throttle.signed_in(form.email.data, request.remote_addr)
+            # A new session for the signed-in user: nothing from before sign-in carries over, and the CSRF
+            # token changes, so a token seen on the sign-in page is worth nothing afterwards.
+            _new_session()
             login_user(user)
-            return redirect(_safe_next(request.args.get("next")))
+            return redirect(safe_next(request.args.get("next")))
         form.password.errors.append("Wrong email or password.")
         return render_template("accounts/login.html", form=form), 401
     status = 400 if request.method == "POST" else 200
     return render_template("accounts/login.html", form=form), status
 
 
-def _login_limit() -> str:
-    from flask import current_app
-
-    return current_app.config["LOGIN_RATE_LIMIT"]
-
-
 @bp.route("/logout", methods=["POST"])
 @role_required("moderator")
-@login_required
 def logout():
-    audit.record("signed_out", "user", current_user.id, actor=current_user)
-    db.session.commit()
+    service.sign_out(current_user)
     logout_user()
+    _new_session()
     flash("You are signed out.")
     return redirect(url_for("accounts.login"))
+
+
+# --- `flask accounts …` for operators ----------------------------------------------------------------------
+
+
+def _user_or_fail(email: str):
+    user = service.find_user(email)
+    if user is None:
+        raise click.ClickException(f"no account {email}")
+    return user
+
+
+@bp.cli.command("set-password")
+@click.argument("email")
+def set_password_command(email: str) -> None:
+    """Set EMAIL's password (read from standard input); every session of that account ends."""
+    user = _user_or_fail(email)
+    password = sys.stdin.readline().rstrip("\r\n")
+    try:
+        service.change_password(user.id, password, actor_label="cli")
+    except ValueError as e:
+        raise click.ClickException(str(e)) from e
+    click.echo(f"password changed for {user.email}; every session of it has ended")
+
+
+@bp.cli.command("deactivate")
+@click.argument("email")
+def deactivate_command(email: str) -> None:
+    """Deactivate EMAIL: it cannot sign in, and every session of it ends at once."""
+    user = service.set_active(_user_or_fail(email).id, False, actor_label="cli")
+    click.echo(f"{user.email} is deactivated; every session of it has ended")
+
+
+@bp.cli.command("activate")
+@click.argument("email")
+def activate_command(email: str) -> None:
+    """Allow EMAIL to sign in again."""
+    user = service.set_active(_user_or_fail(email).id, True, actor_label="cli")
+    click.echo(f"{user.email} can sign in again")

@@ -17,7 +17,8 @@ class MediaFile(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
     storage_key: Mapped[str] = mapped_column(String(80), unique=True)
-    original_name: Mapped[str] = mapped_column(String(255))
+    # As long as NCMEC's originalFileName allows: a longer name is refused at ingestion, never cut.
+    original_name: Mapped[str] = mapped_column(String(2056))
     mime_type: Mapped[str] = mapped_column(String(100))
     kind: Mapped[str] = mapped_column(String(10))  # image | video | audio
     size: Mapped[int]

@@ -1,0 +1,61 @@
+"""What text the console accepts from outside: no NUL, no other C0 control characters, no lone surrogates.
+
+PostgreSQL refuses NUL in text ("cannot contain NUL") and a lone surrogate cannot be encoded as UTF-8 at all,
+so either one reaching the database is a 500; other control characters are invisible in the console and make
+NCMEC's service refuse a report long after the sender has gone. Every entry point refuses them, naming the
+field.
+Tab and line breaks are allowed only where a field is multi-line.
+"""
+
+from __future__ import annotations
+
+from wtforms.validators import ValidationError
+
+_LINE_CHARACTERS = frozenset("\t\n\r")
+ECHO_MAX = 80  # characters of a refused value that an error message repeats
+
+
+def text_problem(value: str, *, multiline: bool = False) -> str | None:
+    """Why ``value`` cannot be stored, or None when it can."""
+    for ch in value:
+        code = ord(ch)
+        if code == 0:
+            return "contains a NUL character"
+        if code < 0x20 or code == 0x7F:
+            if multiline and ch in _LINE_CHARACTERS:
+                continue
+            if ch in _LINE_CHARACTERS:
+                return "must be a single line (no tab or line break)"
+            return f"contains the control character U+{code:04X}"
+        if 0xD800 <= code <= 0xDFFF:
+            return "contains a lone surrogate (not valid Unicode text)"
+    return None
+
+
+def echo(value: object, limit: int = ECHO_MAX) -> str:
+    """A refused value as an error message may repeat it: quoted, escaped and cut to ``limit`` characters."""
+    text = value if isinstance(value, str) else str(value)
+    cut = text[:limit]
+    shown = cut.encode("unicode_escape", "backslashreplace").decode("ascii").replace('"', '\\"')
+    return f'"{shown}…"' if len(text) > limit else f'"{shown}"'
+
+
+class PlainText:
+    """WTForms validator: refuses NUL, control characters (tab and line breaks too unless ``multiline``) and
+    lone surrogates, with a message the form shows on the field."""
+
+    def __init__(self, multiline: bool = False) -> None:
+        self.multiline = multiline
+
+    def __call__(self, _form, field) -> None:
+        if isinstance(field.data, str):
+            problem = text_problem(field.data, multiline=self.multiline)
+            if problem:
+                raise ValidationError(_sentence(problem))
+
+
+def _sentence(problem: str) -> str:
+    # Read under any field's label: "This field contains a NUL character; remove it."
+    if problem.startswith("must"):
+        return f"This field {problem}."
+    return f"This field {problem}; remove it."

@@ -1,0 +1,206 @@
+"""Signing in and out: where the console sends you after, when a session ends, and how guessing is slowed."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from sqlalchemy import func, select
+
+from console.accounts import service
+from console.cases.models import Decision
+from console.extensions import db
+from tests import factories
+from tests.conftest import csrf_from
+from tests.security.helpers import browser_with_cookie, session_cookie, sign_in
+
+# --- 1. the open redirect after sign-in ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "next_url",
+    [
+        "/%09/evil.example",  # the reported hole: the tab is dropped by browsers, leaving //evil.example
+        "/%0a/evil.example",  # was a 500 (a line break in a header)
+        "/%0d/evil.example",
+        "//evil.example/",
+        "/\\evil.example",
+        "%5C%5Cevil.example",
+        "https://evil.example/",
+        "javascript:alert(1)",
+        "%20//evil.example",
+        "evil.example",
+    ],
+)
+def test_sign_in_never_redirects_off_site(ctx, client, next_url):
+    factories.user("moderator", email="n@example.org")
+    response = sign_in(client, "n@example.org", factories.PASSWORD, next_url=next_url)
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/queues"
+
+
+def test_a_nul_in_next_is_refused_before_anything_happens(ctx, client):
+    factories.user("moderator", email="n@example.org")
+    response = sign_in(client, "n@example.org", factories.PASSWORD, next_url="/%00/evil.example")
+    assert response.status_code == 422 and "Location" not in response.headers
+    assert "NUL" in response.text
+
+
+def test_sign_in_returns_to_the_page_asked_for(ctx, client):
+    factories.user("moderator", email="n@example.org")
+    response = sign_in(client, "n@example.org", factories.PASSWORD, next_url="/queues/3%3Fstatus%3Dall")
+    assert response.headers["Location"] == "/queues/3?status=all"
+
+
+# --- 2. signing out ends the session everywhere -------------------------------------------------------------
+
+
+# These tests play several browsers: each request gets its own application context (no `ctx` fixture, whose
+# shared context would let one browser's signed-in user leak into the next request through `g`).
+
+
+def test_a_copied_cookie_is_worthless_after_sign_out(app, client, auth):
+    with app.app_context():
+        factories.user("moderator", email="m@example.org")
+        case_id = factories.case(factories.queue()).id
+    auth.login("m@example.org")
+    token = csrf_from(client.get("/queues").text)
+    stolen = session_cookie(client)
+
+    assert auth.post("/logout").status_code == 302
+
+    thief = browser_with_cookie(app, stolen)
+    page = thief.get("/queues")
+    assert page.status_code == 302 and "/login" in page.headers["Location"]
+    decision = thief.post(f"/cases/{case_id}/decision", data={"verdict": "no_violation", "csrf_token": token})
+    assert decision.status_code == 302 and "/login" in decision.headers["Location"]
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Decision.id))) == 0
+
+
+def test_sign_out_ends_the_users_other_sessions_too(app, client, auth):
+    with app.app_context():
+        factories.user("moderator", email="m@example.org")
+    laptop = app.test_client()
+    sign_in(laptop, "m@example.org", factories.PASSWORD)
+    auth.login("m@example.org")
+    assert laptop.get("/queues").status_code == 200
+
+    auth.post("/logout")
+
+    assert laptop.get("/queues").status_code == 302
+
+
+def test_password_change_ends_every_session(app, client, auth, runner):
+    with app.app_context():
+        user_id = factories.user("moderator", email="m@example.org").id
+    auth.login("m@example.org")
+    assert client.get("/queues").status_code == 200
+
+    result = runner.invoke(args=["accounts", "set-password", "m@example.org"], input="a-new-long-password\n")
+
+    assert result.exit_code == 0, result.output
+    assert client.get("/queues").status_code == 302
+    with app.app_context():
+        assert service.authenticate("m@example.org", "a-new-long-password").id == user_id
+
+
+def test_deactivation_ends_every_session(app, client, auth, runner):
+    with app.app_context():
+        factories.user("moderator", email="m@example.org")
+    auth.login("m@example.org")
+
+    result = runner.invoke(args=["accounts", "deactivate", "m@example.org"])
+
+    assert result.exit_code == 0, result.output
+    assert client.get("/queues").status_code == 302
+    assert sign_in(app.test_client(), "m@example.org", factories.PASSWORD).status_code == 401
+
+
+def test_the_csrf_token_changes_at_sign_in(ctx, client):
+    factories.user("moderator", email="m@example.org")
+    case = factories.case(factories.queue())
+    before = csrf_from(client.get("/login").text)
+
+    sign_in(client, "m@example.org", factories.PASSWORD)
+
+    after = csrf_from(client.get("/queues").text)
+    assert after != before
+    # A token planted before sign-in (or read off the sign-in page) does not work afterwards.
+    data = {"verdict": "no_violation", "csrf_token": before}
+    response = client.post(f"/cases/{case.id}/decision", data=data)
+    assert response.status_code == 400
+
+
+# --- sign-in limits -----------------------------------------------------------------------------------------
+
+
+def test_concurrent_guesses_get_exactly_the_limit_in(app):
+    """40 wrong passwords at once used to get 17 tries in against a limit of 10: now exactly 10."""
+    app.config["LOGIN_RATE_LIMIT"] = "10 per 5 minutes"
+    with app.app_context():
+        factories.user("moderator", email="victim@example.org")
+    clients = [app.test_client() for _ in range(40)]
+    tokens = [csrf_from(c.get("/login").text) for c in clients]
+    start = threading.Barrier(len(clients))
+    statuses: list[int] = []
+
+    def guess(c, token):
+        start.wait()
+        response = c.post(
+            "/login", data={"email": "victim@example.org", "password": "wrong-guess", "csrf_token": token}
+        )
+        statuses.append(response.status_code)
+
+    threads = [threading.Thread(target=guess, args=pair) for pair in zip(clients, tokens, strict=True)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    assert sorted(statuses) == [401] * 10 + [429] * 30
+
+
+def test_a_guesser_cannot_lock_the_owner_out(app, client):
+    app.config["LOGIN_RATE_LIMIT"] = "3 per 5 minutes"
+    with app.app_context():
+        factories.user("moderator", email="victim@example.org")
+    guesses = [
+        sign_in(app.test_client(), "victim@example.org", "wrong", address="198.51.100.7").status_code
+        for _ in range(5)
+    ]
+    assert guesses == [401, 401, 401, 429, 429]
+
+    owner = sign_in(client, "victim@example.org", factories.PASSWORD, address="203.0.113.20")
+    assert owner.status_code == 302
+
+
+def test_one_address_spraying_many_accounts_is_stopped(app):
+    app.config["LOGIN_ADDRESS_RATE_LIMIT"] = "5 per 5 minutes"
+    statuses = [
+        sign_in(app.test_client(), f"user{i}@example.org", "wrong", address="198.51.100.8").status_code
+        for i in range(7)
+    ]
+    assert statuses == [401] * 5 + [429] * 2
+
+
+def test_many_addresses_at_one_account_meet_the_slower_backstop(app):
+    app.config["LOGIN_ACCOUNT_RATE_LIMIT"] = "4 per hour"
+    with app.app_context():
+        factories.user("moderator", email="victim@example.org")
+    statuses = [
+        sign_in(app.test_client(), "victim@example.org", "wrong", address=f"198.51.100.{i}").status_code
+        for i in range(6)
+    ]
+    assert statuses == [401] * 4 + [429] * 2
+
+
+def test_signing_in_clears_the_accounts_count_from_that_address(app, client, auth):
+    app.config["LOGIN_RATE_LIMIT"] = "3 per 5 minutes"
+    with app.app_context():
+        factories.user("moderator", email="m@example.org")
+    for _ in range(2):
+        assert sign_in(app.test_client(), "m@example.org", "typo").status_code == 401
+    assert auth.login("m@example.org").status_code == 302
+    auth.post("/logout")
+    assert [sign_in(app.test_client(), "m@example.org", "typo").status_code for _ in range(3)] == [401] * 3
