@@ -2,12 +2,59 @@
 
 from __future__ import annotations
 
+import ipaddress
+from urllib.parse import urlsplit
+
 from sqlalchemy import select
 
 from console.extensions import db
 from console.ncmec import CyberTiplineClient, base_url_for
+from console.ncmec.constants import url_problem
+from console.ncmec.errors import NeedsAdminError
 from console.reporting import credentials
 from console.reporting.models import Agency
+
+CUSTOM_URL_MAX = 500  # agencies.custom_base_url
+
+
+class UnsafeBaseUrl(NeedsAdminError, ValueError):
+    """A stored custom base URL the console will not send the password to (e.g. one saved before the rule)."""
+
+
+def custom_url_problem(url: str) -> str | None:
+    """Why the console must not send NCMEC credentials to ``url``, or None.
+
+    The password travels in an Authorization header on every call: only over https, except to this machine
+    itself (the local CyberTipline simulator), where nothing crosses a network.
+    """
+    if len(url) > CUSTOM_URL_MAX:
+        return f"Enter at most {CUSTOM_URL_MAX} characters."
+    if url_problem(url):
+        return "Enter the URL without spaces or control characters."
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        return "Enter a valid URL, e.g. https://ncmec.example/ispws."
+    if parts.scheme not in ("http", "https") or not host:
+        return "Enter the base URL, starting with https://."
+    if parts.username is not None or parts.password is not None:
+        return "Enter the URL without a user name or password in it."
+    if parts.query or parts.fragment:
+        return "Enter the base URL without ?query or #fragment."
+    if parts.scheme == "http" and not is_loopback(host):
+        return "Use https:// — plain http is allowed only for this machine (127.0.0.1, the local simulator)."
+    return None
+
+
+def is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def ncmec() -> Agency:
@@ -18,9 +65,17 @@ def ncmec() -> Agency:
 
 
 def base_url(agency: Agency) -> str:
-    return base_url_for(
-        agency.environment, agency.custom_base_url if agency.environment == "custom" else None
-    )
+    """Where the agency's calls go: NCMEC's fixed https URLs, or a custom URL that passes the rule above.
+
+    Checked again here, at use, not only when saved: a row written before the rule existed must not send the
+    password anywhere either. Raises UnsafeBaseUrl (an admin must fix it) or ValueError.
+    """
+    if agency.environment != "custom":
+        return base_url_for(agency.environment)
+    problem = custom_url_problem(agency.custom_base_url or "")
+    if problem:
+        raise UnsafeBaseUrl(f"the custom base URL is refused: {problem}")
+    return base_url_for(agency.environment, agency.custom_base_url)
 
 
 def is_configured(agency: Agency) -> bool:

@@ -15,12 +15,15 @@ from sqlalchemy.exc import IntegrityError
 
 from console import audit
 from console.extensions import db
+from console.ncmec import base_url_for
+from console.ncmec.constants import NAME_MAX
 from console.ncmec.errors import CyberTiplineError, NeedsAdminError, RetryableError
 from console.policies.models import Policy
 from console.policies.service import policy_tree, subtree_ids
 from console.queues.models import Queue
 from console.reporting import agencies, credentials, rules
 from console.reporting.models import Agency, ExternalReport, ReportingRule
+from console.text_rules import text_problem
 from console.timeutil import utcnow
 
 ENVIRONMENTS = {"test": "Test", "production": "Production", "custom": "Custom base URL"}
@@ -36,6 +39,12 @@ CHECK_LABELS = {
 # An admin pressing "Test connection" waits for the answer: fail fast instead of the job's long read timeout.
 TEST_CONNECT_TIMEOUT = 3
 TEST_READ_TIMEOUT = 5
+
+
+# A message, not a password.
+PASSWORD_AGAIN = (
+    "Enter the password again: the stored one is sent only to the address and user it was entered for."  # noqa: E501, S105
+)
 
 
 class SettingsError(ValueError):
@@ -73,7 +82,12 @@ def configure_agency(
     actor=None,
     actor_label: str = "",
 ) -> Agency:
-    """Set where the agency is and how we sign in. A blank ``password`` keeps the stored one."""
+    """Set where the agency is and how we sign in.
+
+    A blank ``password`` keeps the stored one, but only while it keeps going to the same place as the same
+    user: otherwise an admin could point the agency at a server of their own and have the console send it the
+    stored password (which no page ever shows).
+    """
     agency = db.session.get(Agency, agency_id)
     if agency is None:
         raise LookupError(f"no agency {agency_id}")
@@ -82,15 +96,31 @@ def configure_agency(
         errors["environment"] = "Choose Test, Production or Custom base URL."
     custom_base_url = (custom_base_url or "").strip().rstrip("/")
     if environment == "custom":
-        if not custom_base_url.startswith(("http://", "https://")):
-            errors["custom_base_url"] = "Enter the base URL, starting with http:// or https://."
+        problem = agencies.custom_url_problem(custom_base_url)
+        if problem:
+            errors["custom_base_url"] = problem
     else:
+        # Production and test are NCMEC's own fixed https addresses; nothing typed can change them.
         custom_base_url = ""
     username = (username or "").strip()
     if not username:
         errors["username"] = "Enter the ESP username."
+    elif len(username) > 200 or text_problem(username):
+        errors["username"] = "Enter the ESP username on one line, at most 200 characters."
+    if password is not None and text_problem(password):
+        errors["password"] = "The password contains control characters; type it again."  # noqa: S105
     if not password and not agency.password_encrypted:
         errors["password"] = "Enter the ESP password."  # noqa: S105 - a message, not a password
+    elif (
+        not password
+        and not errors
+        and _destination(agency)
+        != (
+            _destination_for(environment, custom_base_url),
+            username,
+        )
+    ):
+        errors["password"] = PASSWORD_AGAIN
     if errors:
         raise SettingsError(errors)
 
@@ -128,6 +158,18 @@ def configure_agency(
     return agency
 
 
+def _destination_for(environment: str, custom_base_url: str) -> str | None:
+    try:
+        return base_url_for(environment, custom_base_url if environment == "custom" else None)
+    except ValueError:
+        return None
+
+
+def _destination(agency: Agency) -> tuple[str | None, str]:
+    """Where the stored password goes, and as whom."""
+    return _destination_for(agency.environment, agency.custom_base_url or ""), agency.username or ""
+
+
 @dataclass(frozen=True)
 class ConnectionCheck:
     status: str
@@ -148,15 +190,19 @@ def check_connection(agency_id: int, *, actor=None, actor_label: str = "") -> Co
     agency = db.session.get(Agency, agency_id)
     if agency is None:
         raise LookupError(f"no agency {agency_id}")
+    url = None
     if not agencies.is_configured(agency):
         status, message = "not_configured", "Enter the environment, username and password first."
     else:
         try:
+            url = agencies.base_url(agency)
             client = agencies.client_for(
                 agency, connect_timeout=TEST_CONNECT_TIMEOUT, read_timeout=TEST_READ_TIMEOUT
             )
             client.status()
             status, message = "connected", f"Signed in as {agency.username} at {agencies.base_url(agency)}."
+        except agencies.UnsafeBaseUrl as e:
+            status, message = "error", f"{e}. Nothing was sent."
         except NeedsAdminError as e:
             status, message = "wrong_credentials", f"The agency refused the username or password ({e})."
         except RetryableError as e:
@@ -168,8 +214,15 @@ def check_connection(agency_id: int, *, actor=None, actor_label: str = "") -> Co
     agency.last_check_at = utcnow()
     agency.last_check_status = status
     agency.last_check_message = message[:500]
+    # Which address was called (None: nothing was sent): the record to look at if a password ever leaks.
     audit.record(
-        "agency_connection_tested", "agency", agency.id, actor=actor, actor_label=actor_label, result=status
+        "agency_connection_tested",
+        "agency",
+        agency.id,
+        actor=actor,
+        actor_label=actor_label,
+        result=status,
+        url=url,
     )
     db.session.commit()
     if status == "connected":
@@ -316,10 +369,20 @@ def _apply(
     if queue is None:
         errors["review_queue"] = "Choose a review queue that exists."
     for key, value in (("contact_first_name", contact_first_name), ("contact_last_name", contact_last_name)):
-        if not (value or "").strip():
+        value = (value or "").strip()
+        if not value:
             errors[key] = "Enter the contact's name."
+        elif len(value) > NAME_MAX:
+            # NCMEC's limit for a reporting person's first and last name.
+            errors[key] = f"Enter at most {NAME_MAX} characters."
+        elif text_problem(value):
+            errors[key] = "Enter the name on one line, without control characters."
     if "@" not in (contact_email or ""):
         errors["contact_email"] = "Enter a valid email address."
+    elif len(contact_email.strip()) > 254 or text_problem(contact_email):
+        errors["contact_email"] = "Enter a valid email address."
+    if name and text_problem(name):
+        errors["name"] = "Enter the rule name on one line, without control characters."
     if errors:
         raise SettingsError(errors)
     rule.name = name

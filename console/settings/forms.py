@@ -11,7 +11,10 @@ from wtforms import BooleanField, PasswordField, SelectField, SelectMultipleFiel
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
+from console.ncmec.constants import NAME_MAX
+from console.reporting.agencies import CUSTOM_URL_MAX
 from console.reporting.settings_service import ENVIRONMENTS, SettingsError
+from console.text_rules import PlainText
 
 
 def _int_or_none(value):
@@ -23,30 +26,40 @@ def _int_or_none(value):
 
 class AgencyConnectionForm(FlaskForm):
     environment = SelectField("Environment", choices=[SelectChoice(k, v) for k, v in ENVIRONMENTS.items()])
-    custom_base_url = StringField("Custom base URL", validators=[Optional(), Length(max=500)])
+    custom_base_url = StringField(
+        "Custom base URL", validators=[Optional(), Length(max=CUSTOM_URL_MAX), PlainText()]
+    )
     username = StringField(
-        "ESP username", validators=[DataRequired("Enter the ESP username."), Length(max=200)]
+        "ESP username",
+        validators=[DataRequired("Enter the ESP username."), Length(max=200), PlainText()],
     )
     # Write-only: PasswordField never renders a value, not even the one just submitted.
-    password = PasswordField("Password", validators=[Optional(), Length(max=1024)])
+    password = PasswordField("Password", validators=[Optional(), Length(max=1024), PlainText()])
 
 
 class RuleForm(FlaskForm):
-    name = StringField("Rule name", validators=[DataRequired("Enter a rule name."), Length(max=200)])
+    name = StringField(
+        "Rule name", validators=[DataRequired("Enter a rule name."), Length(max=200), PlainText()]
+    )
     agency = SelectField("Agency", coerce=_int_or_none, validate_choice=False)
     # Checkboxes rendered from the policy tree by the template; existence is checked by the service.
     policies = SelectMultipleField("Policies", coerce=int, validate_choice=False)
     review_queue = SelectField("Review queue", coerce=_int_or_none, validate_choice=False)
+    # NCMEC's documented limit for the reporting person's names (NAME_MAX), checked here rather than when a
+    # report is sent weeks later.
     contact_first_name = StringField(
-        "First name", validators=[DataRequired("Enter the contact's first name."), Length(max=100)]
+        "First name",
+        validators=[DataRequired("Enter the contact's first name."), Length(max=NAME_MAX), PlainText()],
     )
     contact_last_name = StringField(
-        "Last name", validators=[DataRequired("Enter the contact's last name."), Length(max=100)]
+        "Last name",
+        validators=[DataRequired("Enter the contact's last name."), Length(max=NAME_MAX), PlainText()],
     )
     contact_email = StringField(
         "Email",
         validators=[
             DataRequired("Enter the contact's email."),
+            PlainText(),
             Email("Enter a valid email address."),
             Length(max=254),
         ],

@@ -67,15 +67,41 @@ def test_leaving_the_password_blank_keeps_the_stored_one(ctx, client, auth):
     admin_world()
     connect("http://127.0.0.1:9", "esp-user", SECRET)
     auth.login("admin@example.org")
-    data = {"environment": "test", "custom_base_url": "", "username": "esp-user-2", "password": ""}
-    response = auth.post(
-        f"{PAGE}/agencies/{agencies.ncmec().id}/connection", data, htmx=True, token_from=PAGE
-    )
+    data = {"environment": "custom", "custom_base_url": "http://127.0.0.1:9/", "username": "esp-user"}
+    url = f"{PAGE}/agencies/{agencies.ncmec().id}/connection"
+    response = auth.post(url, {**data, "password": ""}, htmx=True, token_from=PAGE)
     assert response.status_code == 200 and "Connection settings saved" in response.text
     db.session.expire_all()
+    assert credentials.decrypt(agencies.ncmec().password_encrypted) == SECRET
+
+
+def test_a_new_address_or_username_needs_the_password_again(ctx, client, auth):
+    admin_world()
+    connect("http://127.0.0.1:9", "esp-user", SECRET)
+    auth.login("admin@example.org")
+    url = f"{PAGE}/agencies/{agencies.ncmec().id}/connection"
+    for change in (
+        {"environment": "test", "custom_base_url": "", "username": "esp-user"},
+        {"environment": "custom", "custom_base_url": "http://127.0.0.1:10", "username": "esp-user"},
+        {"environment": "custom", "custom_base_url": "http://127.0.0.1:9", "username": "esp-user-2"},
+    ):
+        response = auth.post(url, {**change, "password": ""}, htmx=True, token_from=PAGE)
+        assert "Enter the password again" in response.text, change
+    db.session.expire_all()
     agency = agencies.ncmec()
-    assert agency.environment == "test" and agency.username == "esp-user-2"
-    assert credentials.decrypt(agency.password_encrypted) == SECRET
+    assert (agency.environment, agency.custom_base_url, agency.username) == (
+        "custom",
+        "http://127.0.0.1:9",
+        "esp-user",
+    )
+
+    data = {"environment": "test", "username": "esp-user-2", "password": "new"}
+    response = auth.post(url, data, token_from=PAGE)
+    assert response.status_code == 302
+    db.session.expire_all()
+    agency = agencies.ncmec()
+    assert (agency.environment, agency.username) == ("test", "esp-user-2")
+    assert credentials.decrypt(agency.password_encrypted) == "new"
 
 
 def test_connection_form_errors(ctx, client, auth):
@@ -93,7 +119,7 @@ def test_connection_form_errors(ctx, client, auth):
         token_from=PAGE,
     )
     assert response.status_code == 422
-    assert "starting with http://" in response.text and "Enter the ESP password." in response.text
+    assert "starting with https://" in response.text and "Enter the ESP password." in response.text
     assert not agencies.is_configured(agencies.ncmec())
     assert events("agency_configured") == []
 
