@@ -40,6 +40,13 @@ def echo(value: object, limit: int = ECHO_MAX) -> str:
     return f'"{shown}…"' if len(text) > limit else f'"{shown}"'
 
 
+def shown(value: str, limit: int = ECHO_MAX) -> str:
+    """A value as a message names it: as is when short and plain (a file name), else as ``echo`` shows it."""
+    if len(value) <= limit and text_problem(value) is None and '"' not in value:
+        return value
+    return echo(value, limit)
+
+
 class PlainText:
     """WTForms validator: refuses NUL, control characters (tab and line breaks too unless ``multiline``) and
     lone surrogates, with a message the form shows on the field."""

@@ -1,10 +1,23 @@
-"""Media files on disk: streamed in, fingerprinted (SHA-256 and MD5) once, checked, previewed safely."""
+"""Media files on disk: streamed in, fingerprinted (SHA-256 and MD5) once, checked, previewed safely.
+
+What a file must be to be accepted:
+- an image: Pillow reads its header, the declared size is at most MEDIA_MAX_PIXELS, and the format is one of
+  the four the console shows; the pixels are decoded only for the preview, and a large image's preview is made
+  by a worker (a web process serves several uploads at once and keeps memory it once used);
+- video and audio: FFmpeg (PyAV) parses the container with the demuxer of the declared type only, finds a
+  stream of the declared kind and reads its first packet. Only that demuxer: a probing FFmpeg would also open
+  playlists and concat lists, which name other files and URLs.
+Files and folders are created for the console's user only (0600/0700).
+"""
 
 from __future__ import annotations
 
 import hashlib
 import io
+import logging
+import os
 import secrets
+import warnings
 from pathlib import Path
 from typing import BinaryIO
 
@@ -13,6 +26,9 @@ from PIL import Image, UnidentifiedImageError
 
 from console.extensions import db
 from console.media.models import MediaFile
+from console.text_rules import echo, shown
+
+log = logging.getLogger(__name__)
 
 ALLOWED = {
     "image/jpeg": "image",
@@ -29,12 +45,22 @@ ALLOWED = {
     "audio/webm": "audio",
     "audio/mp4": "audio",
 }
-# Leading bytes of the container formats we accept for video and audio (images are checked by Pillow).
-SIGNATURES = {
-    "video": (b"\x1aE\xdf\xa3", b"ftyp"),
-    "audio": (b"RIFF", b"ID3", b"\xff\xfb", b"\xff\xf3", b"\xff\xf2", b"OggS", b"\x1aE\xdf\xa3", b"ftyp"),
+# Pillow's format name → the type the file is stored and served as.
+IMAGE_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "GIF": "image/gif", "WEBP": "image/webp"}
+# The one FFmpeg demuxer each video/audio type is parsed with.
+DEMUXERS = {
+    "video/mp4": "mp4",
+    "video/quicktime": "mov",
+    "video/webm": "matroska",
+    "audio/mp4": "mp4",
+    "audio/mpeg": "mp3",
+    "audio/wav": "wav",
+    "audio/x-wav": "wav",
+    "audio/ogg": "ogg",
+    "audio/webm": "matroska",
 }
 PREVIEW_SIZE = 24  # pixels: enough to place the file, too few to show what it depicts
+PREVIEW_JOB = "jobs.media.make_preview"
 
 
 class MediaError(ValueError):
@@ -53,42 +79,52 @@ def preview_path_for(media: MediaFile) -> Path:
     return path_for(media).with_suffix(".preview.png")
 
 
+def _private_dirs(path: Path) -> None:
+    for folder in (media_root(), path):
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+
+
+def _create_private(path: Path):
+    return os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb")
+
+
 def store(case_id: int, original_name: str, stream: BinaryIO, mime_type: str) -> MediaFile:
     """Write the file, hash it, check it is what it claims to be, and add its row to the session.
 
     On any error nothing is left behind: the caller's transaction is not committed and the bytes are removed.
+    A large image's row has ``preview_pending`` set: enqueue_previews() after the commit makes its preview.
     """
+    name = shown(original_name or "file")
     mime_type = (mime_type or "").split(";")[0].strip().lower()
     kind = ALLOWED.get(mime_type)
     if kind is None:
-        raise MediaError(
-            f"{original_name}: type {mime_type or 'unknown'} is not accepted (images, video, audio)"
-        )
+        claimed = echo(mime_type or "unknown", 40)
+        raise MediaError(f"{name}: type {claimed} is not accepted (images, video, audio)")
     key = secrets.token_urlsafe(24)
     target = media_root() / key[:2] / key
-    target.parent.mkdir(parents=True, exist_ok=True)
+    _private_dirs(target.parent)
+    # MD5 only because NCMEC's upload answers with one, to compare: not for security.
     sha256, md5, size = hashlib.sha256(), hashlib.md5(usedforsecurity=False), 0
     limit = current_app.config["MAX_CONTENT_LENGTH"]
+    preview_pending = False
     try:
-        with open(target, "wb") as out:
-            head = b""
+        with _create_private(target) as out:
             while chunk := stream.read(1024 * 1024):
-                if len(head) < 16:
-                    head += chunk[:16]
                 size += len(chunk)
                 if size > limit:
-                    raise MediaError(f"{original_name}: larger than {limit} bytes")
+                    raise MediaError(f"{name}: larger than {limit} bytes")
                 sha256.update(chunk)
                 md5.update(chunk)
                 out.write(chunk)
         if size == 0:
-            raise MediaError(f"{original_name}: the file is empty")
-        has_preview = False
+            raise MediaError(f"{name}: the file is empty")
         if kind == "image":
-            _write_preview(target, original_name)
-            has_preview = True
-        elif not any(sig in head[:12] for sig in SIGNATURES[kind]):
-            raise MediaError(f"{original_name}: not a readable {kind} file")
+            mime_type, inline = _check_image(target, name)
+            if inline:
+                _write_preview(target, name)
+            preview_pending = not inline
+        else:
+            _check_container(target, kind, mime_type, name)
     except BaseException:
         target.unlink(missing_ok=True)
         target.with_suffix(".preview.png").unlink(missing_ok=True)
@@ -96,31 +132,117 @@ def store(case_id: int, original_name: str, stream: BinaryIO, mime_type: str) ->
     media = MediaFile(
         case_id=case_id,
         storage_key=key,
-        original_name=(original_name or "file")[:255],
+        original_name=original_name or "file",
         mime_type=mime_type,
         kind=kind,
         size=size,
         sha256=sha256.hexdigest(),
         md5=md5.hexdigest(),
-        has_preview=has_preview,
+        has_preview=kind == "image" and not preview_pending,
     )
+    media.preview_pending = preview_pending  # not a column: read by enqueue_previews() after the commit
     db.session.add(media)
     return media
 
 
-def _write_preview(target: Path, original_name: str) -> None:
+def enqueue_previews(stored: list[MediaFile]) -> None:
+    """After the commit: the worker makes the previews that were too large to make in the request."""
+    from console import tasks
+
+    for media in stored:
+        if getattr(media, "preview_pending", False):
+            tasks.enqueue(PREVIEW_JOB, media.id, job_id=f"preview-{media.id}")
+
+
+def _open_image(path: Path) -> Image.Image:
+    with warnings.catch_warnings():
+        # Pillow warns from 89 Mpx and refuses from 179 Mpx; the console's own limit (below) is lower.
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        return Image.open(path)
+
+
+def _check_image(target: Path, name: str) -> tuple[str, bool]:
+    """The image's real type, and whether its preview is cheap enough to make now. Decodes no pixels."""
+    max_pixels = current_app.config["MEDIA_MAX_PIXELS"]
     try:
-        with Image.open(target) as img:
+        with _open_image(target) as img:
+            fmt, (width, height) = img.format, img.size
+            if fmt not in IMAGE_FORMATS:
+                raise MediaError(f"{name}: {fmt} images are not accepted (JPEG, PNG, GIF, WebP)")
+            if width * height > max_pixels:
+                raise MediaError(
+                    f"{name}: {width}×{height} pixels is more than this console accepts "
+                    f"({max_pixels // 1_000_000} megapixels)"
+                )
+            # Structure only (PNG: every chunk's checksum); the pixels stay compressed.
             img.verify()
-        with Image.open(target) as img:
+    except Image.DecompressionBombError as e:
+        raise MediaError(f"{name}: more pixels than this console accepts") from e
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
+        if isinstance(e, MediaError):
+            raise
+        raise MediaError(f"{name}: not a readable image ({e.__class__.__name__})") from e
+    # JPEG decodes at 1/8 scale for a small preview (draft mode): cheap at any size.
+    inline = fmt == "JPEG" or width * height <= current_app.config["MEDIA_INLINE_PREVIEW_PIXELS"]
+    return IMAGE_FORMATS[fmt], inline
+
+
+def _write_preview(target: Path, name: str) -> None:
+    try:
+        with _open_image(target) as img:
             img.draft("L", (PREVIEW_SIZE * 4, PREVIEW_SIZE * 4))
             small = img.convert("L")
             small.thumbnail((PREVIEW_SIZE, PREVIEW_SIZE))
             buf = io.BytesIO()
             small.save(buf, "PNG")
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as e:
-        raise MediaError(f"{original_name}: not a readable image ({e.__class__.__name__})") from e
-    target.with_suffix(".preview.png").write_bytes(buf.getvalue())
+        raise MediaError(f"{name}: not a readable image ({e.__class__.__name__})") from e
+    preview = target.with_suffix(".preview.png")
+    preview.unlink(missing_ok=True)
+    with _create_private(preview) as out:
+        out.write(buf.getvalue())
+
+
+def make_preview(media_id: int) -> bool:
+    """The worker's half of a large image: decode it (once, in a process that ends) and write the preview."""
+    media = db.session.get(MediaFile, media_id)
+    if media is None or media.kind != "image" or media.has_preview:
+        return False
+    path = path_for(media)
+    try:
+        with _open_image(path) as img:
+            width, height = img.size
+        if width * height > current_app.config["MEDIA_MAX_PIXELS"]:
+            return False
+        _write_preview(path, shown(media.original_name))
+    except (MediaError, OSError) as e:
+        # The file was accepted as an image but its pixels do not decode: the page shows no preview.
+        log.warning("media %s: no preview (%s)", media_id, e)
+        return False
+    media.has_preview = True
+    db.session.commit()
+    return True
+
+
+def _check_container(target: Path, kind: str, mime_type: str, name: str) -> None:
+    import av
+
+    max_pixels = current_app.config["MEDIA_MAX_PIXELS"]
+    try:
+        with av.open(str(target), mode="r", format=DEMUXERS[mime_type]) as container:
+            streams = container.streams.video if kind == "video" else container.streams.audio
+            if not streams:
+                raise MediaError(f"{name}: no {kind} stream in this {mime_type} file")
+            stream = streams[0]
+            if kind == "video":
+                width, height = stream.codec_context.width, stream.codec_context.height
+                if width * height > max_pixels:
+                    raise MediaError(f"{name}: {width}×{height} video is larger than this console accepts")
+            # demux() ends with empty flush packets: look for one that carries data.
+            if not any(packet.size for packet in container.demux(stream)):
+                raise MediaError(f"{name}: the {kind} stream holds no data")
+    except av.FFmpegError as e:
+        raise MediaError(f"{name}: not a readable {mime_type} file ({e.__class__.__name__})") from e
 
 
 def remove_files(media: MediaFile) -> None:

@@ -1,0 +1,13 @@
+"""Jobs for media. Thin: an app context, then the media service, with ids only."""
+
+from __future__ import annotations
+
+from jobs import app_context
+
+
+def make_preview(media_id: int) -> bool:
+    """A large image's blurred preview, decoded here so that the web process never holds its pixels."""
+    from console.media import storage
+
+    with app_context():
+        return storage.make_preview(media_id)
