@@ -23,15 +23,22 @@ from console.cases.models import Case
 from console.extensions import db
 from console.media import storage
 from console.media.models import MediaFile
+from console.ncmec import constants as ncmec
 from console.policies.models import Policy
 from console.queues.models import SOURCE_KINDS, Queue
 from console.reporting import rules
 from console.reporting.models import ReportingRule
+from console.text_rules import echo, text_problem
 from console.timeutil import utcnow
 
 MAX_MEDIA_FILES = 20
 # Upstream clocks drift; a report "from the future" beyond this is a bug in the sender (wrong offset).
 CLOCK_SKEW = timedelta(minutes=5)
+# Nothing the console reports happened before the Unix epoch; an earlier date is a sender's bug (a zero date).
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+# NCMEC allows 2083 characters in a URL; the console's URL columns hold 2000.
+URL_STORED_MAX = min(ncmec.URL_MAX, 2000)
+PORT_MAX = 65535
 FIELDS = {
     "content_id",
     "text",
@@ -44,8 +51,15 @@ FIELDS = {
     "policy",
     "ai_decision",
 }
-USER_FIELDS = {"platform_id": 200, "name": 200, "email": 254, "screen_name": 200, "profile_url": 2000}
-IP_EVENT_FIELDS = {"ip", "at", "event"}
+# NCMEC's documented limits where a field becomes part of a report (names and screen names: NAME_MAX).
+USER_FIELDS = {
+    "platform_id": 200,
+    "name": ncmec.NAME_MAX,
+    "email": 254,
+    "screen_name": ncmec.NAME_MAX,
+    "profile_url": URL_STORED_MAX,
+}
+IP_EVENT_FIELDS = {"ip", "at", "event", "port"}
 AI_FIELDS = {"policy", "confidence", "model"}
 
 
@@ -97,17 +111,15 @@ def parse_case_request(payload: Any, media: list[MediaUpload] | None = None) -> 
         raise ValidationFailed({"body": "expected a JSON object"})
     for key in payload:
         if key not in FIELDS:
-            errors[str(key)] = "unknown field"
+            errors[_unknown(key)] = "unknown field"
     if "media" in payload:
         errors["media"] = "send files as multipart/form-data parts named 'media', not in the JSON"
 
     content_id = _string(payload, "content_id", errors, required=True, max_len=200)
     # Evidence as sent: the text is not trimmed.
-    text = _string(payload, "text", errors, max_len=1_000_000, strip=False)
+    text = _string(payload, "text", errors, max_len=1_000_000, strip=False, multiline=True)
     content_url = _url(payload, "content_url", errors)
     reported_at = _datetime(payload.get("reported_at"), "reported_at", errors, required=True)
-    if reported_at and reported_at > utcnow() + CLOCK_SKEW:
-        errors["reported_at"] = "is in the future: check the UTC offset"
 
     source_kind = _string(payload, "source_kind", errors, required=True)
     if source_kind and source_kind not in SOURCE_KINDS:
@@ -118,7 +130,7 @@ def parse_case_request(payload: Any, media: list[MediaUpload] | None = None) -> 
     if queue_slug:
         queue = db.session.scalar(select(Queue).where(Queue.slug == queue_slug))
         if queue is None:
-            errors["queue"] = f"no queue with slug {queue_slug!r}"
+            errors["queue"] = f"no queue with slug {echo(queue_slug)}"
 
     policy = _policy(payload.get("policy"), "policy", errors)
     reported_user = _reported_user(payload.get("reported_user"), errors)
@@ -131,7 +143,7 @@ def parse_case_request(payload: Any, media: list[MediaUpload] | None = None) -> 
         else:
             for key in ai:
                 if key not in AI_FIELDS:
-                    errors[f"ai_decision.{key}"] = "unknown field"
+                    errors[f"ai_decision.{_unknown(key)}"] = "unknown field"
             if ai.get("policy") in (None, ""):
                 errors["ai_decision.policy"] = "is required"
             else:
@@ -149,6 +161,10 @@ def parse_case_request(payload: Any, media: list[MediaUpload] | None = None) -> 
 
     if len(media) > MAX_MEDIA_FILES:
         errors["media"] = f"at most {MAX_MEDIA_FILES} files per case"
+    for i, upload in enumerate(media):
+        problem = _file_name_problem(upload.name)
+        if problem:
+            errors[f"media[{i}]"] = f"the file name {problem}"
     if not (text.strip() or content_url or media) and not {"text", "content_url"} & errors.keys():
         errors["content"] = "give at least one of text, content_url or media"
 
@@ -210,6 +226,7 @@ def ingest_case(req: CaseRequest, *, actor_label: str, attempts: int = 3) -> Ing
         try:
             result = _open(req, actor_label, stored)
             db.session.commit()
+            storage.enqueue_previews(stored)
             return result
         except IntegrityError:
             _undo(stored)
@@ -296,6 +313,7 @@ def _string(
     max_len: int = 300,
     path: str | None = None,
     strip: bool = True,
+    multiline: bool = False,
 ) -> str:
     path = path or key
     value = obj.get(key)
@@ -305,6 +323,11 @@ def _string(
         return ""
     if not isinstance(value, str):
         errors[path] = "must be a string"
+        return ""
+    problem = text_problem(value, multiline=multiline)
+    if problem:
+        # Refused, never cleaned: the sender must know its data is not what it meant to send.
+        errors[path] = problem
         return ""
     if strip:
         value = value.strip()
@@ -318,10 +341,17 @@ def _string(
 
 def _url(obj: dict, key: str, errors: dict, path: str | None = None) -> str:
     path = path or key
-    value = _string(obj, key, errors, max_len=2000, path=path)
+    value = _string(obj, key, errors, max_len=URL_STORED_MAX, path=path)
     if value:
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
+        problem = ncmec.url_problem(value)
+        if problem:
+            errors[path] = problem
+            return ""
+        try:
+            parts = urlsplit(value)
+        except ValueError:  # e.g. an unbalanced "[" in the host
+            parts = None
+        if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
             errors[path] = "must be an http(s) URL"
             return ""
     return value
@@ -344,6 +374,17 @@ def _datetime(value: Any, path: str, errors: dict, *, required: bool = False) ->
         # A naive time is ambiguous by up to a day, and NCMEC's incidentDateTime must be exact.
         errors[path] = "needs a UTC offset (e.g. +00:00 or Z): a time without one is ambiguous"
         return None
+    try:
+        moment = moment.astimezone(UTC)
+    except OverflowError:  # year 1 at +14:00 is before year 1 in UTC
+        errors[path] = "is out of range"
+        return None
+    if moment < EARLIEST:
+        errors[path] = "is before 1970: check the date"
+        return None
+    if moment > utcnow() + CLOCK_SKEW:
+        errors[path] = "is in the future: check the UTC offset"
+        return None
     return moment
 
 
@@ -353,9 +394,13 @@ def _policy(value: Any, path: str, errors: dict) -> Policy | None:
     if not isinstance(value, str):
         errors[path] = "must be a policy slug"
         return None
+    problem = text_problem(value)
+    if problem or len(value) > 200:
+        errors[path] = problem or "must be at most 200 characters"
+        return None
     policy = db.session.scalar(select(Policy).where(Policy.slug == value))
     if policy is None:
-        errors[path] = f"no policy with slug {value!r}"
+        errors[path] = f"no policy with slug {echo(value)}"
     return policy
 
 
@@ -369,7 +414,7 @@ def _reported_user(value: Any, errors: dict) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key in value:
         if key not in USER_FIELDS and key != "ip_events":
-            errors[f"reported_user.{key}"] = "unknown field"
+            errors[f"reported_user.{_unknown(key)}"] = "unknown field"
     for key, max_len in USER_FIELDS.items():
         path = f"reported_user.{key}"
         if key == "profile_url":
@@ -383,16 +428,16 @@ def _reported_user(value: Any, errors: dict) -> dict[str, Any]:
     if events is None:
         return out
     if not isinstance(events, list):
-        errors["reported_user.ip_events"] = "expected a list of {ip, at, event}"
+        errors["reported_user.ip_events"] = "expected a list of {ip, at, event, port}"
         return out
     for i, event in enumerate(events):
         path = f"reported_user.ip_events[{i}]"
         if not isinstance(event, dict):
-            errors[path] = "expected an object {ip, at, event}"
+            errors[path] = "expected an object {ip, at, event, port}"
             continue
         for key in event:
             if key not in IP_EVENT_FIELDS:
-                errors[f"{path}.{key}"] = "unknown field"
+                errors[f"{path}.{_unknown(key)}"] = "unknown field"
         ip = _string(event, "ip", errors, required=True, max_len=64, path=f"{path}.ip")
         if ip:
             try:
@@ -400,11 +445,33 @@ def _reported_user(value: Any, errors: dict) -> dict[str, Any]:
             except ValueError:
                 errors[f"{path}.ip"] = "is not an IPv4 or IPv6 address"
         at = _datetime(event.get("at"), f"{path}.at", errors)
+        # The platform's own name for the event, kept as sent: NCMEC's enumeration is applied at send time.
         name = _string(event, "event", errors, max_len=100, path=f"{path}.event")
+        port = event.get("port")
+        # bool is an int in Python; `true` is not a port.
+        if port is not None and (type(port) is not int or not 0 <= port <= PORT_MAX):
+            errors[f"{path}.port"] = f"must be an integer from 0 to {PORT_MAX}"
+            port = None
         clean = {"ip": ip}
         if at:
-            clean["at"] = at.astimezone(UTC).isoformat()
+            clean["at"] = at.isoformat()
         if name:
             clean["event"] = name
+        if port is not None:
+            clean["port"] = port
         out["ip_events"].append(clean)
     return out
+
+
+def _unknown(key: Any) -> str:
+    """An unknown field's name as an error path: repeated only when short and plain."""
+    key = str(key)
+    if len(key) <= 64 and text_problem(key) is None:
+        return key
+    return echo(key, 40)
+
+
+def _file_name_problem(name: str) -> str | None:
+    if len(name) > ncmec.ORIGINAL_FILE_NAME_MAX:
+        return f"is longer than {ncmec.ORIGINAL_FILE_NAME_MAX} characters"
+    return text_problem(name)

@@ -9,7 +9,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from console.api import ingestion, tokens
 from console.extensions import csrf
-from console.security import public
+from console.security import public, too_large_message
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 # Authenticated by the Authorization header, which a browser never adds on its own: CSRF cannot apply.
@@ -35,9 +35,8 @@ def _caller() -> tokens.ApiCaller | None:
 
 
 @bp.errorhandler(RequestEntityTooLarge)
-def too_large(_e):
-    limit = request.max_content_length
-    return _errors(413, {"body": f"the request is larger than this console accepts ({limit} bytes)"})
+def too_large(e):
+    return _errors(413, {"body": too_large_message(e)})
 
 
 @bp.route("/health")
@@ -78,11 +77,14 @@ def create_case():
             415,
             {"body": "send application/json, or multipart/form-data with a 'case' field and 'media' files"},
         )
+    where = "case" if request.mimetype == "multipart/form-data" else "body"
     try:
         payload = json.loads(raw)
     except ValueError as e:
-        where = "case" if request.mimetype == "multipart/form-data" else "body"
-        return _errors(422, {where: f"not valid JSON: {e}"})
+        return _errors(422, {where: f"not valid JSON: {str(e)[:200]}"})
+    except RecursionError:
+        # Python's parser recurses once per level: 100,000 nested brackets exhaust the stack.
+        return _errors(422, {where: "not valid JSON: nested too deeply"})
 
     try:
         req = ingestion.parse_case_request(payload, uploads)

@@ -212,6 +212,86 @@ def test_each_validation_error_is_named(api, overrides, field):
     assert list(response.json["errors"]) == [field]
 
 
+def _user(**fields) -> dict:
+    return {"platform_id": "acct-77", **fields}
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "message"),
+    [
+        # NCMEC's documented limits, refused at entry rather than when the report is sent.
+        ({"reported_user": _user(name="N" * 101)}, "reported_user.name", "at most 100"),
+        ({"reported_user": _user(screen_name="S" * 101)}, "reported_user.screen_name", "at most 100"),
+        ({"content_url": "https://platform.example/p/a b"}, "content_url", "whitespace"),
+        ({"content_url": "https://platform.example/" + "p" * 2000}, "content_url", "at most 2000"),
+        (
+            {"reported_user": _user(profile_url="https://x.example/\u0085u")},
+            "reported_user.profile_url",
+            "whitespace",
+        ),
+        ({"reported_at": "1969-12-31T23:59:59Z"}, "reported_at", "before 1970"),
+        ({"reported_at": "2999-01-01T00:00:00Z"}, "reported_at", "in the future"),
+        (
+            {"reported_user": _user(ip_events=[{"ip": "203.0.113.9/24"}])},
+            "reported_user.ip_events[0].ip",
+            "IPv4",
+        ),
+        (
+            {"reported_user": _user(ip_events=[{"ip": "1.2.3.4", "port": 65536}])},
+            "reported_user.ip_events[0].port",
+            "0 to 65535",
+        ),
+        (
+            {"reported_user": _user(ip_events=[{"ip": "1.2.3.4", "port": "443"}])},
+            "reported_user.ip_events[0].port",
+            "integer",
+        ),
+        (
+            {"reported_user": _user(ip_events=[{"ip": "1.2.3.4", "port": True}])},
+            "reported_user.ip_events[0].port",
+            "integer",
+        ),
+    ],
+)
+def test_ncmec_field_rules_are_checked_at_entry(api, overrides, field, message):
+    response = api.post(body(**overrides))
+    assert response.status_code == 422
+    assert list(response.json["errors"]) == [field] and message in response.json["errors"][field]
+    assert count(Case) == 0
+
+
+def test_a_few_minutes_of_clock_skew_are_allowed(api):
+    from datetime import UTC, datetime, timedelta
+
+    soon = (datetime.now(UTC) + timedelta(minutes=4)).isoformat()
+    assert api.post(body(reported_at=soon)).status_code == 201
+
+
+def test_ip_events_keep_the_port_and_the_platforms_own_event_name(api):
+    events = [
+        {"ip": "203.0.113.9", "port": 51234, "at": "2024-05-01T12:00:00Z", "event": "session_refresh"},
+        {"ip": "2001:DB8::1", "port": 0},
+    ]
+    response = api.post(body(reported_user=_user(ip_events=events)))
+    assert response.status_code == 201, response.json
+    user = db.session.get(Case, response.json["case_id"]).reported_user
+    assert user.ip_events == [
+        {"ip": "203.0.113.9", "at": "2024-05-01T12:00:00+00:00", "event": "session_refresh", "port": 51234},
+        {"ip": "2001:db8::1", "port": 0},
+    ]
+
+
+def test_media_file_names_up_to_ncmecs_limit_are_kept_whole(api):
+    long_name = "n" * 2052 + ".png"
+    ok = api.post_multipart(body(), [(long_name, factories.png_bytes(1), "image/png")])
+    assert ok.status_code == 201, ok.json
+    assert db.session.get(Case, ok.json["case_id"]).media[0].original_name == long_name
+    too_long = api.post_multipart(
+        body(content_id="post-1002"), [("n" * 2053 + ".png", factories.png_bytes(2), "image/png")]
+    )
+    assert too_long.status_code == 422 and "2056" in too_long.json["errors"]["media[0]"]
+
+
 def test_bad_json_is_422(api, client):
     response = client.post(
         "/api/v1/cases", data="{not json", content_type="application/json", headers=api.headers
