@@ -219,7 +219,8 @@ def simulator_row(browser, run: ConsoleRun, report_id: str):
             readme_value(r"simulator's page of received reports is\s+<([^>]+)>", README.read_text())
         )
     )
-    return page.locator("tr", has=page.locator("td", has_text=re.compile(rf"^{report_id}\b")))
+    # The first cell's accessible name is the report id, then when it was opened.
+    return page.get_by_role("row").filter(has=page.get_by_role("cell", name=re.compile(rf"^{report_id}\s")))
 
 
 def test_the_readme_flows_by_hand_reach_a_finished_report(console_run, browser):
