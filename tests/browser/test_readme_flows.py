@@ -75,10 +75,16 @@ def says(text: str, *phrases: str) -> None:
 # --- the console, started as `make run` does ----------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def free_ports(n: int) -> list[int]:
+    """Ports nobody listens on, distinct (each held open until all are chosen)."""
+    sockets = [socket.socket() for _ in range(n)]
+    try:
+        for s in sockets:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in sockets]
+    finally:
+        for s in sockets:
+            s.close()
 
 
 def fresh_shell_env(**extra: str) -> dict[str, str]:
@@ -141,7 +147,7 @@ def console_run(tmp_path_factory):
     home, tmp = base / "home", base / "tmp"
     home.mkdir()
     tmp.mkdir()
-    port, sim_port = free_port(), free_port()
+    port, sim_port = free_ports(2)
     env = fresh_shell_env(
         HOME=str(home),
         TMPDIR=str(tmp),
