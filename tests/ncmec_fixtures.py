@@ -19,13 +19,12 @@ from console.ncmec import (
     FileRelevance,
     IncidentSummary,
     IncidentType,
-    InternetDetails,
     IpCaptureEvent,
+    IpCaptureEventName,
+    Person,
     PersonOrUserReported,
-    PersonOrUserReportedPerson,
     Report,
     Reporter,
-    ReportingPerson,
     WebPageIncident,
 )
 from simulator import SimulatorServer, serve_in_thread
@@ -62,25 +61,23 @@ def sample_report(incident_type: IncidentType = IncidentType.CHILD_PORNOGRAPHY) 
             incident_date_time=datetime(2026, 11, 20, 8, 0, tzinfo=UTC),
             incident_date_time_description="Time the user report was received",
         ),
-        internet_details=[
-            InternetDetails(web_page_incident=WebPageIncident(urls=["https://example.test/p/123"]))
-        ],
+        internet_details=[WebPageIncident(urls=["https://example.test/p/123"])],
         reporter=Reporter(
-            reporting_person=ReportingPerson(
-                first_name="Rita", last_name="Reporter", email="tns@example.test"
-            ),
+            reporting_person=Person(first_name="Rita", last_name="Reporter", emails=["tns@example.test"]),
             company_template="Example Platform, Inc.",
         ),
         persons_or_users_reported=[
             PersonOrUserReported(
-                person_or_user_reported_person=PersonOrUserReportedPerson(emails=["suspect@example.test"]),
+                person=Person(emails=["suspect@example.test"]),
                 esp_identifier="user-42",
                 screen_name="suspect42",
+                display_names=["Suspect Forty-Two"],
                 ip_capture_events=[
                     IpCaptureEvent(
                         ip_address="203.0.113.7",
-                        event_name="Upload",
+                        event_name=IpCaptureEventName.UPLOAD,
                         date_time=datetime(2026, 11, 20, 7, 59, tzinfo=UTC),
+                        port=443,
                     )
                 ],
             )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import re
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,15 +19,20 @@ import requests
 from lxml import etree
 from urllib3.exceptions import MaxRetryError, NameResolutionError, NewConnectionError
 
+from . import schema
 from .constants import PRODUCTION_URL, TEST_URL, CodeFamily, classify_code, describe_code
 from .documents import parse_untrusted_xml
 from .errors import (
+    ChecksumMismatchError,
     CyberTiplineError,
     DataError,
     IndeterminateError,
+    InvalidDocumentError,
+    MalformedError,
     NeedsAdminError,
     ReportStateError,
     RetryableError,
+    UnknownCodeError,
 )
 
 ENVIRONMENTS = {"production": PRODUCTION_URL, "test": TEST_URL}
@@ -68,9 +74,18 @@ class FinishResult:
 _ERRORS_BY_FAMILY: dict[CodeFamily, type[CyberTiplineError]] = {
     CodeFamily.RETRYABLE: RetryableError,
     CodeFamily.NEEDS_ADMIN: NeedsAdminError,
+    CodeFamily.MALFORMED: MalformedError,
     CodeFamily.DATA: DataError,
     CodeFamily.REPORT_STATE: ReportStateError,
+    CodeFamily.UNKNOWN: UnknownCodeError,
 }
+
+
+def check_document(xml: bytes, what: str) -> None:
+    """Refuse, before any call, a document that NCMEC's XSD or its documented field rules would refuse."""
+    found = schema.problems(xml)
+    if found:
+        raise InvalidDocumentError(what, found)
 
 
 class CyberTiplineClient:
@@ -111,7 +126,11 @@ class CyberTiplineClient:
         return body
 
     def submit(self, report_xml: bytes) -> str:
-        """Open a report; returns its reportId. Nothing reaches law enforcement until ``finish``."""
+        """Open a report; returns its reportId. Nothing reaches law enforcement until ``finish``.
+
+        The document is validated first: one that NCMEC would refuse raises InvalidDocumentError unsent.
+        """
+        check_document(report_xml, "The report")
         parsed = self._call(
             "POST", "submit", data=report_xml, headers={"Content-Type": "text/xml; charset=utf-8"}
         )
@@ -124,12 +143,17 @@ class CyberTiplineClient:
     ) -> UploadResult:
         """Attach one file to an open report, streaming it from disk; verifies NCMEC's MD5 against ours.
 
-        A missing or unreadable file raises OSError before anything is sent.
+        ``filename`` goes into the multipart header made ASCII-safe (the real name belongs in fileDetails'
+        ``originalFileName``). A missing or unreadable file raises OSError before anything is sent.
         """
         path = Path(path)
         with path.open("rb") as file:
             body = _MultipartBody(
-                {"id": str(report_id)}, "file", filename or path.name, file, path.stat().st_size
+                {"id": str(report_id)},
+                "file",
+                ascii_filename(filename or path.name),
+                file,
+                path.stat().st_size,
             )
             parsed = self._call("POST", "upload", data=body, headers={"Content-Type": body.content_type})
         if not parsed.file_id:
@@ -137,13 +161,14 @@ class CyberTiplineClient:
         ours = body.md5.hexdigest()
         if (parsed.hash or "").lower() != ours:
             # The file is attached but damaged in transit; the caller must not finish this report as is.
-            raise DataError(
+            raise ChecksumMismatchError(
                 f"/upload MD5 mismatch for fileId {parsed.file_id}: NCMEC {parsed.hash}, ours {ours}"
             )
         return UploadResult(file_id=parsed.file_id, md5=ours)
 
     def fileinfo(self, file_details_xml: bytes) -> ReportResponse:
-        """Describe one uploaded file (``fileDetails``)."""
+        """Describe one uploaded file (``fileDetails``); validated first, like ``submit``."""
+        check_document(file_details_xml, "The file details")
         return self._call(
             "POST", "fileinfo", data=file_details_xml, headers={"Content-Type": "text/xml; charset=utf-8"}
         )
@@ -245,7 +270,7 @@ class CyberTiplineClient:
             raise DataError(f"{where}: unparseable response (HTTP {http_status})", http_status=http_status)
         code = parsed.response_code
         if code != 0:
-            family = classify_code(code)
+            family = classify_code(code, parsed.description)
             message = f"{where}: {parsed.description or describe_code(code)}"
             raise _ERRORS_BY_FAMILY[family](message, code, http_status)
         if http_status >= 300:
@@ -266,7 +291,8 @@ def _parse_response(body: bytes, http_status: int) -> ReportResponse | None:
         root = parse_untrusted_xml(body)
     except (etree.XMLSyntaxError, ValueError):
         return None
-    if root.tag != "reportResponse":
+    # /finish answers reportDoneResponse (no responseDescription); every other call reportResponse.
+    if root.tag not in ("reportResponse", "reportDoneResponse"):
         return None
     try:
         code = int((root.findtext("responseCode") or "").strip())
@@ -309,14 +335,14 @@ class _MultipartBody:
         )
         head += (
             f'--{boundary}\r\nContent-Disposition: form-data; name="{file_field}"; '
-            f'filename="{_quote_filename(filename)}"\r\nContent-Type: application/octet-stream\r\n\r\n'
+            f'filename="{filename}"\r\nContent-Type: application/octet-stream\r\n\r\n'
         ).encode()
         tail = f"\r\n--{boundary}--\r\n".encode()
         self._parts: list[IO[bytes]] = [io.BytesIO(head), file, io.BytesIO(tail)]
         self._file = file
         self._length = len(head) + size + len(tail)
         # NCMEC's API reports MD5; here it is a transfer check, not security.
-        self.md5 = hashlib.md5()  # noqa: S324
+        self.md5 = hashlib.md5(usedforsecurity=False)
 
     def __len__(self) -> int:
         return self._length
@@ -335,6 +361,15 @@ class _MultipartBody:
         return bytes(out)
 
 
-def _quote_filename(name: str) -> str:
-    # The HTML form-encoding rules: percent-escape what would break the quoted header value.
-    return name.replace('"', "%22").replace("\r", "%0D").replace("\n", "%0A")
+def ascii_filename(name: str) -> str:
+    """A file name safe in a multipart header on any server: ASCII letters, digits, ``._-`` only.
+
+    NCMEC's service is a Java stack whose handling of non-ASCII or quoted names is not documented; the real
+    name is sent in fileDetails instead, where XML carries it exactly.
+    """
+    base, dot, extension = name.rpartition(".")
+    if not dot:
+        base, extension = name, ""
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", base).strip("._") or "file"
+    extension = re.sub(r"[^A-Za-z0-9]+", "", extension)[:10]
+    return (safe[:100] + (f".{extension}" if extension else "")).lstrip(".") or "file"

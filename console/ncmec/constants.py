@@ -1,13 +1,13 @@
-"""Every fact about NCMEC's CyberTipline API that the code depends on, in one place.
+"""The facts about NCMEC's CyberTipline API that the code names: URLs, enumerations, field rules, codes.
 
-The source is the team's notes (/work/shared/ncmec/API.md). Where the live service's XSD (``<base>/xsd``)
-disagrees, correct the data here: documents.py builds and schema.py validates from these same tuples, so one
-edit moves both.
+The authority is NCMEC's own XSD, vendored in xsd/cyber_tipline.xsd: every document is validated against it
+before it leaves the console (schema.py), and tests/ncmec/test_schema_contract.py checks every enumeration
+here against the XSD's, so a changed schema fails the build rather than a report. Response codes come from
+NCMEC's documentation and the replies recorded from the real service (/work/shared/ncmec/RECORDED.md).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
 
 PRODUCTION_URL = "https://report.cybertip.org/ispws"
@@ -64,7 +64,7 @@ _INCIDENT_GUIDANCE = {
 # --- Field rules from NCMEC's documentation ----------------------------------------------------------------
 #
 # The XSD sets no lengths; NCMEC's documentation (as the open-source clients that follow it cap them) does.
-# The console enforces them where data enters (ingestion API, forms) so that a report never fails at send time.
+# The console enforces them where data enters (ingestion API, forms), so a report never fails at send time.
 
 NAME_MAX = 100  # firstName, lastName, displayName, screenName
 PHONE_MAX = 50
@@ -75,7 +75,7 @@ DESCRIPTION_MAX = 3000  # incidentDateTimeDescription, escalateToHighPriority an
 
 
 def url_problem(url: str) -> str | None:
-    """Why NCMEC would refuse ``url`` (too long, whitespace or control characters), or None when it is fine."""
+    """Why NCMEC would refuse ``url`` (too long, whitespace or control characters), or None if fine."""
     if len(url) > URL_MAX:
         return f"is longer than {URL_MAX} characters"
     if any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in url):
@@ -176,14 +176,26 @@ class FileAnnotation(StrEnum):
 
 
 class FileRelevance(StrEnum):
+    """``fileRelevance``: the XSD has these two; industry classification goes on Reported files only."""
+
     REPORTED = "Reported"
     SUPPLEMENTAL_REPORTED = "Supplemental Reported"
-    SUPPLEMENTAL = "Supplemental"
 
 
 class HashType(StrEnum):
+    """Common ``originalFileHash/@hashType`` values; the XSD takes any string, so detectors may add theirs."""
+
     MD5 = "MD5"
     SHA1 = "SHA1"
+    SHA256 = "SHA256"
+    PDQ = "PDQ"
+
+
+class DetailsType(StrEnum):
+    """``details/@type`` (the XSD's ``metadataTypes``): what the name/value pairs describe."""
+
+    EXIF = "EXIF"
+    HASH = "HASH"
 
 
 # --- Response codes -----------------------------------------------------------------------------------------
@@ -217,191 +229,49 @@ RESPONSE_CODES: dict[int, str] = {
 }
 
 
+# The real service answers a document that breaks the schema with 1001 "Malformed (xml) report submittal - …"
+# (recorded; not in the documented list). Retrying the same bytes fails the same way.
+MALFORMED_SUBMITTAL = 1001
+RESPONSE_CODES[MALFORMED_SUBMITTAL] = "Malformed (xml) submittal"
+MALFORMED_CODES = frozenset({MALFORMED_SUBMITTAL, 4100, 4110})
+RETRYABLE_CODES = frozenset({1000, 1100, 1110, 1111, 1210, 1300})
+
+
 class CodeFamily(StrEnum):
     SUCCESS = "success"
-    RETRYABLE = "retryable"  # 1xxx: the service failed; trying again later is expected to work
+    RETRYABLE = "retryable"  # documented 1xxx: the service failed; trying again later is expected to work
     NEEDS_ADMIN = "needs_admin"  # 2xxx/3xxx: credentials or permissions; a person must fix them
-    DATA = "data"  # 4xxx: our document or request is wrong; retrying the same bytes cannot help
-    REPORT_STATE = "report_state"  # 5xxx: the report/file is not in the state the call assumed
+    MALFORMED = "malformed"  # the service refused our document's shape: fix the data or the code
+    DATA = "data"  # other 4xxx: our request is wrong; retrying the same bytes cannot help
+    REPORT_STATE = "report_state"  # 5001/5002/5101/5102: the report/file is not in the state the call assumed
+    UNKNOWN = "unknown"  # a code nobody documented: retried a bounded number of times, then shown to a person
 
 
-def classify_code(code: int) -> CodeFamily:
-    """Group a ``responseCode`` by what the caller should do; unknown codes are grouped by range."""
+def classify_code(code: int, description: str = "") -> CodeFamily:
+    """Group a ``responseCode`` by what the caller should do next.
+
+    Only documented codes get a family of their own; an undocumented one is UNKNOWN (never retried forever),
+    except that any reply whose description says "malformed" is MALFORMED whatever its code.
+    """
     if code == SUCCESS:
         return CodeFamily.SUCCESS
-    if 1000 <= code < 2000:
+    if code in MALFORMED_CODES or "malformed" in description.lower():
+        return CodeFamily.MALFORMED
+    if code in RETRYABLE_CODES:
         return CodeFamily.RETRYABLE
-    if 2000 <= code < 4000:
+    if code in RESPONSE_CODES and 2000 <= code < 4000:
         return CodeFamily.NEEDS_ADMIN
-    if 5000 <= code < 6000:
+    if code in RESPONSE_CODES and 4000 <= code < 5000:
+        return CodeFamily.DATA
+    if code in (
+        REPORT_DOES_NOT_EXIST,
+        FILE_DOES_NOT_EXIST,
+        REPORT_ALREADY_RETRACTED,
+        REPORT_ALREADY_FINISHED,
+    ):
         return CodeFamily.REPORT_STATE
-    # 4xxx and anything outside the documented ranges: do not retry blindly.
-    return CodeFamily.DATA
+    return CodeFamily.UNKNOWN
 
 
 def describe_code(code: int) -> str:
     return RESPONSE_CODES.get(code, f"Unknown response code {code}")
-
-
-# --- Document structure -------------------------------------------------------------------------------------
-#
-# Each element is (name, minOccurs, maxOccurs, type). maxOccurs None means unbounded. The type is either one
-# of the simple type names below or a tuple of child Elements (an xs:sequence, in the service's order).
-#
-# Simple types:
-#   string        any text                    short         text of at most SHORT_TEXT_MAX characters
-#   url           text of at most URL_MAX      long          free text of at most LONG_TEXT_MAX characters
-#   boolean       true/false                  dateTime      ISO 8601 with a mandatory offset
-#   flag          an empty element (present = true)
-#   hash          text with a required ``hashType`` attribute
-#   escalationReason  non-blank text of at most ESCALATION_REASON_MAX characters
-#   incidentType / fileRelevance / industryClassification   the enumerations above
-#
-# Length limits are our own guesses (the notes give none): generous enough for real data, small enough to
-# catch a runaway value before the service does.
-
-SHORT_TEXT_MAX = 255
-
-LONG_TEXT_MAX = 65536
-ESCALATION_REASON_MAX = 3000
-
-
-@dataclass(frozen=True)
-class Element:
-    name: str
-    min_occurs: int = 1
-    max_occurs: int | None = 1
-    type: str | tuple[Element, ...] = "string"
-
-    @property
-    def repeated(self) -> bool:
-        return self.max_occurs is None or self.max_occurs > 1
-
-    @property
-    def children(self) -> tuple[Element, ...]:
-        return self.type if isinstance(self.type, tuple) else ()
-
-
-def _flags(values: type[StrEnum]) -> tuple[Element, ...]:
-    return tuple(Element(v.value, 0, 1, "flag") for v in values)
-
-
-IP_CAPTURE_EVENT = (
-    Element("ipAddress", 1, 1, "short"),
-    Element("eventName", 0, 1, "short"),
-    Element("dateTime", 0, 1, "dateTime"),
-    Element("possibleProxy", 0, 1, "boolean"),
-)
-
-INCIDENT_SUMMARY = (
-    Element("incidentType", 1, 1, "incidentType"),
-    # A reason text, not a boolean: open-source clients send a non-blank string of at most 3000 characters.
-    Element("escalateToHighPriority", 0, 1, "escalationReason"),
-    Element("reportAnnotations", 0, 1, _flags(ReportAnnotation)),
-    Element("incidentDateTime", 1, 1, "dateTime"),
-    Element("incidentDateTimeDescription", 0, 1, "long"),
-)
-
-WEB_PAGE_INCIDENT = (
-    Element("url", 1, None, "url"),
-    Element("additionalInfo", 0, 1, "long"),
-)
-
-CHAT_IM_INCIDENT = (
-    Element("chatClient", 0, 1, "short"),
-    Element("chatRoomName", 0, 1, "short"),
-    Element("content", 0, 1, "long"),
-    Element("additionalInfo", 0, 1, "long"),
-)
-
-INTERNET_DETAILS = (
-    # The real schema has an xs:choice of incident kinds; we model the two we send as optional in sequence and
-    # documents.py emits exactly one of them per internetDetails.
-    Element("webPageIncident", 0, 1, WEB_PAGE_INCIDENT),
-    Element("chatImIncident", 0, 1, CHAT_IM_INCIDENT),
-)
-
-REPORTING_PERSON = (
-    Element("firstName", 1, 1, "short"),
-    Element("lastName", 1, 1, "short"),
-    Element("email", 1, 1, "short"),
-    Element("phone", 0, 1, "short"),
-)
-
-REPORTER = (
-    Element("reportingPerson", 1, 1, REPORTING_PERSON),
-    Element("companyTemplate", 0, 1, "long"),
-    Element("termsOfService", 0, 1, "long"),
-    Element("legalURL", 0, 1, "url"),
-)
-
-PERSON_OR_USER_REPORTED_PERSON = (
-    Element("firstName", 0, 1, "short"),
-    Element("lastName", 0, 1, "short"),
-    Element("email", 0, None, "short"),
-    Element("displayName", 0, 1, "short"),
-)
-
-PERSON_OR_USER_REPORTED = (
-    Element("personOrUserReportedPerson", 0, 1, PERSON_OR_USER_REPORTED_PERSON),
-    Element("espIdentifier", 0, 1, "short"),
-    Element("espService", 0, 1, "short"),
-    Element("screenName", 0, 1, "short"),
-    Element("displayName", 0, 1, "short"),
-    Element("profileUrl", 0, 1, "url"),
-    Element("ipCaptureEvent", 0, None, IP_CAPTURE_EVENT),
-    Element("additionalInfo", 0, 1, "long"),
-)
-
-REPORT = Element(
-    "report",
-    1,
-    1,
-    (
-        Element("incidentSummary", 1, 1, INCIDENT_SUMMARY),
-        Element("internetDetails", 0, None, INTERNET_DETAILS),
-        Element("reporter", 1, 1, REPORTER),
-        Element("personOrUserReported", 0, None, PERSON_OR_USER_REPORTED),
-        Element("additionalInfo", 0, 1, "long"),
-    ),
-)
-
-FILE_DETAILS = Element(
-    "fileDetails",
-    1,
-    1,
-    (
-        Element("reportId", 1, 1, "short"),
-        Element("fileId", 1, 1, "short"),
-        Element("fileName", 0, 1, "short"),
-        Element("originalFileName", 0, 1, "short"),
-        Element("uploadedToEspTimestamp", 0, 1, "dateTime"),
-        Element("locationOfFile", 0, 1, "url"),
-        Element("fileViewedByEsp", 0, 1, "boolean"),
-        Element("exifViewedByEsp", 0, 1, "boolean"),
-        Element("publiclyAvailable", 0, 1, "boolean"),
-        Element("fileRelevance", 0, 1, "fileRelevance"),
-        Element("fileAnnotations", 0, 1, _flags(FileAnnotation)),
-        Element("industryClassification", 0, 1, "industryClassification"),
-        Element("originalFileHash", 0, None, "hash"),
-        Element("ipCaptureEvent", 0, None, IP_CAPTURE_EVENT),
-        Element("details", 0, 1, "long"),
-        Element("additionalInfo", 0, 1, "long"),
-    ),
-)
-
-# Simple types that are enumerations, for schema.py.
-ENUMERATIONS: dict[str, type[StrEnum]] = {
-    "incidentType": IncidentType,
-    "fileRelevance": FileRelevance,
-    "industryClassification": IndustryClassification,
-    "hashType": HashType,
-}
-
-TEXT_LIMITS: dict[str, int | None] = {
-    "string": None,
-    "short": SHORT_TEXT_MAX,
-    "url": URL_MAX,
-    "long": LONG_TEXT_MAX,
-    "escalationReason": ESCALATION_REASON_MAX,
-}

@@ -1,58 +1,116 @@
-"""The two XML documents we send to the CyberTipline: ``report`` and ``fileDetails``.
+"""The two XML documents we send to the CyberTipline, ``report`` and ``fileDetails``, as NCMEC's XSD has them.
 
-Plain dataclasses hold the values; the builders walk the element order in constants.py, so the XML always
-comes out in the sequence the service's schema demands (a wrong order is a 4100 rejection). Field names are
-the snake_case of the element names; a repeated element's field is the plural (``ip_capture_events``) and
-takes a sequence.
+Plain frozen dataclasses hold the values; one small builder per XSD type writes its children in the order of
+that type's ``xs:sequence`` (a wrong order is a refusal: the real service answers 1001 "Malformed (xml) report
+submittal"). Every built document is then validated against NCMEC's own XSD and the documented field rules
+(schema.py) before anything is sent, so a builder mistake can never reach the service.
+
+Text is never altered: a value with a character XML cannot carry (NUL, other C0 controls, a lone surrogate) is
+refused with a DocumentError naming the field. The console refuses such text where it enters (API, forms);
+finding one here means old data, and a person must see it rather than have it silently cut.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from enum import Enum
-from typing import Any
 
 from lxml import etree
 
 from .constants import (
-    ENUMERATIONS,
-    FILE_DETAILS,
-    REPORT,
-    Element,
+    DetailsType,
     FileAnnotation,
     FileRelevance,
-    HashType,
     IncidentType,
     IndustryClassification,
+    IpCaptureEventName,
     ReportAnnotation,
 )
+
+
+class DocumentError(ValueError):
+    """A value cannot be put into the document as given; ``path`` names the element (e.g. report/reporter)."""
+
+    def __init__(self, path: str, message: str) -> None:
+        super().__init__(f"{path}: {message}")
+        self.path = path
+        self.message = message
+
+
+# --- the values ---------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class IpCaptureEvent:
     ip_address: str
-    event_name: str | None = None  # e.g. "Login", "Upload"
+    event_name: IpCaptureEventName | None = None  # map a platform's own name with constants.ip_event_name
     date_time: datetime | None = None
     possible_proxy: bool | None = None
+    port: int | None = None
+
+
+@dataclass(frozen=True)
+class Person:
+    """The XSD's ``person``: used for the reporting person, a reported person, a recipient and a victim."""
+
+    first_name: str | None = None
+    last_name: str | None = None
+    phones: Sequence[str] = ()
+    emails: Sequence[str] = ()
+    age: int | None = None
+    date_of_birth: date | None = None
+
+
+@dataclass(frozen=True)
+class ContactPerson:
+    """The XSD's ``contactPerson``: a person without age or date of birth (e.g. a law-enforcement contact)."""
+
+    first_name: str | None = None
+    last_name: str | None = None
+    phones: Sequence[str] = ()
+    emails: Sequence[str] = ()
 
 
 @dataclass(frozen=True)
 class IncidentSummary:
     incident_type: IncidentType
     incident_date_time: datetime
+    platform: str | None = None
     # Why the report is urgent (e.g. a child in imminent danger); None means no escalation.
     escalate_to_high_priority: str | None = None
     report_annotations: Collection[ReportAnnotation] = ()
     incident_date_time_description: str | None = None
 
 
+# internetDetails is an xs:choice: each item of Report.internet_details is exactly one of these kinds.
+
+
 @dataclass(frozen=True)
 class WebPageIncident:
-    urls: Sequence[str]
+    urls: Sequence[str] = ()
     additional_info: str | None = None
+    third_party_hosted_content: bool | None = None
+    element = "webPageIncident"
+
+
+@dataclass(frozen=True)
+class EmailIncident:
+    email_addresses: Sequence[str] = ()
+    content: str | None = None
+    additional_info: str | None = None
+    element = "emailIncident"
+
+
+@dataclass(frozen=True)
+class NewsgroupIncident:
+    name: str | None = None
+    email_addresses: Sequence[str] = ()
+    content: str | None = None
+    additional_info: str | None = None
+    element = "newsgroupIncident"
 
 
 @dataclass(frozen=True)
@@ -61,53 +119,98 @@ class ChatImIncident:
     chat_room_name: str | None = None
     content: str | None = None
     additional_info: str | None = None
+    element = "chatImIncident"
 
 
 @dataclass(frozen=True)
-class InternetDetails:
-    """One place the incident happened; set exactly one of the incident kinds."""
-
-    web_page_incident: WebPageIncident | None = None
-    chat_im_incident: ChatImIncident | None = None
-
-    def __post_init__(self) -> None:
-        if (self.web_page_incident is None) == (self.chat_im_incident is None):
-            raise ValueError("InternetDetails needs exactly one incident kind")
+class OnlineGamingIncident:
+    game_name: str | None = None
+    console: str | None = None
+    content: str | None = None
+    additional_info: str | None = None
+    element = "onlineGamingIncident"
 
 
 @dataclass(frozen=True)
-class ReportingPerson:
-    first_name: str
-    last_name: str
-    email: str
-    phone: str | None = None
+class CellPhoneIncident:
+    phone_number: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    additional_info: str | None = None
+    element = "cellPhoneIncident"
+
+
+@dataclass(frozen=True)
+class NonInternetIncident:
+    location_name: str | None = None
+    additional_info: str | None = None
+    element = "nonInternetIncident"
+
+
+@dataclass(frozen=True)
+class Peer2PeerIncident:
+    client: str | None = None
+    ip_capture_events: Sequence[IpCaptureEvent] = ()
+    file_names: str | None = None
+    additional_info: str | None = None
+    element = "peer2peerIncident"
+
+
+Incident = (
+    WebPageIncident
+    | EmailIncident
+    | NewsgroupIncident
+    | ChatImIncident
+    | OnlineGamingIncident
+    | CellPhoneIncident
+    | NonInternetIncident
+    | Peer2PeerIncident
+)
 
 
 @dataclass(frozen=True)
 class Reporter:
-    reporting_person: ReportingPerson
+    reporting_person: Person
+    contact_person: ContactPerson | None = None
     company_template: str | None = None
     terms_of_service: str | None = None
     legal_url: str | None = None
 
 
 @dataclass(frozen=True)
-class PersonOrUserReportedPerson:
-    first_name: str | None = None
-    last_name: str | None = None
-    emails: Sequence[str] = ()
-    display_name: str | None = None
-
-
-@dataclass(frozen=True)
 class PersonOrUserReported:
-    person_or_user_reported_person: PersonOrUserReportedPerson | None = None
+    person: Person | None = None  # personOrUserReportedPerson: names, phones, emails, age
     esp_identifier: str | None = None  # the platform's own user id
     esp_service: str | None = None
     screen_name: str | None = None
-    display_name: str | None = None
-    profile_url: str | None = None
+    display_names: Sequence[str] = ()
+    profile_urls: Sequence[str] = ()
     ip_capture_events: Sequence[IpCaptureEvent] = ()
+    # CyberTip ids of earlier reports about this user (follow-up reports).
+    prior_ct_reports: Sequence[int] = ()
+    additional_info: str | None = None
+
+
+@dataclass(frozen=True)
+class IntendedRecipient:
+    person: Person | None = None
+    esp_identifier: str | None = None
+    esp_service: str | None = None
+    screen_name: str | None = None
+    display_names: Sequence[str] = ()
+    profile_urls: Sequence[str] = ()
+    additional_info: str | None = None
+
+
+@dataclass(frozen=True)
+class Victim:
+    person: Person  # victimPerson is required by the XSD
+    esp_identifier: str | None = None
+    esp_service: str | None = None
+    screen_name: str | None = None
+    display_names: Sequence[str] = ()
+    profile_urls: Sequence[str] = ()
+    school_name: str | None = None
     additional_info: str | None = None
 
 
@@ -115,15 +218,25 @@ class PersonOrUserReported:
 class Report:
     incident_summary: IncidentSummary
     reporter: Reporter
-    internet_details: Sequence[InternetDetails] = ()
+    internet_details: Sequence[Incident] = ()
     persons_or_users_reported: Sequence[PersonOrUserReported] = ()
+    intended_recipients: Sequence[IntendedRecipient] = ()
+    victims: Sequence[Victim] = ()
     additional_info: str | None = None
 
 
 @dataclass(frozen=True)
 class FileHash:
-    hash_type: HashType
+    hash_type: str  # constants.HashType for the common ones; the XSD takes any string
     value: str
+
+
+@dataclass(frozen=True)
+class Details:
+    """A ``details`` block: name/value pairs of one kind (EXIF metadata, or hashes)."""
+
+    type: DetailsType
+    pairs: Sequence[tuple[str, str]] = field(default_factory=tuple)
 
 
 @dataclass(frozen=True)
@@ -142,32 +255,20 @@ class FileDetails:
     file_annotations: Collection[FileAnnotation] = ()
     industry_classification: IndustryClassification | None = None
     original_file_hashes: Sequence[FileHash] = ()
-    ip_capture_events: Sequence[IpCaptureEvent] = ()
-    details: str | None = None
+    ip_capture_event: IpCaptureEvent | None = None  # the XSD allows one
+    details: Sequence[Details] = ()
     additional_info: str | None = None
 
 
-# --- building -----------------------------------------------------------------------------------------------
+# --- writing values -----------------------------------------------------------------------------------------
 
-# Characters XML 1.0 cannot carry at all: C0 controls other than tab/newline/return, surrogates (a lone one
-# can reach us from badly decoded user content), and U+FFFE/U+FFFF.
+# Characters XML 1.0 cannot carry: C0 controls other than tab/newline/return, surrogates, U+FFFE/U+FFFF.
 _XML_FORBIDDEN = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
-_PLURAL_FIELDS = {
-    "personOrUserReported": "persons_or_users_reported",
-    "originalFileHash": "original_file_hashes",
-    "internetDetails": "internet_details",
-}
 
-
-def xml_safe_text(value: str) -> str:
-    """Return ``value`` with the characters XML 1.0 forbids removed.
-
-    Removing them, rather than refusing the document, is deliberate: the report is a legal obligation "as soon
-    as reasonably possible", and a stray control character in a user's display name must not hold it up.
-    Everything else (``<``, ``&``, quotes, ``]]>``, emoji, right-to-left text) is kept and escaped by lxml.
-    """
-    return _XML_FORBIDDEN.sub("", value)
+def forbidden_characters(value: str) -> list[str]:
+    """The characters of ``value`` that XML 1.0 cannot carry, as U+XXXX codes (empty when it is fine)."""
+    return sorted({f"U+{ord(ch):04X}" for ch in _XML_FORBIDDEN.findall(value)})
 
 
 def format_datetime(value: datetime) -> str:
@@ -187,86 +288,247 @@ def format_boolean(value: bool) -> str:
     return "true" if value else "false"
 
 
-def build_report_xml(report: Report) -> bytes:
-    """The ``report`` document for ``/submit``, UTF-8 with an XML declaration."""
-    return _build(REPORT, report)
+def _path(node: etree._Element, name: str) -> str:
+    return f"{node.getroottree().getpath(node).lstrip('/')}/{name}"
 
 
-def build_file_details_xml(details: FileDetails) -> bytes:
-    """The ``fileDetails`` document for ``/fileinfo``, UTF-8 with an XML declaration."""
-    return _build(FILE_DETAILS, details)
+def _text(parent: etree._Element, name: str, value: object) -> etree._Element | None:
+    """Append ``<name>value</name>`` when there is a value; datetimes, booleans and numbers are formatted."""
+    if value is None or (isinstance(value, str) and value == ""):
+        return None
+    if isinstance(value, bool):
+        text = format_boolean(value)
+    elif isinstance(value, datetime):
+        try:
+            text = format_datetime(value)
+        except ValueError as error:
+            raise DocumentError(_path(parent, name), str(error)) from None
+    elif isinstance(value, date):
+        text = value.isoformat()
+    elif isinstance(value, Enum):
+        text = str(value.value)
+    elif isinstance(value, int | float):
+        text = str(value)
+    elif isinstance(value, str):
+        bad = forbidden_characters(value)
+        if bad:
+            raise DocumentError(
+                _path(parent, name), f"contains characters XML cannot carry ({', '.join(bad)})"
+            )
+        text = value
+    else:
+        raise DocumentError(_path(parent, name), f"expected text, got {type(value).__name__}")
+    node = etree.SubElement(parent, name)
+    node.text = text
+    return node
 
 
-def _build(spec: Element, value: Any) -> bytes:
-    root = etree.Element(spec.name)
-    _fill(root, spec, value, spec.name)
+def _texts(parent: etree._Element, name: str, values: Sequence[object]) -> None:
+    if isinstance(values, str):  # a lone string is one value, not its characters
+        values = [values]
+    for value in values:
+        _text(parent, name, value)
+
+
+def _flags(parent: etree._Element, name: str, flags: Collection[Enum], kind: type[Enum]) -> None:
+    """An ``xs:all`` of optional ``fixed="true"`` booleans: the present ones, as empty elements."""
+    chosen = {kind(flag) for flag in flags}
+    if not chosen:
+        return
+    node = etree.SubElement(parent, name)
+    for member in kind:  # declaration order: the XSD's, though xs:all would take any
+        if member in chosen:
+            etree.SubElement(node, str(member.value))
+
+
+def _person(parent: etree._Element, name: str, person: Person | ContactPerson | None) -> None:
+    if person is None:
+        return
+    node = etree.SubElement(parent, name)
+    _text(node, "firstName", person.first_name)
+    _text(node, "lastName", person.last_name)
+    _texts(node, "phone", person.phones)  # phone before email: the XSD's order
+    _texts(node, "email", person.emails)
+    if isinstance(person, Person):
+        _text(node, "age", person.age)
+        _text(node, "dateOfBirth", person.date_of_birth)
+
+
+def _ip_capture_event(parent: etree._Element, event: IpCaptureEvent) -> None:
+    node = etree.SubElement(parent, "ipCaptureEvent")
+    _text(node, "ipAddress", event.ip_address)
+    _text(node, "eventName", IpCaptureEventName(event.event_name) if event.event_name else None)
+    _text(node, "dateTime", event.date_time)
+    _text(node, "possibleProxy", event.possible_proxy)
+    _text(node, "port", event.port)
+
+
+def _incident_summary(parent: etree._Element, summary: IncidentSummary) -> None:
+    node = etree.SubElement(parent, "incidentSummary")
+    try:
+        incident_type = IncidentType(summary.incident_type)
+    except ValueError:
+        raise DocumentError(
+            "report/incidentSummary/incidentType", f"{summary.incident_type!r} is not an incident type"
+        ) from None
+    _text(node, "incidentType", incident_type)
+    _text(node, "platform", summary.platform)
+    _text(node, "escalateToHighPriority", summary.escalate_to_high_priority)
+    _flags(node, "reportAnnotations", summary.report_annotations, ReportAnnotation)
+    _text(node, "incidentDateTime", summary.incident_date_time)
+    _text(node, "incidentDateTimeDescription", summary.incident_date_time_description)
+
+
+def _incident(parent: etree._Element, incident: Incident) -> None:
+    node = etree.SubElement(etree.SubElement(parent, "internetDetails"), incident.element)
+    match incident:
+        case WebPageIncident():
+            if incident.third_party_hosted_content is not None:
+                node.set("thirdPartyHostedContent", format_boolean(incident.third_party_hosted_content))
+            _texts(node, "url", incident.urls)
+        case EmailIncident():
+            _texts(node, "emailAddress", incident.email_addresses)
+            _text(node, "content", incident.content)
+        case NewsgroupIncident():
+            _text(node, "name", incident.name)
+            _texts(node, "emailAddress", incident.email_addresses)
+            _text(node, "content", incident.content)
+        case ChatImIncident():
+            _text(node, "chatClient", incident.chat_client)
+            _text(node, "chatRoomName", incident.chat_room_name)
+            _text(node, "content", incident.content)
+        case OnlineGamingIncident():
+            _text(node, "gameName", incident.game_name)
+            _text(node, "console", incident.console)
+            _text(node, "content", incident.content)
+        case CellPhoneIncident():
+            _text(node, "phoneNumber", incident.phone_number)
+            _text(node, "latitude", incident.latitude)
+            _text(node, "longitude", incident.longitude)
+        case NonInternetIncident():
+            _text(node, "locationName", incident.location_name)
+        case Peer2PeerIncident():
+            _text(node, "client", incident.client)
+            for event in incident.ip_capture_events:
+                _ip_capture_event(node, event)
+            _text(node, "fileNames", incident.file_names)
+        case _:
+            raise DocumentError("report/internetDetails", f"unknown incident kind {type(incident).__name__}")
+    _text(node, "additionalInfo", incident.additional_info)
+
+
+def _reporter(parent: etree._Element, reporter: Reporter) -> None:
+    node = etree.SubElement(parent, "reporter")
+    _person(node, "reportingPerson", reporter.reporting_person)
+    _person(node, "contactPerson", reporter.contact_person)
+    _text(node, "companyTemplate", reporter.company_template)
+    _text(node, "termsOfService", reporter.terms_of_service)
+    _text(node, "legalURL", reporter.legal_url)
+
+
+def _account(node: etree._Element, who: PersonOrUserReported | IntendedRecipient | Victim) -> None:
+    """The fields the three account-like types share, in their common order up to profileUrl."""
+    _text(node, "espIdentifier", who.esp_identifier)
+    _text(node, "espService", who.esp_service)
+    _text(node, "screenName", who.screen_name)
+    _texts(node, "displayName", who.display_names)
+    _texts(node, "profileUrl", who.profile_urls)
+
+
+def _person_or_user_reported(parent: etree._Element, user: PersonOrUserReported) -> None:
+    node = etree.SubElement(parent, "personOrUserReported")
+    _person(node, "personOrUserReportedPerson", user.person)
+    _account(node, user)
+    for event in user.ip_capture_events:
+        _ip_capture_event(node, event)
+    _texts(node, "priorCTReports", [int(tip) for tip in user.prior_ct_reports])
+    _text(node, "additionalInfo", user.additional_info)
+
+
+def _intended_recipient(parent: etree._Element, recipient: IntendedRecipient) -> None:
+    node = etree.SubElement(parent, "intendedRecipient")
+    _person(node, "intendedRecipientPerson", recipient.person)
+    _account(node, recipient)
+    _text(node, "additionalInfo", recipient.additional_info)
+
+
+def _victim(parent: etree._Element, victim: Victim) -> None:
+    node = etree.SubElement(parent, "victim")
+    _person(node, "victimPerson", victim.person)
+    _account(node, victim)
+    _text(node, "schoolName", victim.school_name)
+    _text(node, "additionalInfo", victim.additional_info)
+
+
+def report_element(report: Report) -> etree._Element:
+    root = etree.Element("report")
+    _incident_summary(root, report.incident_summary)
+    for incident in report.internet_details:
+        _incident(root, incident)
+    _reporter(root, report.reporter)
+    for user in report.persons_or_users_reported:
+        _person_or_user_reported(root, user)
+    for recipient in report.intended_recipients:
+        _intended_recipient(root, recipient)
+    for victim in report.victims:
+        _victim(root, victim)
+    _text(root, "additionalInfo", report.additional_info)
+    return root
+
+
+def file_details_element(details: FileDetails) -> etree._Element:
+    relevance = FileRelevance(details.file_relevance) if details.file_relevance else None
+    if details.industry_classification and relevance != FileRelevance.REPORTED:
+        # NCMEC's documentation: the industry classification describes reported imagery only.
+        raise DocumentError(
+            "fileDetails/industryClassification", "only a file whose relevance is Reported can be classified"
+        )
+    root = etree.Element("fileDetails")
+    _text(root, "reportId", details.report_id)
+    _text(root, "fileId", details.file_id)
+    _text(root, "fileName", details.file_name)
+    _text(root, "originalFileName", details.original_file_name)
+    _text(root, "uploadedToEspTimestamp", details.uploaded_to_esp_timestamp)
+    _text(root, "locationOfFile", details.location_of_file)
+    _text(root, "fileViewedByEsp", details.file_viewed_by_esp)
+    _text(root, "exifViewedByEsp", details.exif_viewed_by_esp)
+    _text(root, "publiclyAvailable", details.publicly_available)
+    _text(root, "fileRelevance", relevance)
+    _flags(root, "fileAnnotations", details.file_annotations, FileAnnotation)
+    _text(
+        root,
+        "industryClassification",
+        IndustryClassification(details.industry_classification) if details.industry_classification else None,
+    )
+    for file_hash in details.original_file_hashes:
+        node = _text(root, "originalFileHash", file_hash.value)
+        if node is not None:
+            node.set("hashType", str(getattr(file_hash.hash_type, "value", file_hash.hash_type)))
+    if details.ip_capture_event is not None:
+        _ip_capture_event(root, details.ip_capture_event)
+    for block in details.details:
+        node = etree.SubElement(root, "details")
+        node.set("type", DetailsType(block.type).value)
+        for name, value in block.pairs:
+            pair = etree.SubElement(node, "nameValuePair")
+            _text(pair, "name", name)
+            _text(pair, "value", value)
+    _text(root, "additionalInfo", details.additional_info)
+    return root
+
+
+def _serialise(root: etree._Element) -> bytes:
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
 
-def _field_name(element: Element) -> str:
-    if element.name in _PLURAL_FIELDS:
-        return _PLURAL_FIELDS[element.name]
-    snake = re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", element.name).lower()
-    return snake + "s" if element.repeated else snake
+def build_report_xml(report: Report) -> bytes:
+    """The ``report`` document for ``/submit``, UTF-8 with an XML declaration (not yet validated)."""
+    return _serialise(report_element(report))
 
 
-def _fill(node: etree._Element, spec: Element, value: Any, path: str) -> None:
-    if spec.children and all(child.type == "flag" for child in spec.children):
-        chosen = {str(getattr(flag, "value", flag)) for flag in value}
-        unknown = chosen - {child.name for child in spec.children}
-        if unknown:
-            raise ValueError(f"{path}: unknown flags {sorted(unknown)}")
-        for child in spec.children:
-            if child.name in chosen:
-                etree.SubElement(node, child.name)
-        return
-    for child in spec.children:
-        child_path = f"{path}/{child.name}"
-        raw = getattr(value, _field_name(child))
-        if child.repeated:
-            items = [raw] if isinstance(raw, str) else list(raw or ())
-        else:
-            items = [raw]
-        items = [item for item in items if not _is_empty(item)]
-        if len(items) < child.min_occurs:
-            raise ValueError(f"{child_path} is required")
-        for item in items:
-            sub = etree.SubElement(node, child.name)
-            if child.children:
-                _fill(sub, child, item, child_path)
-                if child.min_occurs == 0 and len(sub) == 0:
-                    # An empty optional block would assert, say, a reported person with nothing known.
-                    node.remove(sub)
-            else:
-                _set_simple(sub, child, item, child_path)
-
-
-def _is_empty(item: Any) -> bool:
-    if item is None or (isinstance(item, str) and item == ""):
-        return True
-    return isinstance(item, Collection) and not isinstance(item, str) and len(item) == 0
-
-
-def _set_simple(node: etree._Element, spec: Element, value: Any, path: str) -> None:
-    kind = spec.type
-    if kind == "boolean":
-        node.text = format_boolean(value)
-    elif kind == "dateTime":
-        node.text = format_datetime(value)
-    elif kind == "hash":
-        node.set("hashType", HashType(value.hash_type).value)
-        node.text = xml_safe_text(value.value)
-    elif kind in ENUMERATIONS:
-        try:
-            node.text = ENUMERATIONS[kind](value).value
-        except ValueError as error:
-            raise ValueError(f"{path}: {error}") from None
-    else:
-        if isinstance(value, Enum):
-            value = value.value
-        if not isinstance(value, str):
-            raise TypeError(f"{path}: expected text, got {type(value).__name__}")
-        node.text = xml_safe_text(value)
+def build_file_details_xml(details: FileDetails) -> bytes:
+    """The ``fileDetails`` document for ``/fileinfo``, UTF-8 with an XML declaration (not yet validated)."""
+    return _serialise(file_details_element(details))
 
 
 # --- reading ------------------------------------------------------------------------------------------------

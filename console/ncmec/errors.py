@@ -60,6 +60,30 @@ class DataError(CyberTiplineError):
     """
 
 
+class MalformedError(DataError):
+    """The service refused our document as malformed or invalid (1001, 4100, 4110, or a "malformed" reply).
+
+    The same bytes fail the same way every time; ``str()`` carries the service's own message.
+    """
+
+
+class ChecksumMismatchError(DataError):
+    """NCMEC's MD5 of an uploaded file differs from ours: a damaged copy is attached to the open report."""
+
+
+class InvalidDocumentError(DataError):
+    """Our document broke NCMEC's XSD or documented field rules, so it was NOT sent. ``problems`` says why."""
+
+    def __init__(self, what: str, problems: list) -> None:
+        listed = "; ".join(str(p) for p in problems[:5]) + (" …" if len(problems) > 5 else "")
+        super().__init__(f"{what} not sent, it would be refused: {listed}")
+        self.problems = problems
+
+
+class UnknownCodeError(CyberTiplineError):
+    """A responseCode nobody documented. Retried a bounded number of times, then shown to a person."""
+
+
 class ReportStateError(CyberTiplineError):
     """The report or file is not in the state the call assumed (5001, 5002, 5101, 5102).
 

@@ -22,16 +22,20 @@ from werkzeug.wrappers import Request
 from console.ncmec import (
     PRODUCTION_URL,
     TEST_URL,
+    ChecksumMismatchError,
     CyberTiplineClient,
     DataError,
     IndeterminateError,
+    InvalidDocumentError,
+    MalformedError,
     NeedsAdminError,
     ReportStateError,
     RetryableError,
+    UnknownCodeError,
     base_url_for,
     build_file_details_xml,
     build_report_xml,
-    xsd_bytes,
+    schema,
 )
 from simulator import QuietRequestHandler as _QuietHandler
 from tests.ncmec_fixtures import sample_file_details, sample_report
@@ -90,7 +94,7 @@ def test_status_checks_connection_and_credentials(ncmec_client):
 
 
 def test_xsd_is_served(ncmec_client):
-    assert ncmec_client.fetch_xsd() == xsd_bytes()
+    assert ncmec_client.fetch_xsd() == schema.xsd_bytes()
 
 
 def test_retract_cancels_an_open_report(ncmec_simulator, ncmec_client):
@@ -120,28 +124,34 @@ def test_wrong_password_needs_an_admin(ncmec_simulator):
     with pytest.raises(NeedsAdminError) as caught:
         client.status()
     assert caught.value.http_status == 401
-    assert caught.value.code == 2000
+    assert caught.value.code is None  # the real service sends an empty body with its 401
 
 
-def test_missing_credentials_get_401_with_code_2000(ncmec_simulator):
+def test_missing_credentials_get_an_empty_401(ncmec_simulator):
     response = requests.get(f"{ncmec_simulator.base_url}/status", timeout=5)
     assert response.status_code == 401
-    assert b"<responseCode>2000</responseCode>" in response.content
+    assert response.content == b""
     assert response.headers["WWW-Authenticate"].startswith("Basic")
 
 
-def test_malformed_xml_is_a_data_error_4110(ncmec_client):
-    with pytest.raises(DataError) as caught:
-        ncmec_client.submit(b"<report><incidentSummary>")
-    assert caught.value.code == 4110
-
-
-def test_elements_out_of_order_are_a_data_error_4100(ncmec_simulator, ncmec_client):
+def test_a_document_that_breaks_the_xsd_is_never_sent(ncmec_simulator, ncmec_client):
     wrong_order = REPORT_XML.replace(b"<report>", b"<report><additionalInfo>x</additionalInfo>", 1)
-    with pytest.raises(DataError) as caught:
+    with pytest.raises(InvalidDocumentError) as caught:
         ncmec_client.submit(wrong_order)
-    assert caught.value.code == 4100
-    assert "Validation failed" in str(caught.value)
+    assert "wrong place" in str(caught.value)
+    assert ncmec_simulator.stats()["calls"].get("submit", 0) == 0
+    with pytest.raises(InvalidDocumentError):
+        ncmec_client.submit(b"<report><incidentSummary>")  # not even XML
+
+
+def test_the_services_schema_refusal_is_malformed_and_not_retryable(ncmec_simulator, ncmec_client):
+    """If a document the XSD accepts is refused anyway (a newer live schema), the 1001 is not retried."""
+    wrong_order = REPORT_XML.replace(b"<report>", b"<report><additionalInfo>x</additionalInfo>", 1)
+    with pytest.raises(MalformedError) as caught:
+        ncmec_client._call("POST", "submit", data=wrong_order, headers={"Content-Type": "text/xml"})
+    assert caught.value.code == 1001
+    assert "Malformed (xml) report submittal" in str(caught.value)
+    assert not isinstance(caught.value, RetryableError)
     assert ncmec_simulator.reports() == []
 
 
@@ -198,10 +208,15 @@ def test_fileinfo_for_a_file_of_another_report_is_5002(ncmec_client, tmp_path):
     [
         (1000, RetryableError),
         (1111, RetryableError),
+        (1001, MalformedError),
         (2000, NeedsAdminError),
         (3100, NeedsAdminError),
-        (4100, DataError),
+        (4000, DataError),
+        (4100, MalformedError),
+        (4110, MalformedError),
         (5001, ReportStateError),
+        (1234, UnknownCodeError),
+        (7000, UnknownCodeError),
     ],
 )
 def test_injected_response_codes_map_to_error_families(ncmec_simulator, ncmec_client, code, error):
@@ -311,8 +326,20 @@ def test_md5_mismatch_on_upload_is_a_data_error(tmp_path):
         b"</reportResponse>"
     )
     with stub_server("200 OK", [body], [("Content-Type", "text/xml")]) as base_url:
-        with pytest.raises(DataError, match="MD5 mismatch for fileId abc"):
+        with pytest.raises(ChecksumMismatchError, match="MD5 mismatch for fileId abc"):
             CyberTiplineClient(base_url, "u", "p").upload("1", path)
+
+
+def test_upload_sends_an_ascii_file_name_in_the_part_header(ncmec_simulator, ncmec_client, tmp_path):
+    """The real name, whatever its script or quotes, goes in fileDetails; the multipart header stays ASCII."""
+    path = tmp_path / "evidence.bin"
+    path.write_bytes(b"evidence")
+    report_id = ncmec_client.submit(REPORT_XML)
+    ncmec_client.upload(report_id, path, filename='фото "1"\r\n\u202e.JPG')
+    [stored] = ncmec_simulator.report(report_id)["files"]
+    assert stored["filename"].isascii()
+    assert stored["filename"].endswith(".JPG")
+    assert '"' not in stored["filename"] and "\r" not in stored["filename"]
 
 
 def test_wrong_base_path_needs_an_admin(ncmec_simulator):
