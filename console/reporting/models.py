@@ -157,6 +157,9 @@ class ReportFile(db.Model):
     annotations: Mapped[list] = mapped_column(JSON, default=list)
     ncmec_file_id: Mapped[str | None] = mapped_column(String(100))
     ncmec_md5: Mapped[str | None] = mapped_column(String(32))
+    # Set (and committed) just before /upload is sent, cleared when its answer is recorded: still set with no
+    # fileId means the upload's outcome is unknown, and the open report may hold a copy we cannot describe.
+    upload_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     fileinfo_sent: Mapped[bool] = mapped_column(default=False)
     fileinfo_xml: Mapped[str | None] = mapped_column(Text)
 

@@ -14,8 +14,17 @@ misbehaves:
 - A timeout after /submit was sent may leave an open report at NCMEC that we never learn the id of. We submit
   again; the orphan is never finished, so NCMEC deletes it (reportedly after 24 h).
   Only finished reports count.
-- A timeout after /upload was sent may leave an extra copy of a file in the same report; we upload it again.
-  The report stays one report for one content.
+- An upload whose outcome is unknown (timeout or drop after sending, a worker killed mid-upload, a checksum
+  that does not match) may have left a copy of the file in the open report that we cannot describe or
+  remove. That report is abandoned — never finished, retracted as a courtesy, expired by NCMEC anyway — and
+  the content is filed again on a new report, so every finished report holds exactly the files we meant, each
+  with its fileinfo. A start-over is bounded (REPORT_MAX_RESTARTS), then the report needs a person.
+- No error can make a report retry forever: transport failures and documented 1xxx codes are retried with
+  backoff up to REPORT_MAX_ATTEMPTS, undocumented codes up to REPORT_UNKNOWN_CODE_ATTEMPTS, then the report
+  is parked as failed with the reason. A document NCMEC's XSD refuses is never sent (the client checks it).
+- RQ's scheduler keeps run times in whole seconds, so a retry scheduled for 12:00:05.8 may start at
+  12:00:05. A claim therefore accepts a report due within SCHEDULER_TOLERANCE: a retry runs at its backoff
+  time give or take the scheduler's granularity, never a sweep interval later.
 """
 
 from __future__ import annotations
@@ -40,8 +49,9 @@ from console.ncmec import (
     NeedsAdminError,
     ReportStateError,
     RetryableError,
+    UnknownCodeError,
 )
-from console.ncmec.errors import IndeterminateError
+from console.ncmec.errors import ChecksumMismatchError, IndeterminateError
 from console.reporting import agencies, filing
 from console.reporting.credentials import CredentialsError
 from console.reporting.models import ExternalReport, ReportFile
@@ -66,6 +76,11 @@ def _lease_seconds() -> float:
     return current_app.config["REPORT_LEASE_SECONDS"]
 
 
+# How early a scheduled job may wake and still claim its report: RQ's scheduler truncates run times to whole
+# seconds (up to 1 s early), plus a margin for the clocks of several hosts.
+SCHEDULER_TOLERANCE = timedelta(seconds=1.5)
+
+
 def claim(report_id: int, owner: str) -> bool:
     now = utcnow()
     claimed = db.session.execute(
@@ -74,7 +89,10 @@ def claim(report_id: int, owner: str) -> bool:
             ExternalReport.id == report_id,
             ExternalReport.state.in_(ACTIVE_STATES),
             or_(ExternalReport.lease_owner.is_(None), ExternalReport.lease_expires_at < now),
-            or_(ExternalReport.next_attempt_at.is_(None), ExternalReport.next_attempt_at <= now),
+            or_(
+                ExternalReport.next_attempt_at.is_(None),
+                ExternalReport.next_attempt_at <= now + SCHEDULER_TOLERANCE,
+            ),
         )
         .values(
             lease_owner=owner,
@@ -172,7 +190,15 @@ def drive(report_id: int, owner: str | None = None, client=None) -> str | None:
     except (NeedsAdminError, CredentialsError) as e:
         _park(report_id, owner, "waiting_credentials", "admin", e)
         return "waiting_credentials"
+    except UnknownCodeError as e:
+        if _attempts(report_id) >= current_app.config["REPORT_UNKNOWN_CODE_ATTEMPTS"]:
+            _park(report_id, owner, "failed", "service", e)
+            return "failed"
+        return _schedule_retry(report_id, owner, e)
     except RetryableError as e:
+        if _attempts(report_id) >= current_app.config["REPORT_MAX_ATTEMPTS"]:
+            _park(report_id, owner, "failed", "retry", e)
+            return "failed"
         return _schedule_retry(report_id, owner, e)
     except (DataError, ReportStateError, filing.ReportingError, OSError, ValueError) as e:
         _park(report_id, owner, "failed", "data", e)
@@ -181,6 +207,11 @@ def drive(report_id: int, owner: str | None = None, client=None) -> str | None:
         log.exception("report %s: unexpected error", report_id)
         _park(report_id, owner, "failed", "bug", e)
         return "failed"
+
+
+def _attempts(report_id: int) -> int:
+    db.session.rollback()
+    return db.session.scalar(select(ExternalReport.attempts).where(ExternalReport.id == report_id)) or 0
 
 
 def _submit(report: ExternalReport, client, owner: str) -> None:
@@ -219,11 +250,40 @@ def _submit(report: ExternalReport, client, owner: str) -> None:
 def _send_file(report: ExternalReport, f: ReportFile, client, owner: str) -> None:
     report_id, file_row, ncmec_id = report.id, f.id, report.ncmec_report_id
     if f.ncmec_file_id is None:
+        if f.upload_started_at is not None:
+            # An earlier upload of this file was sent and never answered (or its worker died): the open
+            # report may hold a copy we cannot describe. Never finish that report.
+            _start_over(report_id, owner, ncmec_id, "an upload's outcome was unknown", client)
+            return
         media = db.session.get(MediaFile, f.media_id)
         path, name = storage.path_for(media), f.original_name
         _renew(report_id, owner)
-        uploaded = client.upload(ncmec_id, path, filename=name)
-        _record_file(report_id, owner, file_row, ncmec_file_id=uploaded.file_id, ncmec_md5=uploaded.md5)
+        _record_file(report_id, owner, file_row, upload_started_at=utcnow())  # durable before the call
+        try:
+            uploaded = client.upload(ncmec_id, path, filename=name)
+        except IndeterminateError:
+            raise  # the marker stays: the next attempt starts over on a new report
+        except ChecksumMismatchError as e:
+            _start_over(report_id, owner, ncmec_id, str(e), client)
+            return
+        except ReportStateError as e:
+            if e.report_missing or e.already_retracted:
+                _start_over(report_id, owner, ncmec_id, str(e), client)
+                return
+            raise
+        except (CyberTiplineError, OSError):
+            # Refused before the service stored anything (connection refused, 5xx, an error code, a file we
+            # could not read): the same report can take the file on the next attempt.
+            _record_file(report_id, owner, file_row, upload_started_at=None)
+            raise
+        _record_file(
+            report_id,
+            owner,
+            file_row,
+            ncmec_file_id=uploaded.file_id,
+            ncmec_md5=uploaded.md5,
+            upload_started_at=None,
+        )
         return
     xml = filing.file_document(report, f)
     _renew(report_id, owner)
@@ -273,7 +333,7 @@ def _finish(report: ExternalReport, client, owner: str) -> None:
     except ReportStateError as e:
         if not e.already_finished:
             if e.report_missing or e.already_retracted:
-                _start_over(report_id, owner, ncmec_id, str(e))
+                _start_over(report_id, owner, ncmec_id, str(e), client)
                 return
             raise
     now = utcnow()
@@ -298,17 +358,28 @@ def _finish(report: ExternalReport, client, owner: str) -> None:
     db.session.commit()
 
 
-def _start_over(report_id: int, owner: str, old_id: str, reason: str) -> None:
-    """NCMEC no longer has the open report (expired, or retracted): file it again from the start."""
+def _start_over(report_id: int, owner: str, old_id: str, reason: str, client=None) -> None:
+    """Abandon the open report ``old_id`` and file the content again from the start, on a new report.
+
+    Used when NCMEC no longer has the report (expired, retracted) and when it may hold a file copy we did not
+    mean (an upload's outcome unknown). The abandoned report is never finished; it is retracted as a courtesy
+    (NCMEC would expire it anyway), after our own records no longer point at it.
+    """
     report = _fresh(report_id)
     if report.lease_owner != owner:
         raise LeaseLost(report_id)
-    report.payload = {**report.payload, "retracted_ids": [*report.payload.get("retracted_ids", []), old_id]}
+    restarts = report.payload.get("restarts", 0) + 1  # since the last Retry by a person
+    if restarts > current_app.config["REPORT_MAX_RESTARTS"]:
+        raise filing.ReportingError(
+            f"filed anew {restarts - 1} times and still not finished ({reason}); a person must look"
+        )
+    abandoned = [*report.payload.get("retracted_ids", []), old_id]
+    report.payload = {**report.payload, "retracted_ids": abandoned, "restarts": restarts}
     report.ncmec_report_id = None
     report.state = "queued"
-    report.last_error = f"NCMEC no longer had report {old_id} ({reason}); filing it again"
+    report.last_error = f"NCMEC report {old_id} abandoned ({reason}); filing it again"
     for f in report.files:
-        f.ncmec_file_id, f.ncmec_md5, f.fileinfo_sent = None, None, False
+        f.ncmec_file_id, f.ncmec_md5, f.fileinfo_sent, f.upload_started_at = None, None, False, None
     audit.record(
         "report_restarted",
         "external_report",
@@ -316,8 +387,14 @@ def _start_over(report_id: int, owner: str, old_id: str, reason: str) -> None:
         actor_label="worker",
         case_id=report.case_id,
         old_ncmec_report_id=old_id,
+        reason=reason[:500],
     )
     db.session.commit()
+    if client is not None:
+        try:
+            client.retract(old_id)
+        except CyberTiplineError as e:  # already gone, or unreachable: NCMEC expires it either way
+            log.info("report %s: could not retract abandoned NCMEC report %s: %s", report_id, old_id, e)
 
 
 def _retry_delay(attempts: int) -> float:
@@ -331,15 +408,10 @@ def _schedule_retry(report_id: int, owner: str, error: CyberTiplineError) -> str
     db.session.rollback()
     attempts = db.session.scalar(select(ExternalReport.attempts).where(ExternalReport.id == report_id)) or 1
     delay = _retry_delay(attempts)
-    _release(
-        report_id,
-        owner,
-        next_attempt_at=utcnow() + timedelta(seconds=delay),
-        last_error=str(error)[:2000],
-        error_kind="retry",
-    )
+    due = utcnow() + timedelta(seconds=delay)
+    _release(report_id, owner, next_attempt_at=due, last_error=str(error)[:2000], error_kind="retry")
     try:
-        tasks.task_queue().enqueue_in(timedelta(seconds=delay), JOB, report_id)
+        tasks.task_queue().enqueue_at(due, JOB, report_id)
     except Exception:  # Redis down: the sweep re-enqueues it
         log.exception("report %s: could not schedule the retry", report_id)
     state = db.session.scalar(select(ExternalReport.state).where(ExternalReport.id == report_id))
@@ -480,6 +552,7 @@ def resume(report_id: int, actor=None) -> bool:
         return False
     report.state = resumable_state(report)
     report.error_kind, report.next_attempt_at = "", None
+    report.payload = {**report.payload, "restarts": 0}
     audit.record(
         "report_resumed",
         "external_report",

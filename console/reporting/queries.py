@@ -28,8 +28,10 @@ FIXED_BY = {
     "retry": "Nobody needs to act: NCMEC or the network failed for a moment; the console retries by itself.",
     "admin": "An admin: the NCMEC credentials or permissions need fixing (Settings → External reporting), "
     "then Retry.",
-    "data": "An admin: NCMEC refused the report's data; check the reason, fix the case or rule, then Retry "
-    "or Retract.",
+    "data": "An admin: NCMEC refused the report's data (or would have, so it was not sent); the reason names "
+    "the field. Fix the case or rule, then Retry or Retract.",
+    "service": "An admin: NCMEC kept answering with a code nobody documented; check the reason and NCMEC's "
+    "status, then Retry.",
     "bug": "A developer: the console hit an unexpected error; tell your admin (the reason is in the log).",
 }
 

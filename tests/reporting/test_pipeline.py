@@ -128,12 +128,18 @@ def test_faults_on_every_call_end_in_one_finished_report(ctx, fast, ncmec_simula
     assert sum(ncmec_simulator.stats()["faults_fired"].values()) == 1
     finished = ncmec_simulator.reports("finished")
     assert len(finished) == 1
-    assert len(finished[0]["files"]) >= 2
-    # Nothing else was finished; a lost /submit answer may leave one orphan open report, never finished.
-    assert all(r["state"] in ("open", "finished") for r in ncmec_simulator.reports())
+    # Exactly the files we meant, each described: never a stray copy from an upload whose answer was lost.
+    assert len(finished[0]["files"]) == 2
+    assert all(f["details_received"] for f in finished[0]["files"])
+    # Nothing else was finished; a lost /submit answer may leave one orphan open report, never finished; a
+    # report that may hold a stray copy (lost /upload answer) is abandoned and retracted.
+    unknown_outcome = action in ("drop", "timeout")
+    abandoned = [r for r in ncmec_simulator.reports() if r["state"] == "retracted"]
+    assert len(abandoned) == (1 if endpoint == "upload" and unknown_outcome else 0)
+    assert all(r["state"] in ("open", "finished", "retracted") for r in ncmec_simulator.reports())
     orphans = [r for r in ncmec_simulator.reports() if r["state"] == "open"]
     assert all(not r["files"] for r in orphans)
-    if endpoint == "submit" and action in ("drop", "timeout"):
+    if endpoint == "submit" and unknown_outcome:
         assert len(orphans) == 1  # the server acted but we never learned the id
 
 
@@ -271,3 +277,100 @@ def test_warm_up_files_a_synthetic_report_and_leaves_no_trace(ctx):
     db.session.rollback()
     for model in (Queue, Case, ExternalReport, AuditEvent):
         assert db.session.scalar(db.select(db.func.count()).select_from(model)) == 0, model
+
+
+# --- what the real service answers, and what it never may cause -------------------------------------------
+
+
+def test_the_services_1001_fails_the_report_with_its_own_words_and_no_retry(ctx, fast, ncmec_simulator):
+    policies, review, rule = reporting_setup(ncmec_simulator)
+    _c, report = make_report(rule, review)
+    ncmec_simulator.set_fault("submit", "code", code=1001, times=1)
+    assert pipeline.drive(report.id) == "failed"
+    db.session.expire_all()
+    failed = db.session.get(ExternalReport, report.id)
+    assert failed.error_kind == "data" and "code=1001" in failed.last_error
+    assert failed.next_attempt_at is None  # not scheduled again
+    assert ncmec_simulator.stats()["calls"]["submit"] == 1
+
+
+def test_an_undocumented_code_is_retried_a_bounded_number_of_times(ctx, fast, ncmec_simulator):
+    ctx.config["REPORT_UNKNOWN_CODE_ATTEMPTS"] = 3
+    policies, review, rule = reporting_setup(ncmec_simulator)
+    _c, report = make_report(rule, review)
+    ncmec_simulator.set_fault("submit", "code", code=7777, times=None)  # forever
+    states = [pipeline.drive(report.id) for _ in range(5)]
+    assert states == ["queued", "queued", "failed", None, None]
+    db.session.expire_all()
+    parked = db.session.get(ExternalReport, report.id)
+    assert parked.error_kind == "service" and "7777" in parked.last_error
+    assert ncmec_simulator.stats()["calls"]["submit"] == 3
+    ncmec_simulator.clear_faults()
+    assert pipeline.resume(report.id) and pipeline.drive(report.id) == "finished"
+
+
+def test_retryable_failures_are_bounded_too(ctx, fast, ncmec_simulator):
+    ctx.config["REPORT_MAX_ATTEMPTS"] = 4
+    policies, review, rule = reporting_setup(ncmec_simulator)
+    _c, report = make_report(rule, review)
+    ncmec_simulator.set_fault("submit", "http_500", times=None)
+    states = [pipeline.drive(report.id) for _ in range(5)]
+    assert states[-2:] == ["failed", None]
+    db.session.expire_all()
+    assert db.session.get(ExternalReport, report.id).error_kind == "retry"
+
+
+def test_a_document_ncmec_would_refuse_is_never_sent_and_says_which_field(ctx, fast, ncmec_simulator):
+    policies, review, rule = reporting_setup(ncmec_simulator)
+    _c, report = make_report(rule, review)
+    # Old data from before the entry checks: a display name longer than NCMEC allows.
+    user = {**report.payload["reported_user"], "name": "n" * 101}
+    report.payload = {**report.payload, "reported_user": user}
+    db.session.commit()
+    assert pipeline.drive(report.id) == "failed"
+    db.session.expire_all()
+    failed = db.session.get(ExternalReport, report.id)
+    assert failed.error_kind == "data"
+    assert "Reported user › display name: is longer than 100 characters" in failed.last_error
+    assert ncmec_simulator.stats()["calls"].get("submit", 0) == 0
+
+
+def test_a_worker_killed_during_an_upload_files_anew_on_a_new_report(ctx, fast, ncmec_simulator):
+    """The upload may have reached NCMEC before the kill: that open report is abandoned, never finished."""
+    from console.reporting.models import ReportFile
+    from console.timeutil import utcnow
+
+    policies, review, rule = reporting_setup(ncmec_simulator)
+    _c, report = make_report(rule, review)
+    ncmec_simulator.set_fault("upload", "code", code=1000, times=None)
+    pipeline.drive(report.id)  # submitted; the first upload failed before NCMEC stored anything
+    ncmec_simulator.clear_faults()
+    db.session.expire_all()
+    first_id = db.session.get(ExternalReport, report.id).ncmec_report_id
+    # What a SIGKILL after sending the upload leaves behind: the marker, no fileId.
+    db.session.execute(
+        db.update(ReportFile).where(ReportFile.report_id == report.id).values(upload_started_at=utcnow())
+    )
+    db.session.execute(db.update(ExternalReport).values(next_attempt_at=None, lease_owner=None))
+    db.session.commit()
+    assert pipeline.drive(report.id) == "finished"
+    db.session.expire_all()
+    finished = db.session.get(ExternalReport, report.id)
+    assert finished.ncmec_report_id != first_id
+    assert finished.payload["retracted_ids"] == [first_id]
+    assert ncmec_simulator.report(first_id)["state"] == "retracted"
+    [done] = ncmec_simulator.reports("finished")
+    assert len(done["files"]) == 2 and all(f["details_received"] for f in done["files"])
+
+
+def test_restarts_are_bounded(ctx, fast, ncmec_simulator):
+    ctx.config["REPORT_MAX_RESTARTS"] = 2
+    policies, review, rule = reporting_setup(ncmec_simulator)
+    _c, report = make_report(rule, review)
+    ncmec_simulator.set_fault("upload", "drop", times=None)  # every upload's answer is lost
+    states = [pipeline.drive(report.id) for _ in range(8)]
+    assert "failed" in states and "finished" not in states
+    db.session.expire_all()
+    failed = db.session.get(ExternalReport, report.id)
+    assert "filed anew 2 times" in failed.last_error
+    assert ncmec_simulator.reports("finished") == []
