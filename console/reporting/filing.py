@@ -9,7 +9,7 @@ races or retries happen in front of it.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import urlsplit, urlunsplit
 
@@ -21,6 +21,7 @@ from console.cases.models import Case
 from console.extensions import db
 from console.media.models import MediaView
 from console.ncmec import (
+    DocumentError,
     FileDetails,
     FileHash,
     FileRelevance,
@@ -28,17 +29,18 @@ from console.ncmec import (
     IncidentSummary,
     IncidentType,
     IndustryClassification,
-    InternetDetails,
     IpCaptureEvent,
+    Person,
     PersonOrUserReported,
-    PersonOrUserReportedPerson,
     Report,
     Reporter,
-    ReportingPerson,
     WebPageIncident,
     build_file_details_xml,
     build_report_xml,
+    ip_event_name,
+    schema,
 )
+from console.ncmec.schema import Problem
 from console.reporting.models import ExternalReport, ReportFile, ReportingRule
 from console.timeutil import utcnow
 
@@ -117,7 +119,7 @@ def viewed_media_ids(case: Case) -> set[int]:
 
 @dataclass
 class Preview:
-    """Exactly what a report for this case would send, for the dialog."""
+    """Exactly what a report for this case would send, for the dialog, and what NCMEC would refuse in it."""
 
     case: Case
     rule: ReportingRule
@@ -125,6 +127,8 @@ class Preview:
     payload: dict
     files: list[dict]
     existing: ExternalReport | None
+    xml: str = ""  # the report document as it would be sent now
+    problems: list[Problem] = field(default_factory=list)
 
 
 def build_payload(case: Case, rule: ReportingRule, incident_type: str, escalate: str | None = None) -> dict:
@@ -164,6 +168,8 @@ def preview(case: Case, rule: ReportingRule, incident_type: str | None = None) -
         {"media": m, "viewed": m.id in viewed, "name": m.original_name, "md5": m.md5, "sha256": m.sha256}
         for m in case.media
     ]
+    payload = build_payload(case, rule, incident or IncidentType.CHILD_PORNOGRAPHY.value)
+    xml, found = check_documents(_unsaved_report(case, rule, payload))
     return Preview(
         case,
         rule,
@@ -171,7 +177,60 @@ def preview(case: Case, rule: ReportingRule, incident_type: str | None = None) -
         build_payload(case, rule, incident or ""),
         files,
         existing_report_for(case, rule.agency_id),
+        xml,
+        found,
     )
+
+
+def _unsaved_report(case: Case, rule: ReportingRule, payload: dict, classifications=None) -> ExternalReport:
+    """The report row create_report would add, without adding it: for checking what would be sent."""
+    classifications = classifications or {}
+    return ExternalReport(
+        incident_type=payload["incident_type"],
+        contact_first_name=rule.contact_first_name,
+        contact_last_name=rule.contact_last_name,
+        contact_email=rule.contact_email,
+        payload=payload,
+        files=[
+            ReportFile(
+                original_name=m.original_name,
+                sha256=m.sha256,
+                md5=m.md5,
+                viewed_by_esp=False,
+                exif_viewed_by_esp=False,
+                industry_classification=classifications.get(m.id) or None,
+            )
+            for m in case.media
+        ],
+    )
+
+
+def check_documents(report: ExternalReport) -> tuple[str, list[Problem]]:
+    """The report XML as it would be sent and everything NCMEC would refuse in it or its file details.
+
+    File details are checked with stand-in ids (NCMEC assigns the real ones): every other field is real.
+    """
+    try:
+        xml = report_document(report)
+    except DocumentError as error:
+        return "", [Problem(error.path, schema.field_label(error.path), error.message)]
+    found = schema.problems(xml)
+    stand_in = ExternalReport(ncmec_report_id="0")
+    for f in report.files:
+        details = ReportFile(
+            ncmec_file_id="0" * 32,
+            original_name=f.original_name,
+            sha256=f.sha256,
+            md5=f.md5,
+            viewed_by_esp=bool(f.viewed_by_esp),
+            exif_viewed_by_esp=bool(f.exif_viewed_by_esp),
+            industry_classification=f.industry_classification,
+        )
+        try:
+            found += schema.problems(file_document(stand_in, details))
+        except DocumentError as error:
+            found.append(Problem(error.path, schema.field_label(error.path), error.message))
+    return xml.decode(), found
 
 
 def create_report(
@@ -183,10 +242,13 @@ def create_report(
     created_by=None,
     escalate: str | None = None,
     classifications: dict[int, str] | None = None,
+    refuse_invalid: bool = False,
 ) -> tuple[ExternalReport, bool]:
     """Create the report row in the caller's transaction, or return the live one for the same content.
 
     Returns (report, created). Never commits: the caller commits together with its own change, then enqueues.
+    ``refuse_invalid`` (the moderator's dialog) refuses a report NCMEC would refuse, naming the fields; the
+    automatic flow creates it anyway, so that the worker parks it where an admin sees the reason.
     """
     try:
         incident = IncidentType(incident_type)
@@ -197,9 +259,19 @@ def create_report(
         if value:
             IndustryClassification(value)  # refuses anything but A1, A2, B1, B2
     existing = existing_report_for(case, rule.agency_id)
-    case.ncmec_report_required = False  # filed now, or already filed for the same content
     if existing is not None:
+        case.ncmec_report_required = False  # already filed for the same content
         return existing, False
+    payload = build_payload(case, rule, incident.value, escalate)
+    if refuse_invalid:
+        _xml, found = check_documents(_unsaved_report(case, rule, payload, classifications))
+        if found:
+            raise ReportingError(
+                "NCMEC would refuse this report: "
+                + "; ".join(str(p) for p in found[:5])
+                + ". Fix the case first."
+            )
+    case.ncmec_report_required = False  # filed now
     viewed = viewed_media_ids(case)
     now = utcnow()
     report = ExternalReport(
@@ -216,7 +288,7 @@ def create_report(
         contact_first_name=rule.contact_first_name,
         contact_last_name=rule.contact_last_name,
         contact_email=rule.contact_email,
-        payload=build_payload(case, rule, incident.value, escalate),
+        payload=payload,
         created_at=now,
         updated_at=now,
         next_attempt_at=None,
@@ -263,29 +335,29 @@ def create_report(
 # --- the documents, from the frozen payload only -----------------------------------------------------------
 
 
+def _ip_event(event: dict) -> IpCaptureEvent:
+    port = event.get("port")
+    return IpCaptureEvent(
+        ip_address=event["ip"],
+        # The platform's own event name stays in the case; NCMEC takes its enumeration only (else Other).
+        event_name=ip_event_name(event.get("event")),
+        date_time=datetime.fromisoformat(event["at"]) if event.get("at") else None,
+        port=int(port) if isinstance(port, int) or (isinstance(port, str) and port.isdigit()) else None,
+    )
+
+
 def report_document(report: ExternalReport) -> bytes:
+    """The ``report`` XML, built from the payload frozen when the report was created (and nothing else)."""
     p = report.payload
     user = p.get("reported_user") or {}
-    ip_events = [
-        IpCaptureEvent(
-            ip_address=ev["ip"],
-            event_name=ev.get("event") or None,
-            date_time=datetime.fromisoformat(ev["at"]) if ev.get("at") else None,
-        )
-        for ev in user.get("ip_events") or []
-        if ev.get("ip")
-    ]
-    person = None
-    if user.get("name") or user.get("email"):
-        person = PersonOrUserReportedPerson(
-            display_name=user.get("name") or None, emails=[user["email"]] if user.get("email") else ()
-        )
+    person = Person(emails=[user["email"]]) if user.get("email") else None
     reported = PersonOrUserReported(
-        person_or_user_reported_person=person,
+        person=person,
         esp_identifier=user.get("platform_id") or None,
         screen_name=user.get("screen_name") or None,
-        profile_url=user.get("profile_url") or None,
-        ip_capture_events=ip_events,
+        display_names=[user["name"]] if user.get("name") else (),
+        profile_urls=[user["profile_url"]] if user.get("profile_url") else (),
+        ip_capture_events=[_ip_event(ev) for ev in user.get("ip_events") or [] if ev.get("ip")],
     )
     info = [
         f"Moderation console case #{p['case_id']}" + (f", policy: {p['policy']}" if p.get("policy") else "")
@@ -294,31 +366,30 @@ def report_document(report: ExternalReport) -> bytes:
         info.append(f"Platform content id: {p['content_id']}")
     if p.get("text"):
         info.append("Content text:\n" + p["text"])
+    has_user = any(user.get(k) for k in ("platform_id", "email", "name", "screen_name", "profile_url"))
     doc = Report(
         incident_summary=IncidentSummary(
             incident_type=IncidentType(report.incident_type),
-            incident_date_time=datetime.fromisoformat(p["incident_at"]),
+            # A platform clock a little ahead of ours must not make the time "in the future" for NCMEC.
+            incident_date_time=min(datetime.fromisoformat(p["incident_at"]), utcnow()),
             escalate_to_high_priority=p.get("escalate") or None,
         ),
-        internet_details=(
-            [InternetDetails(web_page_incident=WebPageIncident(urls=[p["content_url"]]))]
-            if p.get("content_url")
-            else []
-        ),
+        internet_details=[WebPageIncident(urls=[p["content_url"]])] if p.get("content_url") else [],
         reporter=Reporter(
-            ReportingPerson(
+            Person(
                 first_name=report.contact_first_name,
                 last_name=report.contact_last_name,
-                email=report.contact_email,
+                emails=[report.contact_email],
             )
         ),
-        persons_or_users_reported=[reported] if (user.get("platform_id") or person) else [],
+        persons_or_users_reported=[reported] if has_user else [],
         additional_info="\n\n".join(info),
     )
     return build_report_xml(doc)
 
 
 def file_document(report: ExternalReport, f: ReportFile) -> bytes:
+    """The ``fileDetails`` XML for one uploaded file: the real file name goes here, never in the upload."""
     return build_file_details_xml(
         FileDetails(
             report_id=report.ncmec_report_id,
@@ -330,6 +401,6 @@ def file_document(report: ExternalReport, f: ReportFile) -> bytes:
             industry_classification=IndustryClassification(f.industry_classification)
             if f.industry_classification
             else None,
-            original_file_hashes=[FileHash(HashType.MD5, f.md5)],
+            original_file_hashes=[FileHash(HashType.SHA256, f.sha256), FileHash(HashType.MD5, f.md5)],
         )
     )

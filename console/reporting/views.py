@@ -108,6 +108,7 @@ def create_report(case_id: int):
             triggered_by="human",
             created_by=current_user,
             classifications=form.classifications(media_ids),
+            refuse_invalid=True,
         )
     except filing.ReportingError as e:
         db.session.rollback()

@@ -381,3 +381,32 @@ def test_two_moderators_submitting_at_once_file_one_report(app, ncmec_simulator)
     with app.app_context():
         assert db.session.scalar(db.select(db.func.count()).select_from(ExternalReport)) == 1
         assert len(tasks.task_queue().jobs) == 1
+
+
+def test_the_dialog_shows_the_exact_xml_and_refuses_what_ncmec_would_refuse(
+    ctx, fast, client, auth, ncmec_simulator
+):
+    from console.cases.models import ReportedUser
+
+    policies, rule, mod, c = csam_case(ncmec_simulator)
+    auth.login("mod@example.org")
+    confirm(auth, c.id, policies["csam"].id)
+    html = client.get(f"/cases/{c.id}/ncmec-report", headers={"HX-Request": "true"}).text
+    assert "exactly as it will be sent (XML)" in html
+    assert "&lt;displayName&gt;Rex Reported&lt;/displayName&gt;" in html  # the document itself, escaped
+    assert "NCMEC would refuse" not in html
+
+    # Data from before the entry checks existed: a name longer than NCMEC accepts.
+    user = db.session.scalar(db.select(ReportedUser).where(ReportedUser.platform_id == "u-42"))
+    user.name = "R" * 101
+    db.session.commit()
+    html = client.get(f"/cases/{c.id}/ncmec-report", headers={"HX-Request": "true"}).text
+    assert "NCMEC would refuse this report" in html
+    assert "Reported user › display name</strong>: is longer than 100 characters (101)" in html
+    assert 'class="danger" disabled>Submit report' in html
+
+    refused = submit(auth, c.id, htmx=False)
+    assert refused.status_code == 422
+    assert "Reported user › display name: is longer than 100 characters" in refused.text
+    assert reports() == []
+    assert ncmec_simulator.stats()["calls"] == {}
