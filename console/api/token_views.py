@@ -10,6 +10,7 @@ from wtforms.validators import DataRequired, Length
 
 from console.api import tokens
 from console.security import role_required
+from console.text_rules import PlainText
 from console.webutil import is_htmx
 
 bp = Blueprint("api_tokens", __name__, url_prefix="/settings/api-tokens")
@@ -17,7 +18,8 @@ bp = Blueprint("api_tokens", __name__, url_prefix="/settings/api-tokens")
 
 class TokenForm(FlaskForm):
     name = StringField(
-        "Name", validators=[DataRequired(message="Name the system that will use it."), Length(max=120)]
+        "Name",
+        validators=[DataRequired(message="Name the system that will use it."), Length(max=120), PlainText()],
     )
 
 

@@ -241,6 +241,8 @@ def test_the_api_token_name_refuses_control_characters(ctx, client, auth):
     auth.login("a@example.org")
     response = auth.post("/settings/api-tokens/", {"name": "scanner\x1b"}, token_from="/settings/api-tokens/")
     assert response.status_code == 422
+    response = auth.post("/settings/api-tokens/", {"name": "scan\tner"}, token_from="/settings/api-tokens/")
+    assert response.status_code == 422 and "must be a single line" in response.text
     assert (
         db.session.scalar(select(func.count(AuditEvent.id)).where(AuditEvent.action == "api_token_created"))
         == 0
