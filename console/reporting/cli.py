@@ -53,6 +53,18 @@ def configure_command(environment: str, base_url: str, username: str) -> None:
     click.echo(f"NCMEC configured: {agency.environment} {agencies.base_url(agency)} as {agency.username}")
 
 
+@ncmec_group.command("check-schema")
+@with_appcontext
+def check_schema_command() -> None:
+    """Compare the XSD NCMEC serves with the vendored copy; exit 1 when elements or enumerations differ."""
+    from console.reporting.schema_check import check_schema
+
+    drift, message = check_schema(agencies.ncmec())
+    click.echo(message)
+    if drift is None or drift.structural:
+        sys.exit(1)
+
+
 @ncmec_group.command("test-connection")
 @with_appcontext
 def test_connection_command() -> None:

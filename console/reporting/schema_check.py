@@ -1,0 +1,29 @@
+"""Has NCMEC's schema moved? Compare the XSD the service serves with the one the console validates against.
+
+NCMEC may add optional elements to the live schema; our vendored copy (console/ncmec/xsd) is what every
+document is checked against before it is sent. "Test connection" and `flask ncmec check-schema` ask the
+service for ``<base>/xsd`` and name what was added or removed, so an admin knows to update the copy.
+"""
+
+from __future__ import annotations
+
+from flask import current_app
+
+from console.ncmec import CyberTiplineError, schema
+from console.reporting import agencies
+from console.reporting.credentials import CredentialsError
+from console.reporting.models import Agency
+
+
+def check_schema(agency: Agency) -> tuple[schema.Drift | None, str]:
+    """(drift, message): drift is None when the service's XSD could not be fetched (message says why)."""
+    cfg = current_app.config
+    try:
+        client = agencies.client_for(
+            agency, connect_timeout=cfg["NCMEC_CONNECT_TIMEOUT"], read_timeout=cfg["NCMEC_READ_TIMEOUT"]
+        )
+        served = client.fetch_xsd()
+        drift = schema.drift(served)
+    except (CyberTiplineError, CredentialsError, ValueError) as error:
+        return None, f"Could not compare NCMEC's schema: {error}"
+    return drift, drift.summary

@@ -1,0 +1,40 @@
+"""`flask ncmec check-schema`: does the schema NCMEC serves still match the vendored copy?"""
+
+from __future__ import annotations
+
+from lxml import etree
+
+from console.ncmec import schema
+from simulator import serve_in_thread
+from tests.reporting.helpers import connect_ncmec
+
+XS = "{http://www.w3.org/2001/XMLSchema}"
+
+
+def test_the_same_schema_is_reported_identical(ctx, runner, ncmec_simulator):
+    connect_ncmec(ncmec_simulator)
+    result = runner.invoke(args=["ncmec", "check-schema"])
+    assert result.exit_code == 0, result.output
+    assert "identical to the vendored copy" in result.output
+
+
+def test_a_changed_schema_names_what_was_added_and_removed(ctx, runner, tmp_path):
+    tree = etree.fromstring(schema.xsd_bytes())
+    person = tree.find(f"{XS}complexType[@name='person']/{XS}sequence")
+    etree.SubElement(person, f"{XS}element", name="pronouns", minOccurs="0", type="xs:string")
+    served = tmp_path / "served.xsd"
+    served.write_bytes(etree.tostring(tree))
+    with serve_in_thread(username="esp", password="pw", xsd_path=served) as newer:
+        connect_ncmec(newer)
+        result = runner.invoke(args=["ncmec", "check-schema"])
+    assert result.exit_code == 1
+    assert "differs from the vendored copy" in result.output
+    assert "added: " in result.output and "reportingPerson/pronouns" in result.output
+
+
+def test_an_unreachable_service_says_so(ctx, runner, ncmec_simulator):
+    connect_ncmec(ncmec_simulator)
+    ncmec_simulator.set_fault("xsd", "http_500", times=None)
+    result = runner.invoke(args=["ncmec", "check-schema"])
+    assert result.exit_code == 1
+    assert "Could not compare NCMEC's schema" in result.output
