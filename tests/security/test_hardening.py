@@ -61,3 +61,17 @@ def test_too_many_form_parts_is_a_413_that_says_so(client):
     data = {f"field{i}": "x" for i in range(1100)}
     response = client.post("/login", data=data, content_type="multipart/form-data")
     assert response.status_code == 413 and "more than 1000 parts" in response.text
+
+
+def test_the_lock_file_pins_every_dependency_as_pyproject_does():
+    """`make` installs from requirements.lock: a dependency added to pyproject.toml alone would be missing."""
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    wanted = [*project["dependencies"], *project["optional-dependencies"]["dev"]]
+    lock = (ROOT / "requirements.lock").read_text().lower()
+    for requirement in wanted:
+        name, _, version = requirement.partition("==")
+        name = re.sub(r"\[.*\]", "", name).lower().replace("_", "-")
+        assert f"\n{name}=={version}" in lock, f"{requirement}: run `make lock`"
+    assert "-r requirements.lock" in (ROOT / "Makefile").read_text()
