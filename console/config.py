@@ -127,3 +127,5 @@ class Defaults:
     RATELIMIT_HEADERS_ENABLED = False
     RATELIMIT_STRATEGY = "moving-window"
     PAGE_SIZE = 50
+    # Pages post small forms (no files: media arrive through the API, which keeps MAX_UPLOAD_BYTES).
+    MAX_PAGE_FORM_BYTES = 1024 * 1024

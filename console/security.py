@@ -174,7 +174,7 @@ def too_large_message(e) -> str:
         return f"The form has more than {cfg['MAX_FORM_PARTS']} parts; send fewer files or fields at once."
     if reason.startswith("field:"):
         return f"A form field is larger than {cfg['MAX_FORM_MEMORY_SIZE']} bytes."
-    return f"The request is larger than this console accepts ({cfg['MAX_CONTENT_LENGTH']} bytes)."
+    return f"The request is larger than this console accepts ({request.max_content_length} bytes)."
 
 
 def refuse_unusable_text():

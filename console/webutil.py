@@ -81,6 +81,27 @@ class ConsoleRequest(Request):
     parameter_storage_class = BoundedArgs
     form_data_parser_class = ConsoleFormDataParser
 
+    @property
+    def max_content_length(self) -> int | None:
+        """Only the API takes files; a page's form is small, so its body is limited far below the uploads'.
+
+        (A URL-encoded body is read whole before it is parsed: 64 MiB at the sign-in page is a cheap way to
+        make the console read and split 64 MiB.)
+        """
+        if self._max_content_length is not None:
+            return self._max_content_length
+        from flask import current_app
+
+        limit = current_app.config["MAX_CONTENT_LENGTH"]
+        if self.path.startswith("/api/"):
+            return limit
+        page_limit = current_app.config["MAX_PAGE_FORM_BYTES"]
+        return page_limit if limit is None else min(limit, page_limit)
+
+    @max_content_length.setter
+    def max_content_length(self, value: int | None) -> None:
+        self._max_content_length = value
+
 
 def init_app(app: Flask) -> None:
     app.request_class = ConsoleRequest

@@ -75,3 +75,8 @@ def test_the_lock_file_pins_every_dependency_as_pyproject_does():
         name = re.sub(r"\[.*\]", "", name).lower().replace("_", "-")
         assert f"\n{name}=={version}" in lock, f"{requirement}: run `make lock`"
     assert "-r requirements.lock" in (ROOT / "Makefile").read_text()
+
+
+def test_a_page_takes_a_small_form_only(client):
+    response = client.post("/login", data={"email": "x" * 2_000_000, "password": "p"})
+    assert response.status_code == 413 and "larger than this console accepts (1048576 bytes)" in response.text
