@@ -143,7 +143,7 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(429)
     def too_many(_e):
         return error_page(
-            429, "Too many attempts", "Too many failed attempts. Wait a few minutes and try again."
+            429, "Too many attempts", "Too many sign-in attempts. Wait a few minutes and try again."
         )
 
 
@@ -184,11 +184,8 @@ def refuse_unusable_text():
     this per field. The API checks its own body after the caller's token: an anonymous caller must not make
     the console parse a large body.
     """
-    if is_api_request():
-        sources = [("query", request.args)]
-    else:
-        sources = [("query", request.args), ("form", request.form)]
-    for _where, values in sources:
+    sources = [request.args] if is_api_request() else [request.args, request.form]
+    for values in sources:
         for key, value in values.items(multi=True):
             problem = text_problem(key, multiline=True) or text_problem(value, multiline=True)
             if problem:

@@ -3,33 +3,35 @@
 PostgreSQL refuses NUL in text ("cannot contain NUL") and a lone surrogate cannot be encoded as UTF-8 at all,
 so either one reaching the database is a 500; other control characters are invisible in the console and make
 NCMEC's service refuse a report long after the sender has gone. Every entry point refuses them, naming the
-field.
-Tab and line breaks are allowed only where a field is multi-line.
+field. Tab and line breaks are allowed only where a field is multi-line.
 """
 
 from __future__ import annotations
 
+import re
+
 from wtforms.validators import ValidationError
 
-_LINE_CHARACTERS = frozenset("\t\n\r")
+# One search in C instead of a Python loop over a megabyte of evidence text.
+_UNUSABLE = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
+_UNUSABLE_MULTILINE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 ECHO_MAX = 80  # characters of a refused value that an error message repeats
 
 
 def text_problem(value: str, *, multiline: bool = False) -> str | None:
     """Why ``value`` cannot be stored, or None when it can."""
-    for ch in value:
-        code = ord(ch)
-        if code == 0:
-            return "contains a NUL character"
-        if code < 0x20 or code == 0x7F:
-            if multiline and ch in _LINE_CHARACTERS:
-                continue
-            if ch in _LINE_CHARACTERS:
-                return "must be a single line (no tab or line break)"
-            return f"contains the control character U+{code:04X}"
-        if 0xD800 <= code <= 0xDFFF:
-            return "contains a lone surrogate (not valid Unicode text)"
-    return None
+    found = (_UNUSABLE_MULTILINE if multiline else _UNUSABLE).search(value)
+    if found is None:
+        return None
+    ch = found.group()
+    code = ord(ch)
+    if code == 0:
+        return "contains a NUL character"
+    if 0xD800 <= code <= 0xDFFF:
+        return "contains a lone surrogate (not valid Unicode text)"
+    if ch in "\t\n\r":
+        return "must be a single line (no tab or line break)"
+    return f"contains the control character U+{code:04X}"
 
 
 def echo(value: object, limit: int = ECHO_MAX) -> str:
