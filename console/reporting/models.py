@@ -25,7 +25,9 @@ rule_policies = Table(
     Column("policy_id", ForeignKey("policies.id", ondelete="CASCADE"), primary_key=True),
 )
 
-# Report states, forward-only; see console/reporting for the transitions.
+# Report states, forward-only; console/reporting/pipeline.py moves a report through them. The one place
+# they and their groups are named: the pipeline, the queries and the templates (through ExternalReport's
+# properties) all read them from here.
 REPORT_STATES = {
     "queued": "Queued",
     "submit_unknown": "Submit outcome unknown",
@@ -36,7 +38,26 @@ REPORT_STATES = {
     "failed": "Failed",
     "retracted": "Retracted",
 }
+# A worker may still move these: only they are claimed and swept, and the case page polls them.
+ACTIVE_STATES = ("queued", "submit_unknown", "submitted", "files_uploaded")
+# Stopped until a person acts (Retry, or new credentials).
+PARKED_STATES = ("failed", "waiting_credentials")
+# Nothing more happens to these: a finished report cannot be withdrawn, a retracted one is gone.
 FINAL_STATES = ("finished", "retracted")
+# What "Retry" puts back to work: a parked report, or an active one that seems stuck.
+RETRYABLE_STATES = (*PARKED_STATES, *ACTIVE_STATES)
+
+# Who can fix a report that stopped, by its error_kind.
+FIXED_BY = {
+    "retry": "Nobody needs to act: NCMEC or the network failed for a moment; the console retries by itself.",
+    "admin": "An admin: the NCMEC credentials or permissions need fixing (Settings → External reporting), "
+    "then Retry.",
+    "data": "An admin: NCMEC refused the report's data (or would have, so it was not sent); the reason names "
+    "the field. Fix the case or rule, then Retry or Retract.",
+    "service": "An admin: NCMEC kept answering with a code nobody documented; check the reason and NCMEC's "
+    "status, then Retry.",
+    "bug": "A developer: the console hit an unexpected error; tell your admin (the reason is in the log).",
+}
 
 
 class Agency(db.Model):
@@ -115,7 +136,8 @@ class ExternalReport(db.Model):
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str] = mapped_column(String(2000), default="")
-    # Who can fix a failure: "retry" (transient), "admin" (credentials), "data" (our bug or bad data).
+    # Who can fix a failure (FIXED_BY): "retry" (transient), "admin" (credentials), "data" (bad data),
+    # "service" (codes nobody documented), "bug" (ours).
     error_kind: Mapped[str] = mapped_column(String(20), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -133,8 +155,27 @@ class ExternalReport(db.Model):
         return REPORT_STATES.get(self.state, self.state)
 
     @property
+    def is_active(self) -> bool:
+        """A worker may still move it (the case page keeps polling)."""
+        return self.state in ACTIVE_STATES
+
+    @property
+    def is_parked(self) -> bool:
+        """Stopped until a person acts."""
+        return self.state in PARKED_STATES
+
+    @property
     def is_final(self) -> bool:
         return self.state in FINAL_STATES
+
+    @property
+    def can_retry(self) -> bool:
+        return self.state in RETRYABLE_STATES
+
+    @property
+    def fixed_by(self) -> str:
+        """Who can fix the last error, in words ("" when nobody needs to)."""
+        return FIXED_BY.get(self.error_kind, "")
 
 
 class ReportFile(db.Model):

@@ -54,13 +54,11 @@ from console.ncmec import (
 from console.ncmec.errors import ChecksumMismatchError, IndeterminateError
 from console.reporting import agencies, filing
 from console.reporting.credentials import CredentialsError
-from console.reporting.models import ExternalReport, ReportFile
+from console.reporting.models import ACTIVE_STATES, RETRYABLE_STATES, ExternalReport, ReportFile
 from console.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 
-ACTIVE_STATES = ("queued", "submit_unknown", "submitted", "files_uploaded")
-PARKED_STATES = ("failed", "waiting_credentials")
 JOB = "jobs.reports.file_report"
 
 
@@ -548,7 +546,7 @@ def resumable_state(report: ExternalReport) -> str:
 def resume(report_id: int, actor=None) -> bool:
     """Put a failed, parked or delayed report back to work (admin "Retry", credentials fixed)."""
     report = db.session.get(ExternalReport, report_id)
-    if report is None or report.state not in (*PARKED_STATES, *ACTIVE_STATES):
+    if report is None or report.state not in RETRYABLE_STATES:
         return False
     report.state = resumable_state(report)
     report.error_kind, report.next_attempt_at = "", None

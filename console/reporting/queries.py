@@ -16,35 +16,19 @@ from console.cases.models import Case
 from console.extensions import db
 from console.policies.service import subtree_ids
 from console.reporting import filing, rules
-from console.reporting.models import REPORT_STATES, ExternalReport, ReportingRule
-from console.reporting.pipeline import ACTIVE_STATES, PARKED_STATES
+from console.reporting.models import (
+    ACTIVE_STATES,
+    PARKED_STATES,
+    REPORT_STATES,
+    ExternalReport,
+    ReportingRule,
+)
 from console.timeutil import utcnow
 
 # An active report nobody has moved for this long needs a person to look (worker down, Redis lost the job).
 STALE_AFTER = timedelta(minutes=15)
 
-# Who can fix a report that stopped, by the pipeline's error_kind.
-FIXED_BY = {
-    "retry": "Nobody needs to act: NCMEC or the network failed for a moment; the console retries by itself.",
-    "admin": "An admin: the NCMEC credentials or permissions need fixing (Settings → External reporting), "
-    "then Retry.",
-    "data": "An admin: NCMEC refused the report's data (or would have, so it was not sent); the reason names "
-    "the field. Fix the case or rule, then Retry or Retract.",
-    "service": "An admin: NCMEC kept answering with a code nobody documented; check the reason and NCMEC's "
-    "status, then Retry.",
-    "bug": "A developer: the console hit an unexpected error; tell your admin (the reason is in the log).",
-}
-
 STATE_FILTERS = {"": "All reports", "attention": "Needs attention", **REPORT_STATES}
-
-
-def fixed_by(report: ExternalReport) -> str:
-    return FIXED_BY.get(report.error_kind, "")
-
-
-def is_polling(report: ExternalReport | None) -> bool:
-    """The case page keeps asking only while a worker may still move the report."""
-    return report is not None and report.state in ACTIVE_STATES
 
 
 # --- the case page ----------------------------------------------------------------------------------------
@@ -70,7 +54,8 @@ class CasePanel:
 
     @property
     def polling(self) -> bool:
-        return is_polling(self.report)
+        """The case page keeps asking only while a worker may still move the report."""
+        return self.report is not None and self.report.is_active
 
 
 def case_panel(case: Case) -> CasePanel:

@@ -48,11 +48,6 @@ def _is_htmx() -> bool:
     return is_htmx()
 
 
-@bp.app_template_global()
-def ncmec_fixed_by(report: ExternalReport) -> str:
-    return queries.fixed_by(report)
-
-
 # --- the dialog -------------------------------------------------------------------------------------------
 
 
@@ -185,7 +180,6 @@ def report_detail(report_id: int):
         history=queries.report_history(report.id),
         action_form=ActionForm(),
         retract_form=RetractForm(),
-        fixed_by=queries.fixed_by(report),
     )
 
 
@@ -245,7 +239,6 @@ def retract(report_id: int):
                 history=queries.report_history(report.id),
                 action_form=ActionForm(),
                 retract_form=form,
-                fixed_by=queries.fixed_by(report),
             ),
             422,
         )
