@@ -1,12 +1,24 @@
-"""The bridge to Redis and RQ: one connection per app, jobs enqueued by dotted name after commit."""
+"""The bridge to Redis and RQ: one connection per app, jobs enqueued by dotted name after commit.
+
+The transaction convention, the same in every flow: a service function that changes rows owns its
+transaction; it ends it with `commit_then_enqueue(jobs)`, so that a job never runs before the rows it works
+on exist. What it calls along the way (filing.create_report, a receiver of a decision's signal) adds rows to
+that same transaction and hands back the jobs to enqueue; it never commits and never enqueues. Views and jobs
+never commit: they call a service function. A job lost between the commit and Redis is not lost work: the
+database row is the truth, and the sweep enqueues it again.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 import redis
 from flask import Flask, current_app
 from rq import Queue
+
+from console.extensions import db
 
 log = logging.getLogger(__name__)
 
@@ -40,3 +52,20 @@ def enqueue(func: str, *args, job_id: str | None = None, **options) -> bool:
     except redis.RedisError:
         log.exception("could not enqueue %s%r; the sweep will pick it up", func, args)
         return False
+
+
+@dataclass(frozen=True)
+class Job:
+    """A job to enqueue once the transaction commits: a dotted function name and ids, never ORM objects."""
+
+    func: str
+    args: tuple = ()
+    job_id: str | None = None
+
+
+def commit_then_enqueue(jobs: Iterable[Job] = ()) -> None:
+    """End the service's transaction: commit, and only then enqueue the jobs for what it committed."""
+    jobs = list(jobs)
+    db.session.commit()
+    for job in jobs:
+        enqueue(job.func, *job.args, job_id=job.job_id)
