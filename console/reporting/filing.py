@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from datetime import datetime
 from urllib.parse import urlsplit, urlunsplit
 
 from sqlalchemy import select, union
@@ -20,27 +19,9 @@ from console import audit
 from console.cases.models import Case
 from console.extensions import db
 from console.media.models import MediaView
-from console.ncmec import (
-    DocumentError,
-    FileDetails,
-    FileHash,
-    FileRelevance,
-    HashType,
-    IncidentSummary,
-    IncidentType,
-    IndustryClassification,
-    IpCaptureEvent,
-    Person,
-    PersonOrUserReported,
-    Report,
-    Reporter,
-    WebPageIncident,
-    build_file_details_xml,
-    build_report_xml,
-    ip_event_name,
-    schema,
-)
+from console.ncmec import DocumentError, IncidentType, IndustryClassification, schema
 from console.ncmec.schema import Problem
+from console.reporting import documents
 from console.reporting.models import ExternalReport, ReportFile, ReportingRule
 from console.timeutil import utcnow
 
@@ -55,6 +36,10 @@ def normalise_url(url: str) -> str:
     return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path, parts.query, ""))
 
 
+def _url_fingerprint(url: str) -> str:
+    return "url:" + hashlib.sha256(normalise_url(url).encode()).hexdigest()
+
+
 def fingerprint(case: Case) -> str:
     """What makes two cases "the same content" for NCMEC.
 
@@ -67,7 +52,7 @@ def fingerprint(case: Case) -> str:
     if hashes:
         return "sha256-set:" + hashlib.sha256("\n".join(hashes).encode()).hexdigest()
     if case.content_url:
-        return "url:" + hashlib.sha256(normalise_url(case.content_url).encode()).hexdigest()
+        return _url_fingerprint(case.content_url)
     if case.content_id:
         return "content:" + hashlib.sha256(case.content_id.encode()).hexdigest()
     return f"case:{case.id}"
@@ -81,7 +66,7 @@ def existing_report_for(case: Case, agency_id: int) -> ExternalReport | None:
     """
     fingerprints = {fingerprint(case)}
     if case.content_url:
-        fingerprints.add("url:" + hashlib.sha256(normalise_url(case.content_url).encode()).hexdigest())
+        fingerprints.add(_url_fingerprint(case.content_url))
     branches = [
         select(ExternalReport.id).where(
             ExternalReport.agency_id == agency_id,
@@ -211,7 +196,7 @@ def check_documents(report: ExternalReport) -> tuple[str, list[Problem]]:
     File details are checked with stand-in ids (NCMEC assigns the real ones): every other field is real.
     """
     try:
-        xml = report_document(report)
+        xml = documents.report_document(report)
     except DocumentError as error:
         return "", [Problem(error.path, schema.field_label(error.path), error.message)]
     found = schema.problems(xml)
@@ -227,7 +212,7 @@ def check_documents(report: ExternalReport) -> tuple[str, list[Problem]]:
             industry_classification=f.industry_classification,
         )
         try:
-            found += schema.problems(file_document(stand_in, details))
+            found += schema.problems(documents.file_document(stand_in, details))
         except DocumentError as error:
             found.append(Problem(error.path, schema.field_label(error.path), error.message))
     return xml.decode(), found
@@ -330,77 +315,3 @@ def create_report(
         triggered_by=triggered_by,
     )
     return report, True
-
-
-# --- the documents, from the frozen payload only -----------------------------------------------------------
-
-
-def _ip_event(event: dict) -> IpCaptureEvent:
-    port = event.get("port")
-    return IpCaptureEvent(
-        ip_address=event["ip"],
-        # The platform's own event name stays in the case; NCMEC takes its enumeration only (else Other).
-        event_name=ip_event_name(event.get("event")),
-        date_time=datetime.fromisoformat(event["at"]) if event.get("at") else None,
-        port=int(port) if isinstance(port, int) or (isinstance(port, str) and port.isdigit()) else None,
-    )
-
-
-def report_document(report: ExternalReport) -> bytes:
-    """The ``report`` XML, built from the payload frozen when the report was created (and nothing else)."""
-    p = report.payload
-    user = p.get("reported_user") or {}
-    person = Person(emails=[user["email"]]) if user.get("email") else None
-    reported = PersonOrUserReported(
-        person=person,
-        esp_identifier=user.get("platform_id") or None,
-        screen_name=user.get("screen_name") or None,
-        display_names=[user["name"]] if user.get("name") else (),
-        profile_urls=[user["profile_url"]] if user.get("profile_url") else (),
-        ip_capture_events=[_ip_event(ev) for ev in user.get("ip_events") or [] if ev.get("ip")],
-    )
-    info = [
-        f"Moderation console case #{p['case_id']}" + (f", policy: {p['policy']}" if p.get("policy") else "")
-    ]
-    if p.get("content_id"):
-        info.append(f"Platform content id: {p['content_id']}")
-    if p.get("text"):
-        info.append("Content text:\n" + p["text"])
-    has_user = any(user.get(k) for k in ("platform_id", "email", "name", "screen_name", "profile_url"))
-    doc = Report(
-        incident_summary=IncidentSummary(
-            incident_type=IncidentType(report.incident_type),
-            # A platform clock a little ahead of ours must not make the time "in the future" for NCMEC.
-            incident_date_time=min(datetime.fromisoformat(p["incident_at"]), utcnow()),
-            escalate_to_high_priority=p.get("escalate") or None,
-        ),
-        internet_details=[WebPageIncident(urls=[p["content_url"]])] if p.get("content_url") else [],
-        reporter=Reporter(
-            Person(
-                first_name=report.contact_first_name,
-                last_name=report.contact_last_name,
-                emails=[report.contact_email],
-            )
-        ),
-        persons_or_users_reported=[reported] if has_user else [],
-        additional_info="\n\n".join(info),
-    )
-    return build_report_xml(doc)
-
-
-def file_document(report: ExternalReport, f: ReportFile) -> bytes:
-    """The ``fileDetails`` XML for one uploaded file: the real file name goes here, never in the upload."""
-    return build_file_details_xml(
-        FileDetails(
-            report_id=report.ncmec_report_id,
-            file_id=f.ncmec_file_id,
-            file_viewed_by_esp=f.viewed_by_esp,
-            original_file_name=f.original_name,
-            exif_viewed_by_esp=f.exif_viewed_by_esp,
-            file_relevance=FileRelevance.REPORTED,
-            industry_classification=IndustryClassification(f.industry_classification)
-            if f.industry_classification
-            else None,
-            original_file_hashes=[FileHash(HashType.SHA256, f.sha256), FileHash(HashType.MD5, f.md5)],
-        )
-    )

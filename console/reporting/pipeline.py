@@ -52,7 +52,7 @@ from console.ncmec import (
     UnknownCodeError,
 )
 from console.ncmec.errors import ChecksumMismatchError, IndeterminateError
-from console.reporting import agencies, filing
+from console.reporting import agencies, documents, filing
 from console.reporting.credentials import CredentialsError
 from console.reporting.models import ACTIVE_STATES, RETRYABLE_STATES, ExternalReport, ReportFile
 from console.timeutil import utcnow
@@ -214,7 +214,7 @@ def _attempts(report_id: int) -> int:
 
 def _submit(report: ExternalReport, client, owner: str) -> None:
     report_id = report.id
-    xml = filing.report_document(report)
+    xml = documents.report_document(report)
     _renew(report_id, owner, report_xml=xml.decode())
     try:
         ncmec_id = client.submit(xml)
@@ -283,7 +283,7 @@ def _send_file(report: ExternalReport, f: ReportFile, client, owner: str) -> Non
             upload_started_at=None,
         )
         return
-    xml = filing.file_document(report, f)
+    xml = documents.file_document(report, f)
     _renew(report_id, owner)
     try:
         client.fileinfo(xml)
