@@ -14,7 +14,7 @@ def file_report(report_id: int) -> str | None:
 
 def sweep() -> int:
     """Re-enqueue reports that no worker drives (lost job, killed worker, Redis restart)."""
-    from console.reporting import pipeline
+    from console.reporting import sweep as reporting
 
     with app_context():
-        return pipeline.sweep()
+        return reporting.sweep()

@@ -14,7 +14,7 @@ QUEUES = [os.environ.get("RQ_QUEUE", "console")]
 app = jobs.app()
 with app.app_context():
     from console.extensions import db
-    from console.reporting import pipeline
+    from jobs.warmup import warm_up
 
-    pipeline.warm_up()
+    warm_up()
     db.session.remove()

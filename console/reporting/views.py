@@ -21,7 +21,7 @@ from console import tasks
 from console.cases.models import Case
 from console.extensions import db
 from console.ncmec import IncidentType
-from console.reporting import filing, pipeline, queries, rules
+from console.reporting import filing, pipeline, queries, rules, service
 from console.reporting.forms import ActionForm, RetractForm, report_form
 from console.reporting.models import ExternalReport, ReportFile
 from console.security import role_required
@@ -215,7 +215,7 @@ def retry(report_id: int):
     report = _report_or_404(report_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    if pipeline.resume(report.id, current_user):
+    if service.resume(report.id, current_user):
         flash(f"Report #{report_id} is queued again.")
     else:
         flash(f"Report #{report_id} is {report.state_label.lower()}: there is nothing to retry.")
@@ -243,7 +243,7 @@ def retract(report_id: int):
             422,
         )
     try:
-        pipeline.retract(report.id, current_user, form.reason.data)
+        service.retract(report.id, current_user, form.reason.data)
         flash(f"Report #{report_id} was retracted; the content can be reported again.")
     except filing.ReportingError as e:
         db.session.rollback()

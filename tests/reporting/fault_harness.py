@@ -19,7 +19,7 @@ from pathlib import Path
 
 from console.cases import service as cases
 from console.extensions import db
-from console.reporting import filing, pipeline
+from console.reporting import filing, pipeline, sweep
 from console.reporting.models import ExternalReport
 from tests import factories
 from tests.reporting.helpers import reporting_setup
@@ -154,7 +154,7 @@ def run_until_finished(
         if chaos:
             chaos()
         if time.monotonic() - last_sweep > sweep_every:
-            pipeline.sweep()
+            sweep.sweep()
             db.session.rollback()
             last_sweep = time.monotonic()
         time.sleep(0.1)

@@ -8,7 +8,7 @@ import pytest
 from console.cases import service as cases
 from console.extensions import db
 from console.media import storage
-from console.reporting import filing, pipeline
+from console.reporting import filing, pipeline, service, sweep
 from console.reporting.models import ExternalReport
 from tests import factories
 from tests.reporting.helpers import reporting_setup
@@ -156,7 +156,7 @@ def test_wrong_credentials_park_the_report_until_an_admin_fixes_them(ctx, fast, 
     agency = agencies.ncmec()
     agency.password_encrypted = credentials.encrypt(ncmec_simulator.password)
     db.session.commit()
-    assert pipeline.resume(report.id)
+    assert service.resume(report.id)
     assert pipeline.drive(report.id) == "finished"
 
 
@@ -168,7 +168,7 @@ def test_a_schema_error_fails_the_report_with_the_reason(ctx, fast, ncmec_simula
     db.session.expire_all()
     failed = db.session.get(ExternalReport, report.id)
     assert failed.error_kind == "data" and "4100" in failed.last_error
-    assert pipeline.resume(report.id) and pipeline.drive(report.id) == "finished"
+    assert service.resume(report.id) and pipeline.drive(report.id) == "finished"
 
 
 def test_an_expired_report_at_ncmec_is_filed_again(ctx, fast, ncmec_simulator):
@@ -185,7 +185,7 @@ def test_a_finished_report_cannot_be_retracted(ctx, fast, ncmec_simulator):
     _c, report = make_report(rule, review)
     pipeline.drive(report.id)
     with pytest.raises(filing.ReportingError, match="cannot be withdrawn"):
-        pipeline.retract(report.id)
+        service.retract(report.id)
 
 
 def test_retracting_an_open_report_frees_the_content(ctx, fast, ncmec_simulator):
@@ -193,7 +193,7 @@ def test_retracting_an_open_report_frees_the_content(ctx, fast, ncmec_simulator)
     c, report = make_report(rule, review)
     ncmec_simulator.set_fault("finish", "http_500", times=5)
     pipeline.drive(report.id)
-    assert pipeline.retract(report.id, reason="test") == "retracted"
+    assert service.retract(report.id, reason="test") == "retracted"
     assert [r["state"] for r in ncmec_simulator.reports()] == ["retracted"]
     again, created = filing.create_report(c, rule, CSAM, triggered_by="human")
     assert created and again.id != report.id
@@ -218,7 +218,7 @@ def test_the_sweep_re_enqueues_reports_nobody_drives(ctx, fast, ncmec_simulator)
         .values(lease_owner="dead-worker", lease_expires_at=utcnow() - timedelta(seconds=1))
     )
     db.session.commit()
-    assert pipeline.sweep() == 1
+    assert sweep.sweep() == 1
     assert [j.args for j in queue.jobs] == [(report.id,)]
     queue.empty()
 
@@ -255,28 +255,17 @@ def test_a_failed_report_left_open_is_retracted_by_the_sweep(ctx, fast, ncmec_si
     c, report = make_report(rule, review)
     ncmec_simulator.set_fault("upload", "code", code=4200, times=1)
     assert pipeline.drive(report.id) == "failed"
-    assert pipeline.retract_abandoned() == []  # not yet: an admin may still retry it
+    assert sweep.retract_abandoned() == []  # not yet: an admin may still retry it
     db.session.execute(
         db.update(ExternalReport)
         .where(ExternalReport.id == report.id)
         .values(updated_at=utcnow() - timedelta(hours=21))
     )
     db.session.commit()
-    assert pipeline.retract_abandoned() == [report.id]
+    assert sweep.retract_abandoned() == [report.id]
     assert [r["state"] for r in ncmec_simulator.reports()] == ["retracted"]
     db.session.expire_all()
     assert db.session.get(ExternalReport, report.id).live is False
-
-
-def test_warm_up_files_a_synthetic_report_and_leaves_no_trace(ctx):
-    from console.audit import AuditEvent
-    from console.cases.models import Case
-    from console.queues.models import Queue
-
-    assert pipeline.warm_up() == "finished"
-    db.session.rollback()
-    for model in (Queue, Case, ExternalReport, AuditEvent):
-        assert db.session.scalar(db.select(db.func.count()).select_from(model)) == 0, model
 
 
 # --- what the real service answers, and what it never may cause -------------------------------------------
@@ -306,7 +295,7 @@ def test_an_undocumented_code_is_retried_a_bounded_number_of_times(ctx, fast, nc
     assert parked.error_kind == "service" and "7777" in parked.last_error
     assert ncmec_simulator.stats()["calls"]["submit"] == 3
     ncmec_simulator.clear_faults()
-    assert pipeline.resume(report.id) and pipeline.drive(report.id) == "finished"
+    assert service.resume(report.id) and pipeline.drive(report.id) == "finished"
 
 
 def test_retryable_failures_are_bounded_too(ctx, fast, ncmec_simulator):

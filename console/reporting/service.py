@@ -1,0 +1,107 @@
+"""What people do to reports: Retry, Retract, and new credentials that wake parked reports.
+
+Each function owns its transaction and ends it with `tasks.commit_then_enqueue` (the convention written in
+console/tasks.py). None of them calls NCMEC while a worker may: Retract takes the report's lease first.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import select
+
+from console import audit, tasks
+from console.extensions import db
+from console.ncmec import CyberTiplineError, ReportStateError
+from console.reporting import filing, lease, pipeline
+from console.reporting.credentials import CredentialsError
+from console.reporting.models import RETRYABLE_STATES, ExternalReport
+from console.timeutil import utcnow
+
+log = logging.getLogger(__name__)
+
+
+def resumable_state(report: ExternalReport) -> str:
+    if report.ncmec_report_id is None:
+        return "queued"
+    if all(f.ncmec_file_id and f.fileinfo_sent for f in report.files):
+        return "files_uploaded"
+    return "submitted"
+
+
+def resume(report_id: int, actor=None) -> bool:
+    """Put a failed, parked or delayed report back to work (admin "Retry", credentials fixed)."""
+    report = db.session.get(ExternalReport, report_id)
+    if report is None or report.state not in RETRYABLE_STATES:
+        return False
+    report.state = resumable_state(report)
+    report.error_kind, report.next_attempt_at = "", None
+    report.payload = {**report.payload, "restarts": 0}
+    audit.record(
+        "report_resumed",
+        "external_report",
+        report_id,
+        actor=actor,
+        actor_label="" if actor else "system",
+        case_id=report.case_id,
+    )
+    tasks.commit_then_enqueue([tasks.Job(pipeline.JOB, (report_id,))])
+    return True
+
+
+def resume_waiting_for_credentials(actor=None) -> int:
+    ids = list(
+        db.session.scalars(select(ExternalReport.id).where(ExternalReport.state == "waiting_credentials"))
+    )
+    for report_id in ids:
+        resume(report_id, actor)
+    return len(ids)
+
+
+def retract(report_id: int, actor=None, reason: str = "") -> str:
+    """Cancel a report that is not finished: retract it at NCMEC if it was opened, and free the content.
+
+    Refused for a finished report (the law: it cannot be withdrawn) and while a worker holds the report.
+    """
+    owner = lease.new_owner()
+    report = db.session.get(ExternalReport, report_id)
+    if report is None:
+        raise filing.ReportingError("no such report")
+    if report.state == "finished":
+        raise filing.ReportingError("a finished report cannot be withdrawn")
+    if not lease.take(report_id, owner):
+        raise filing.ReportingError("the report is being filed right now; try again in a minute")
+    report = pipeline.fresh(report_id)
+    ncmec_id, agency = report.ncmec_report_id, report.agency
+    db.session.commit()
+    try:
+        if ncmec_id:
+            client = pipeline.client_for(agency)
+            try:
+                client.retract(ncmec_id)
+            except ReportStateError as e:
+                if e.already_finished:
+                    # NCMEC finished it (an earlier finish whose answer we lost): it stands.
+                    lease.release(report_id, owner, state="finished", finished_at=utcnow())
+                    raise filing.ReportingError("NCMEC had already finished this report; it stands") from e
+                if not (e.already_retracted or e.report_missing):
+                    raise
+    except (CyberTiplineError, CredentialsError) as e:
+        lease.release(report_id, owner)
+        raise filing.ReportingError(f"NCMEC did not accept the retraction: {e}") from e
+    lease.release(report_id, owner, state="retracted", live=False, error_kind="", last_error=reason[:2000])
+    report = pipeline.fresh(report_id)
+    if report.case.status == "violation":
+        report.case.ncmec_report_required = True  # the content is no longer reported: ask again
+    audit.record(
+        "report_retracted",
+        "external_report",
+        report_id,
+        actor=actor,
+        actor_label="" if actor else "system",
+        case_id=report.case_id,
+        ncmec_report_id=ncmec_id,
+        reason=reason,
+    )
+    tasks.commit_then_enqueue()
+    return "retracted"
