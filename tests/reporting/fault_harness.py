@@ -92,8 +92,19 @@ class Workers:
         self.kills += 1
 
     def stop_all(self) -> None:
+        """End of a trial: a warm shutdown, so that each scheduler gives up its lock (a SIGKILLed one holds it
+        for a minute, and the next trial's retries would wait for the sweep); SIGKILL what does not stop."""
         for proc in self.alive():
-            self.kill(proc)
+            try:
+                os.killpg(proc.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                continue
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
 
 
 @dataclass
@@ -143,10 +154,16 @@ def states(trial: Trial) -> Counter:
 
 
 def run_until_finished(
-    trial: Trial, workers: Workers, *, deadline: float, sweep_every: float = 0.5, chaos=None
+    trial: Trial,
+    workers: Workers,
+    *,
+    deadline: float,
+    sweep_every: float = 0.5,
+    sweep_at_start: bool = True,
+    chaos=None,
 ) -> Counter:
     """Sweep like the cron job would and let `chaos()` misbehave, until all are finished or time runs out."""
-    last_sweep = 0.0
+    last_sweep = 0.0 if sweep_at_start else time.monotonic()
     while time.monotonic() < deadline:
         current = states(trial)
         if current.get("finished", 0) == len(trial.reports):

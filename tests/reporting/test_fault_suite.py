@@ -49,7 +49,7 @@ def trial(
     storm(simulator, rnd, probability)
     pool = fh.Workers(app)
     for _ in range(workers):
-        pool.start()
+        pool.start(scheduler=True)  # as production runs them: retries come from RQ's scheduler
     fh.enqueue_all(t)
     last_kill = [time.monotonic()]
 
@@ -58,23 +58,29 @@ def trial(
             alive = pool.alive()
             if alive:
                 pool.kill(rnd.choice(alive))
-            pool.start()
+            pool.start(scheduler=True)
             last_kill[0] = time.monotonic()
 
     try:
         deadline = time.monotonic() + budget
         fh.run_until_finished(t, pool, deadline=time.monotonic() + storm_seconds, chaos=chaos)
-        # The storm passes: whatever is left must now finish, with no chaos.
+        # The storm passes: whatever is left must now finish, with no chaos. How long that takes (the drain)
+        # shows whether retries run at their backoff or wait for the sweep: bench/fault_trials.py sets a
+        # production-like sweep interval with FAULT_DRAIN_SWEEP_SECONDS to measure it.
         simulator.clear_faults()
+        storm_end = time.monotonic()
         if not pool.alive():
-            pool.start()
-        fh.run_until_finished(t, pool, deadline=deadline)
+            pool.start(scheduler=True)
+        sweep_every = float(os.environ.get("FAULT_DRAIN_SWEEP_SECONDS", "0.5"))
+        fh.run_until_finished(t, pool, deadline=deadline, sweep_every=sweep_every, sweep_at_start=False)
+        drain = time.monotonic() - storm_end
         time.sleep(1.5)  # let late, timed-out calls land before judging
         fh.check_oracle(t, simulator)
         return {
             "reports": n,
             "kills": pool.kills,
             "faults": sum(simulator.stats()["faults_fired"].values()) - fired_before,
+            "drain_s": round(drain, 2),
         }
     finally:
         pool.stop_all()
@@ -183,7 +189,7 @@ def test_randomized_fault_trials(ctx, ncmec_simulator):
     """Hundreds of trials: `python bench/fault_trials.py` (FAULT_TRIALS, FAULT_SEED) runs this."""
     trials = int(os.environ.get("FAULT_TRIALS", "20"))
     base = int(os.environ.get("FAULT_SEED", "1000"))
-    totals = {"trials": 0, "reports": 0, "kills": 0, "faults": 0}
+    totals = {"trials": 0, "reports": 0, "kills": 0, "faults": 0, "drain_s": 0.0}
     from tests.conftest import _clean
 
     for i in range(trials):
@@ -196,12 +202,13 @@ def test_randomized_fault_trials(ctx, ncmec_simulator):
             seed=base + i,
             n=4,
             workers=2,
-            kill_every=2.0,
+            kill_every=float(os.environ.get("FAULT_KILL_EVERY", "2.0")) or None,
             probability=0.1,
             storm_seconds=float(os.environ.get("FAULT_STORM_SECONDS", "8")),
         )
         totals["trials"] += 1
-        for key in ("reports", "kills", "faults"):
+        for key in ("reports", "kills", "faults", "drain_s"):
             totals[key] += result[key]
         print(f"trial {i + 1}/{trials}: {result}", flush=True)
+    totals["drain_s"] = round(totals["drain_s"], 2)
     print(f"FAULT TRIALS: {totals}", flush=True)
