@@ -48,7 +48,7 @@ def main() -> int:
     with app.app_context():
         from flask_migrate import upgrade
 
-        upgrade(directory=str(Path(__file__).resolve().parent.parent / "migrations"))
+        upgrade(directory=str(Path(__file__).resolve().parent.parent / "migrations"), revision="heads")
         logins = demo.load()
         if with_simulator:
             _point_ncmec_at_simulator(sim_url)
