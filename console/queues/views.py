@@ -7,7 +7,7 @@ from console.extensions import db
 from console.policies.service import policy_tree
 from console.queues import service
 from console.queues.models import Queue
-from console.reporting.queries import covered_policy_ids
+from console.reporting.rules import covered_policy_ids
 from console.security import role_required
 from console.webutil import is_htmx
 

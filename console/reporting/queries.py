@@ -14,7 +14,6 @@ from sqlalchemy.orm import selectinload
 from console.audit import AuditEvent
 from console.cases.models import Case
 from console.extensions import db
-from console.policies.service import subtree_ids
 from console.reporting import filing, rules
 from console.reporting.models import (
     ACTIVE_STATES,
@@ -73,7 +72,7 @@ def case_panel(case: Case) -> CasePanel:
 
 
 def _case_panel(case: Case) -> CasePanel:
-    rule = rules.rule_for(case.policy_id) if case.status == "violation" else None
+    rule = rules.rule_for_case(case)
     report = filing.existing_report_for(case, rule.agency_id) if rule else None
     if report is None:
         # A report filed under a rule since disabled still belongs on its case.
@@ -94,26 +93,12 @@ def _case_panel(case: Case) -> CasePanel:
 # --- the queues page --------------------------------------------------------------------------------------
 
 
-def covered_policy_ids() -> set[int]:
-    """Every policy an enabled rule covers (the named policies and their whole subtrees)."""
-    named = db.session.scalars(
-        select(ReportingRule)
-        .where(ReportingRule.enabled.is_(True))
-        .options(selectinload(ReportingRule.policies))
-    )
-    covered: set[int] = set()
-    for rule in named:
-        for policy in rule.policies:
-            covered.update(subtree_ids(policy.id))
-    return covered
-
-
 def reports_required_count() -> int:
     """Cases whose moderator was asked to file an NCMEC report that is not filed yet, under an enabled rule.
 
     Counted through the partial index on `cases.ncmec_report_required`, never by scanning decided cases.
     """
-    covered = covered_policy_ids()
+    covered = rules.covered_policy_ids()
     if not covered:
         return 0
     return (

@@ -52,7 +52,7 @@ def _is_htmx() -> bool:
 
 
 def _dialog_context(case: Case, form=None, message: str | None = None) -> dict:
-    rule = rules.rule_for(case.policy_id) if case.status == "violation" else None
+    rule = rules.rule_for_case(case)
     preview = filing.preview(case, rule) if rule else None
     if form is None:
         form = report_form(
@@ -88,7 +88,7 @@ def create_report(case_id: int):
     case = db.get_or_404(Case, case_id)
     media_ids = [m.id for m in case.media]
     form = report_form(media_ids)
-    rule = rules.rule_for(case.policy_id) if case.status == "violation" else None
+    rule = rules.rule_for_case(case)
     if rule is None:
         return _refuse_in_dialog(
             case, form, "No enabled NCMEC rule covers this case's confirmed violation.", 409
