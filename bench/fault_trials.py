@@ -3,9 +3,9 @@ CyberTipline faults (drop after acting, HTTP 500, 1xxx codes, timeouts) and SIGK
 
     .venv/bin/python bench/fault_trials.py [TRIALS] [SEED]
 
-Environment: FAULT_STORM_SECONDS (8), FAULT_KILL_EVERY (2.0 s; 0 = no SIGKILLs), FAULT_DRAIN_SWEEP_SECONDS
-(0.5; set it to a production-like sweep interval, e.g. 20, to see whether retries after the storm run at their
-backoff or wait for the sweep: each trial prints its drain time, from the end of the storm to all finished).
+Environment: FAULT_STORM_SECONDS (8), FAULT_KILL_EVERY (2.0 s; 0 = no SIGKILLs), FAULT_SWEEP_SECONDS (0.5;
+set a production-like sweep interval, e.g. 20, to see whether retries run at their backoff or wait for the
+sweep). Each trial prints filed_s (enqueue to all finished) and drain_s (end of the storm to all finished).
 
 Each trial checks the oracle (every report finished exactly once at the simulator, none twice, none missing,
 every uploaded file in a finished report). Uses DATABASE_URL / REDIS_URL like the tests when they are set.
