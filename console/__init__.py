@@ -46,6 +46,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     for bp in (accounts_bp, queues_bp, cases_bp, reporting_bp, settings_bp, api_bp, api_tokens_bp):
         app.register_blueprint(bp)
 
+    from console import reporting
+
+    reporting.init_app(app)  # reporting subscribes to what cases announce
+
     from console import cli
 
     cli.init_app(app)

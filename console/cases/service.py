@@ -1,4 +1,11 @@
-"""What moderators do to cases: open them, decide them, reveal their media."""
+"""What moderators do to cases: open them, decide them, reveal their media.
+
+Plain arguments in, data out: nothing here knows about HTTP. A missing case or file raises NotFound (a
+LookupError), which the views turn into a 404. A function that changes rows owns its transaction and ends it
+with `tasks.commit_then_enqueue` (console/tasks.py); `open_case` is the exception, a building block that adds
+to its caller's transaction. A decision announces itself (console/cases/signals.py) and whoever listens adds
+to the same transaction: cases imports nothing from them.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +13,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload, selectinload
 
 from console import audit, tasks
 from console.cases.models import Case, Decision, ReportedUser
+from console.cases.signals import FollowUp, violation_confirmed
 from console.extensions import db
 from console.media.models import MediaFile, MediaView
 from console.policies.models import Policy
@@ -16,8 +25,12 @@ from console.queues.models import Queue
 from console.timeutil import utcnow
 
 
+class NotFound(LookupError):
+    """No such case, or no such file in that case."""
+
+
 class AlreadyDecided(Exception):
-    """Someone else decided the case first; nothing was overwritten."""
+    """Someone else decided the case first; nothing was overwritten. `case` is the case as they left it."""
 
     def __init__(self, case: Case):
         self.case = case
@@ -28,17 +41,19 @@ class AlreadyDecided(Exception):
 
 @dataclass
 class DecisionOutcome:
+    case: Case  # as decided, loaded with everything its page shows
     decision: Decision
-    # Set by external reporting when the person must now file a report (the "Report to NCMEC" dialog).
-    dialog_url: str | None = None
-    jobs: list[tuple[str, tuple, str]] = field(default_factory=list)
+    # What the receivers of the decision's signal asked for (their jobs are enqueued already).
+    follow_ups: list[FollowUp] = field(default_factory=list)
+
+    @property
+    def asks(self) -> list[str]:
+        """What the moderator is now asked to do, by name (e.g. file a report): the web layer shows it."""
+        return [f.ask for f in self.follow_ups if f.ask]
 
 
 def load_case(case_id: int) -> Case:
     """A case with everything its page shows, in a fixed number of queries (no lazy load per row)."""
-    from flask import abort
-    from sqlalchemy.orm import joinedload, selectinload
-
     case = db.session.scalar(
         select(Case)
         .where(Case.id == case_id)
@@ -53,7 +68,7 @@ def load_case(case_id: int) -> Case:
         )
     )
     if case is None:
-        abort(404)
+        raise NotFound(f"no case {case_id}")
     return case
 
 
@@ -120,7 +135,9 @@ def decide(case_id: int, verdict: str, policy_id: int | None, moderator, note: s
         raise ValueError("verdict must be 'violation' or 'no_violation'")
     if verdict == "violation" and (policy_id is None or db.session.get(Policy, policy_id) is None):
         raise ValueError("choose the policy that was violated")
-    case = db.get_or_404(Case, case_id)
+    case = db.session.get(Case, case_id)
+    if case is None:
+        raise NotFound(f"no case {case_id}")
     now = utcnow()
     values = {"status": verdict, "decided_at": now}
     if verdict == "violation":
@@ -130,7 +147,7 @@ def decide(case_id: int, verdict: str, policy_id: int | None, moderator, note: s
     ).rowcount
     if changed != 1:
         db.session.rollback()
-        raise AlreadyDecided(db.session.get(Case, case_id))
+        raise AlreadyDecided(load_case(case_id))
     db.session.execute(update(Queue).where(Queue.id == case.queue_id).values(open_cases=Queue.open_cases - 1))
     decision = Decision(
         case_id=case_id,
@@ -153,29 +170,31 @@ def decide(case_id: int, verdict: str, policy_id: int | None, moderator, note: s
         verdict=verdict,
         policy=decision.policy.name if decision.policy else None,
     )
-    outcome = DecisionOutcome(decision)
+    follow_ups: list[FollowUp] = []
     if verdict == "violation":
-        from console.reporting import hooks
+        for _receiver, follow_up in violation_confirmed.send(case, decision=decision, actor=moderator):
+            if follow_up is not None:
+                follow_ups.append(follow_up)
+    tasks.commit_then_enqueue(job for f in follow_ups for job in f.jobs)
+    return DecisionOutcome(load_case(case_id), decision, follow_ups)
 
-        hooks.after_violation_confirmed(case, decision, moderator, outcome)
-    db.session.commit()
-    for func, args, job_id in outcome.jobs:
-        tasks.enqueue(func, *args, job_id=job_id)
-    return outcome
+
+def media_of(case_id: int, media_id: int) -> MediaFile:
+    """A file of the case (a file of another case is not found here, whatever its id)."""
+    media = db.session.scalar(select(MediaFile).where(MediaFile.id == media_id, MediaFile.case_id == case_id))
+    if media is None:
+        raise NotFound(f"no file {media_id} in case {case_id}")
+    return media
 
 
 def reveal(media_id: int, case_id: int, moderator) -> MediaFile:
     """A person chose to see a file: record who and when; this alone later makes fileViewedByEsp true."""
-    media = db.session.scalar(select(MediaFile).where(MediaFile.id == media_id, MediaFile.case_id == case_id))
-    if media is None:
-        from flask import abort
-
-        abort(404)
+    media = media_of(case_id, media_id)
     db.session.add(MediaView(media_id=media.id, user_id=moderator.id, viewed_at=utcnow()))
     audit.record(
         "media_revealed", "media", media.id, actor=moderator, case_id=case_id, file=media.original_name
     )
-    db.session.commit()
+    tasks.commit_then_enqueue()
     return media
 
 
@@ -185,4 +204,16 @@ def has_viewed(media_id: int, user_id: int) -> bool:
             select(MediaView.id).where(MediaView.media_id == media_id, MediaView.user_id == user_id).limit(1)
         )
         is not None
+    )
+
+
+def viewed_by(case: Case, user_id: int) -> set[int]:
+    """The case's files this person has revealed (they are shown revealed to them again)."""
+    ids = [m.id for m in case.media]
+    if not ids:
+        return set()
+    return set(
+        db.session.scalars(
+            select(MediaView.media_id).where(MediaView.media_id.in_(ids), MediaView.user_id == user_id)
+        )
     )

@@ -9,12 +9,11 @@ from wtforms import HiddenField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, Length, Optional
 
-from console import audit
+from console import audit, sections
 from console.cases import service
 from console.cases.models import Case
-from console.extensions import db
 from console.media import storage
-from console.media.models import MediaFile, MediaView
+from console.media.models import MediaFile
 from console.policies.service import policy_tree
 from console.security import role_required
 from console.webutil import is_htmx
@@ -45,19 +44,28 @@ def _decision_form(case: Case) -> DecisionForm:
     return form
 
 
+def _case_or_404(case_id: int) -> Case:
+    try:
+        return service.load_case(case_id)
+    except service.NotFound:
+        abort(404)
+
+
+def _media_or_404(case_id: int, media_id: int) -> MediaFile:
+    try:
+        return service.media_of(case_id, media_id)
+    except service.NotFound:
+        abort(404)
+
+
 def _case_context(case: Case, form: DecisionForm | None = None, **extra) -> dict:
-    viewed = set(
-        db.session.scalars(
-            db.select(MediaView.media_id).where(
-                MediaView.media_id.in_([m.id for m in case.media]), MediaView.user_id == current_user.id
-            )
-        )
-    )
+    """Everything the case page shows, computed here once: other areas' sections included (NCMEC)."""
     return dict(
         case=case,
         form=form or _decision_form(case),
         history=audit.case_history(case.id),
-        viewed_by_me=viewed,
+        viewed_by_me=service.viewed_by(case, current_user.id),
+        **sections.context_for("case", case=case),
         **extra,
     )
 
@@ -65,16 +73,16 @@ def _case_context(case: Case, form: DecisionForm | None = None, **extra) -> dict
 @bp.route("/cases/<int:case_id>")
 @role_required("moderator")
 def show(case_id: int):
-    case = service.load_case(case_id)
+    case = _case_or_404(case_id)
     return render_template("cases/show.html", **_case_context(case))
 
 
 @bp.route("/cases/<int:case_id>/decision", methods=["POST"])
 @role_required("moderator")
 def decide(case_id: int):
-    case = service.load_case(case_id)
+    case = _case_or_404(case_id)
     form = _decision_form(case)
-    status, message, dialog_url = 200, None, None
+    status, message, refused, dialog_url = 200, None, False, None
     if not form.validate_on_submit():
         status = 422
     else:
@@ -82,16 +90,17 @@ def decide(case_id: int):
             outcome = service.decide(
                 case.id, form.verdict.data, form.policy.data or None, current_user, form.note.data or ""
             )
-            dialog_url = outcome.dialog_url
-            message = "Decision recorded."
         except service.AlreadyDecided as e:
-            status, message = 409, str(e)
-        db.session.expire_all()
-        case = service.load_case(case_id)
-    context = _case_context(case, form, message=message, dialog_url=dialog_url)
+            case, status, message, refused = e.case, 409, str(e), True
+        else:
+            case, message = outcome.case, "Decision recorded."
+            # Whatever the decision now asks of the moderator (file a report) opens in the dialog.
+            asked = (sections.ask_url("case", ask, case=case) for ask in outcome.asks)
+            dialog_url = next((url for url in asked if url), None)
+    context = _case_context(case, form, message=message, refused=refused)
     if is_htmx():
-        # The status badge in the page heading changes too: swapped out of band.
-        response = render_template("cases/_decision_and_history.html", oob_status=True, **context)
+        # The status badge in the page heading and the banners change too: swapped out of band.
+        response = render_template("cases/_decision_and_history.html", oob=True, **context)
         headers = {}
         if dialog_url:
             headers["HX-Trigger-After-Settle"] = json.dumps({"open-dialog": dialog_url})
@@ -100,19 +109,13 @@ def decide(case_id: int):
     return render_template("cases/show.html", **context), status
 
 
-def _media_of(case_id: int, media_id: int) -> MediaFile:
-    media = db.session.scalar(
-        db.select(MediaFile).where(MediaFile.id == media_id, MediaFile.case_id == case_id)
-    )
-    if media is None:
-        abort(404)
-    return media
-
-
 @bp.route("/cases/<int:case_id>/media/<int:media_id>/reveal", methods=["POST"])
 @role_required("moderator")
 def reveal(case_id: int, media_id: int):
-    media = service.reveal(media_id, case_id, current_user)
+    try:
+        media = service.reveal(media_id, case_id, current_user)
+    except service.NotFound:
+        abort(404)
     if is_htmx():
         return render_template("cases/_media_item.html", media=media, case_id=case_id, revealed=True)
     return show(case_id)
@@ -121,7 +124,7 @@ def reveal(case_id: int, media_id: int):
 @bp.route("/cases/<int:case_id>/media/<int:media_id>/file")
 @role_required("moderator")
 def media_file(case_id: int, media_id: int):
-    media = _media_of(case_id, media_id)
+    media = _media_or_404(case_id, media_id)
     # Bytes go only to a person who revealed this file, so every real view leaves a record.
     if not service.has_viewed(media.id, current_user.id):
         abort(403)
@@ -134,7 +137,7 @@ def media_file(case_id: int, media_id: int):
 @bp.route("/cases/<int:case_id>/media/<int:media_id>/preview")
 @role_required("moderator")
 def media_preview(case_id: int, media_id: int):
-    media = _media_of(case_id, media_id)
+    media = _media_or_404(case_id, media_id)
     if not media.has_preview:
         abort(404)
     response = send_file(storage.preview_path_for(media), mimetype="image/png", max_age=0)

@@ -70,24 +70,11 @@ def page_of_cases(
         query = query.where(Case.status == status)
     if policy_id is not None:
         query = query.where(Case.policy_id.in_(subtree_ids(policy_id)))
-    return _keyset_page(query, after, size)
+    return keyset_page(query, after, size)
 
 
-def page_of_ncmec_required(
-    covered_policy_ids: set[int], after: str | None = None, size: int = 50
-) -> CasePage:
-    """Cases whose moderator was asked to file an NCMEC report not yet filed, in every queue, oldest first.
-
-    The same rows the queues page counts (`reporting.queries.reports_required_count`): the flag and the
-    policies an enabled rule covers, found through the partial index on `cases.ncmec_report_required`.
-    """
-    if not covered_policy_ids:
-        return CasePage([], None)
-    query = select(Case).where(Case.ncmec_report_required, Case.policy_id.in_(covered_policy_ids))
-    return _keyset_page(query.options(joinedload(Case.queue)), after, size)
-
-
-def _keyset_page(query, after: str | None, size: int) -> CasePage:
+def keyset_page(query, after: str | None, size: int) -> CasePage:
+    """A page of `query`'s cases, oldest report first, `size` at a time after the cursor `after`."""
     query = (
         query.options(joinedload(Case.reported_user), joinedload(Case.policy))
         .order_by(Case.reported_at, Case.id)

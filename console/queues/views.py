@@ -2,12 +2,12 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 
+from console import sections
 from console.cases.models import CASE_STATUSES
 from console.extensions import db
 from console.policies.service import policy_tree
 from console.queues import service
 from console.queues.models import Queue
-from console.reporting.rules import covered_policy_ids
 from console.security import role_required
 from console.webutil import is_htmx
 
@@ -23,19 +23,9 @@ def home():
 @bp.route("/queues")
 @role_required("moderator")
 def index():
-    return render_template("queues/index.html", summaries=service.summaries())
-
-
-@bp.route("/queues/ncmec-required")
-@role_required("moderator")
-def ncmec_required():
-    """The cases behind the queues page's "NCMEC reports required" count, each waiting for its report."""
-    page = service.page_of_ncmec_required(
-        covered_policy_ids(), request.args.get("after"), current_app.config["PAGE_SIZE"]
+    return render_template(
+        "queues/index.html", summaries=service.summaries(), **sections.context_for("queues")
     )
-    if is_htmx() and request.args.get("after"):
-        return render_template("queues/_ncmec_required_rows.html", page=page)
-    return render_template("queues/ncmec_required.html", page=page)
 
 
 @bp.route("/queues/<int:queue_id>")

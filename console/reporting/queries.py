@@ -9,11 +9,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from console.audit import AuditEvent
 from console.cases.models import Case
 from console.extensions import db
+from console.queues.service import CasePage, keyset_page
 from console.reporting import filing, rules
 from console.reporting.models import (
     ACTIVE_STATES,
@@ -58,20 +59,7 @@ class CasePanel:
 
 
 def case_panel(case: Case) -> CasePanel:
-    """The case's NCMEC panel, computed once per request (the banner and the panel both show it)."""
-    from flask import has_request_context, request
-
-    if not has_request_context():
-        return _case_panel(case)
-    # Request-scoped (the WSGI environ), not `g`: an app context can outlive one request.
-    cache = request.environ.setdefault("console.ncmec_case_panels", {})
-    key = (case.id, case.status, case.policy_id)
-    if key not in cache:
-        cache[key] = _case_panel(case)
-    return cache[key]
-
-
-def _case_panel(case: Case) -> CasePanel:
+    """The case's NCMEC panel: its view computes it once per render, for the banner and the panel both."""
     rule = rules.rule_for_case(case)
     report = filing.existing_report_for(case, rule.agency_id) if rule else None
     if report is None:
@@ -90,7 +78,20 @@ def _case_panel(case: Case) -> CasePanel:
     return CasePanel(case, rule, report, history)
 
 
-# --- the queues page --------------------------------------------------------------------------------------
+# --- the queues page and the cases behind its count ---------------------------------------------------------
+
+
+def page_of_required_cases(after: str | None = None, size: int = 50) -> CasePage:
+    """Cases whose moderator was asked to file an NCMEC report not yet filed, in every queue, oldest first.
+
+    The same rows the queues page counts (`reports_required_count`): the flag and the policies an enabled
+    rule covers, found through the partial index on `cases.ncmec_report_required`.
+    """
+    covered = rules.covered_policy_ids()
+    if not covered:
+        return CasePage([], None)
+    query = select(Case).where(Case.ncmec_report_required, Case.policy_id.in_(covered))
+    return keyset_page(query.options(joinedload(Case.queue)), after, size)
 
 
 def reports_required_count() -> int:

@@ -1,7 +1,9 @@
-"""What people do to reports: Retry, Retract, and new credentials that wake parked reports.
+"""What decisions and people do to reports: a confirmed violation, "Submit report", Retry, Retract.
 
-Each function owns its transaction and ends it with `tasks.commit_then_enqueue` (the convention written in
-console/tasks.py). None of them calls NCMEC while a worker may: Retract takes the report's lease first.
+Each function that changes rows owns its transaction and ends it with `tasks.commit_then_enqueue` (the
+convention written in console/tasks.py); `on_violation_confirmed` is the exception, a receiver that adds to
+the deciding transaction and hands its jobs back. None of them calls NCMEC while a worker may: Retract takes
+the report's lease first.
 """
 
 from __future__ import annotations
@@ -11,14 +13,70 @@ import logging
 from sqlalchemy import select
 
 from console import audit, tasks
+from console.cases.models import Case, Decision
+from console.cases.signals import FollowUp
 from console.extensions import db
 from console.ncmec import CyberTiplineError, ReportStateError
-from console.reporting import filing, lease, pipeline
+from console.policies.service import incident_type_for
+from console.reporting import filing, lease, pipeline, rules
 from console.reporting.credentials import CredentialsError
-from console.reporting.models import RETRYABLE_STATES, ExternalReport
+from console.reporting.models import RETRYABLE_STATES, ExternalReport, ReportingRule
 from console.timeutil import utcnow
 
 log = logging.getLogger(__name__)
+
+# A FollowUp's question: the moderator who confirmed the violation is asked to file the report.
+ASK_TO_FILE = "report-to-ncmec"
+
+
+def on_violation_confirmed(case: Case, *, decision: Decision, actor) -> FollowUp | None:
+    """Receiver of cases.signals.violation_confirmed: a confirmed violation under an enabled rule.
+
+    - An AI-detected case confirmed by a person in the covering rule's review queue: the report is created
+      and filed automatically, with the incident type mapped from the confirmed policy (no dialog).
+    - Any other: the moderator is asked to file the report (the "Report to NCMEC" dialog), since a person
+      must choose the incident type; until it is filed the case counts as "NCMEC report required".
+    """
+    rule = rules.rule_for_case(case)
+    if rule is None:
+        return None
+    incident_type = incident_type_for(decision.policy_id)
+    if case.ai_detected and case.queue_id == rule.review_queue_id and incident_type:
+        report, created = filing.create_report(case, rule, incident_type, triggered_by="ai", created_by=actor)
+        return FollowUp(jobs=(tasks.Job(pipeline.JOB, (report.id,)),) if created else ())
+    if filing.existing_report_for(case, rule.agency_id) is None:
+        case.ncmec_report_required = True
+    return FollowUp(ask=ASK_TO_FILE)
+
+
+def file_report(
+    case: Case,
+    rule: ReportingRule,
+    incident_type: str,
+    *,
+    actor,
+    classifications: dict[int, str],
+) -> tuple[ExternalReport, bool]:
+    """The moderator's "Submit report": the report for the case's content, filed once.
+
+    Returns (report, created): the live report for the same content when there is one already (nothing more
+    is sent). Raises filing.ReportingError, with nothing changed, when NCMEC would refuse what was chosen.
+    """
+    try:
+        report, created = filing.create_report(
+            case,
+            rule,
+            incident_type,
+            triggered_by="human",
+            created_by=actor,
+            classifications=classifications,
+            refuse_invalid=True,
+        )
+    except filing.ReportingError:
+        db.session.rollback()
+        raise
+    tasks.commit_then_enqueue([tasks.Job(pipeline.JOB, (report.id,))] if created else [])
+    return report, created
 
 
 def resumable_state(report: ExternalReport) -> str:

@@ -1,6 +1,8 @@
 """Filing with NCMEC from the console: the "Report to NCMEC" dialog, the case's live status, the Reports page.
 
-Views are thin: they parse the form, call filing/pipeline, commit, and only then enqueue the job.
+Views are thin: they parse the form, call reporting.service (which commits, then enqueues), and render what
+reporting.queries computed. Reporting's parts of the case and queues pages are registered here as sections
+(console/sections.py): those pages' views never import reporting.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from flask import (
     Blueprint,
     Response,
     abort,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -17,11 +20,11 @@ from flask import (
 )
 from flask_login import current_user
 
-from console import tasks
+from console import sections
 from console.cases.models import Case
 from console.extensions import db
 from console.ncmec import IncidentType
-from console.reporting import filing, pipeline, queries, rules, service
+from console.reporting import filing, queries, rules, service
 from console.reporting.forms import ActionForm, RetractForm, report_form
 from console.reporting.models import ExternalReport, ReportFile
 from console.security import role_required
@@ -32,20 +35,33 @@ bp = Blueprint("reporting", __name__)
 INCIDENT_TYPES = list(IncidentType)
 
 
-@bp.app_template_global()
-def ncmec_panel(case: Case) -> queries.CasePanel:
-    """For cases/_reporting.html and cases/_banners.html, which the cases blueprint includes."""
-    return queries.case_panel(case)
+@bp.record_once
+def _add_sections(state) -> None:
+    """NCMEC's banner and panel on the case page, and its count on the queues page."""
+    sections.register(
+        state.app,
+        sections.Section(
+            page="case",
+            context=lambda case: {"ncmec": queries.case_panel(case)},
+            slots={"banner": "reporting/_case_banners.html", "panel": "reporting/_case_panel.html"},
+            asks={service.ASK_TO_FILE: lambda case: url_for("reporting.new_report", case_id=case.id)},
+        ),
+    )
+    sections.register(
+        state.app,
+        sections.Section(
+            page="queues",
+            context=lambda: {"ncmec_required": queries.reports_required_count()},
+            slots={"before_table": "reporting/_queues_count.html"},
+        ),
+    )
 
 
-@bp.app_template_global()
-def ncmec_reports_required() -> int:
-    return queries.reports_required_count()
-
-
-@bp.app_template_global("ncmec_is_htmx")
-def _is_htmx() -> bool:
-    return is_htmx()
+def _case_panel(case: Case, **extra) -> str:
+    """The case's NCMEC panel as htmx swaps it: the banners come along out of band."""
+    return render_template(
+        "reporting/_case_panel.html", case=case, ncmec=queries.case_panel(case), oob=True, **extra
+    )
 
 
 # --- the dialog -------------------------------------------------------------------------------------------
@@ -96,31 +112,24 @@ def create_report(case_id: int):
     if not form.validate_on_submit():
         return _refuse_in_dialog(case, form, None, 422)
     try:
-        report, created = filing.create_report(
+        report, created = service.file_report(
             case,
             rule,
             form.incident_type.data,
-            triggered_by="human",
-            created_by=current_user,
+            actor=current_user,
             classifications=form.classifications(media_ids),
-            refuse_invalid=True,
         )
     except filing.ReportingError as e:
-        db.session.rollback()
         return _refuse_in_dialog(case, form, str(e), 422)
-    db.session.commit()
     if created:
-        tasks.enqueue(pipeline.JOB, report.id)
         message = "Report queued for NCMEC."
     else:
         message = f"Already reported: this content has report #{report.id} ({report.state_label})."
     if not is_htmx():
         flash(message)
         return redirect(url_for("cases.show", case_id=case.id))
-    case = db.session.get(Case, case_id)
-    html = render_template("cases/_reporting.html", case=case, ncmec_message=message)
     if created:
-        return html, 200, {"HX-Trigger": "close-dialog"}
+        return _case_panel(case, ncmec_message=message), 200, {"HX-Trigger": "close-dialog"}
     # Someone else was first: keep the dialog open and say so, with a link to their report.
     dialog = render_template("reporting/_dialog.html", **_dialog_context(case, message=message))
     return dialog, 200, {"HX-Retarget": "#modal-body", "HX-Reswap": "innerHTML"}
@@ -140,7 +149,20 @@ def case_status(case_id: int):
     case = db.get_or_404(Case, case_id)
     if not is_htmx():
         return redirect(url_for("cases.show", case_id=case.id))
-    return render_template("cases/_reporting.html", case=case)
+    return _case_panel(case)
+
+
+# --- the cases behind the queues page's count -----------------------------------------------------------
+
+
+@bp.route("/queues/ncmec-required")
+@role_required("moderator")
+def required_cases():
+    """The cases behind the queues page's "NCMEC reports required" count, each waiting for its report."""
+    page = queries.page_of_required_cases(request.args.get("after"), current_app.config["PAGE_SIZE"])
+    if is_htmx() and request.args.get("after"):
+        return render_template("reporting/_required_cases_rows.html", page=page)
+    return render_template("reporting/required_cases.html", page=page)
 
 
 # --- the Reports page (admins) ----------------------------------------------------------------------------
