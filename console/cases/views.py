@@ -1,16 +1,16 @@
+"""The case page: what a moderator sees of one case, the decision, revealing media one file at a time."""
+
 from __future__ import annotations
 
 import json
 
 from flask import Blueprint, abort, render_template, request, send_file
 from flask_login import current_user
-from flask_wtf import FlaskForm
-from wtforms import HiddenField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import AnyOf, Length, Optional
 
 from console import audit, sections
 from console.cases import service
+from console.cases.forms import DecisionForm
 from console.cases.models import Case
 from console.media import storage
 from console.media.models import MediaFile
@@ -19,19 +19,6 @@ from console.security import role_required
 from console.webutil import is_htmx
 
 bp = Blueprint("cases", __name__)
-
-
-class DecisionForm(FlaskForm):
-    verdict = HiddenField(validators=[AnyOf(["violation", "no_violation"], message="Choose a decision.")])
-    policy = SelectField("Policy", coerce=int, validators=[Optional()])
-    note = TextAreaField("Note", validators=[Length(max=2000)])
-
-    def validate(self, extra_validators=None) -> bool:
-        ok = super().validate(extra_validators)
-        if self.verdict.data == "violation" and not self.policy.data:
-            self.policy.errors = [*self.policy.errors, "Choose the policy that was violated."]
-            ok = False
-        return ok
 
 
 def _decision_form(case: Case) -> DecisionForm:

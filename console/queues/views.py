@@ -1,3 +1,5 @@
+"""The queues page and a queue's cases, a page at a time (htmx loads the next rows in place)."""
+
 from __future__ import annotations
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
@@ -6,7 +8,7 @@ from console import sections
 from console.cases.models import CASE_STATUSES
 from console.extensions import db
 from console.policies.service import policy_tree
-from console.queues import service
+from console.queues import queries
 from console.queues.models import Queue
 from console.security import role_required
 from console.webutil import is_htmx
@@ -24,7 +26,7 @@ def home():
 @role_required("moderator")
 def index():
     return render_template(
-        "queues/index.html", summaries=service.summaries(), **sections.context_for("queues")
+        "queues/index.html", summaries=queries.summaries(), **sections.context_for("queues")
     )
 
 
@@ -36,7 +38,7 @@ def show(queue_id: int):
     if status not in CASE_STATUSES and status != "all":
         status = "open"
     policy_id = request.args.get("policy", type=int)
-    page = service.page_of_cases(
+    page = queries.page_of_cases(
         queue.id, status, policy_id, request.args.get("after"), current_app.config["PAGE_SIZE"]
     )
     context = dict(

@@ -14,7 +14,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from console.audit import AuditEvent
 from console.cases.models import Case
 from console.extensions import db
-from console.queues.service import CasePage, keyset_page
+from console.queues.queries import CasePage, keyset_page
 from console.reporting import filing, rules
 from console.reporting.models import (
     ACTIVE_STATES,
