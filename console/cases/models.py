@@ -80,14 +80,21 @@ class Case(db.Model):
     policy = relationship("Policy", foreign_keys=[policy_id])
     reported_policy = relationship("Policy", foreign_keys=[reported_policy_id])
     ai_policy = relationship("Policy", foreign_keys=[ai_policy_id])
-    media: Mapped[list[MediaFile]] = relationship(
-        "MediaFile", back_populates="case", order_by="MediaFile.id"
-    )
+    media: Mapped[list[MediaFile]] = relationship("MediaFile", back_populates="case", order_by="MediaFile.id")
     decisions: Mapped[list[Decision]] = relationship(back_populates="case", order_by="Decision.id")
 
     @property
     def status_label(self) -> str:
         return CASE_STATUSES.get(self.status, self.status)
+
+    @property
+    def source_label(self) -> str:
+        """The queue's source when the case came in the queue's usual way, else the case's own source kind."""
+        return self.queue.source_label if self.source_kind == self.queue.source_kind else self.source_kind
+
+    @property
+    def ai_confidence_label(self) -> str:
+        return f"{self.ai_confidence * 100:.0f}%" if self.ai_confidence is not None else "—"
 
     @property
     def excerpt(self) -> str:
