@@ -22,6 +22,7 @@ from sqlalchemy import text
 
 from console import create_app
 from console.extensions import db
+from tests import factories
 
 pytest_plugins = ["tests.ncmec_fixtures"] if (Path(__file__).parent / "ncmec_fixtures.py").exists() else []
 
@@ -163,7 +164,7 @@ class AuthActions:
     def __init__(self, client):
         self.client = client
 
-    def login(self, email: str, password: str = "pw-correct-horse-1"):
+    def login(self, email: str, password: str = factories.PASSWORD):
         page = self.client.get("/login")
         return self.client.post(
             "/login", data={"email": email, "password": password, "csrf_token": csrf_from(page.text)}

@@ -12,11 +12,14 @@ from console.accounts.service import create_user
 from console.cases import service as cases
 from console.extensions import db
 from console.media import storage
+from console.ncmec import IncidentType
 from console.policies.models import Policy
 from console.queues.models import Queue
 from console.timeutil import utcnow
 
 PASSWORD = "pw-correct-horse-1"
+# The incident type of the CSAM policies, and of most reports in the tests.
+CSAM = IncidentType.CHILD_PORNOGRAPHY.value
 _seq = count(1)
 
 
@@ -29,11 +32,10 @@ def user(role: str = "moderator", email: str | None = None, name: str | None = N
 
 def policy_tree() -> dict[str, Policy]:
     """Child safety → CSAM, Grooming, Sextortion; plus Spam and Harassment."""
-    csam_type = "Child Pornography (possession, manufacture, and distribution)"
-    child = Policy(slug="child-safety", name="Child safety", ncmec_incident_type=csam_type)
+    child = Policy(slug="child-safety", name="Child safety", ncmec_incident_type=CSAM)
     out = {
         "child-safety": child,
-        "csam": Policy(slug="csam", name="CSAM", parent=child, ncmec_incident_type=csam_type),
+        "csam": Policy(slug="csam", name="CSAM", parent=child, ncmec_incident_type=CSAM),
         "grooming": Policy(
             slug="grooming",
             name="Grooming",

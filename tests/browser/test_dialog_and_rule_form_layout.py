@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from console.extensions import db
 from tests import factories
-from tests.browser.test_moderation_flow import sign_in
+from tests.browser.helpers import sign_in
 from tests.reporting.helpers import reporting_setup
 
 pytestmark = pytest.mark.browser

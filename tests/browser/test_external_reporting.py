@@ -8,18 +8,11 @@ from console.extensions import db
 from console.reporting import agencies, credentials
 from console.reporting.models import ReportingRule
 from tests import factories
+from tests.browser.helpers import sign_in
 
 pytestmark = pytest.mark.browser
 
 RULE = "NCMEC — CSAM auto report"
-
-
-def sign_in(page, email):
-    page.goto("/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(factories.PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="Queues")).to_be_visible()
 
 
 def test_admin_connects_ncmec_and_adds_a_rule_in_the_browser(ctx, page, ncmec_simulator):

@@ -8,16 +8,9 @@ from playwright.sync_api import expect
 from console.extensions import db
 from console.media.models import MediaView
 from tests import factories
+from tests.browser.helpers import sign_in
 
 pytestmark = pytest.mark.browser
-
-
-def sign_in(page, email):
-    page.goto("/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(factories.PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="Queues")).to_be_visible()
 
 
 def test_moderator_reviews_a_case_in_the_browser(ctx, page):

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from console.extensions import db
 from console.ncmec import IncidentType
 from tests import factories
-from tests.browser.test_moderation_flow import sign_in
+from tests.browser.helpers import sign_in
 from tests.reporting.helpers import reporting_setup
 from tests.reporting.test_dialog import run_jobs
 

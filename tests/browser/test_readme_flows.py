@@ -28,6 +28,7 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
+from tests.browser import helpers
 from tests.conftest import ROOT
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(420)]
@@ -185,11 +186,7 @@ def sign_in(browser, run: ConsoleRun, email: str):
     context = browser.new_context(base_url=run.url, viewport={"width": 1280, "height": 800})
     context.set_default_timeout(15_000)
     page = context.new_page()
-    page.goto("/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(readme_value(r"password `([^`]+)`", README.read_text()))
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="Queues")).to_be_visible()
+    helpers.sign_in(page, email, readme_value(r"password `([^`]+)`", README.read_text()))
     return page
 
 

@@ -22,9 +22,9 @@ from console.extensions import db
 from console.reporting import filing, pipeline, sweep
 from console.reporting.models import ExternalReport
 from tests import factories
+from tests.factories import CSAM
 from tests.reporting.helpers import reporting_setup
 
-CSAM = "Child Pornography (possession, manufacture, and distribution)"
 RQ = str(Path(sys.executable).parent / "rq")
 FAST = {
     "NCMEC_CONNECT_TIMEOUT": 1.0,

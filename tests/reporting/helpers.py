@@ -17,6 +17,13 @@ def connect_ncmec(simulator) -> None:
     db.session.commit()
 
 
+def store_a_wrong_password() -> None:
+    """The stored NCMEC password stops working (an admin changed it at NCMEC, not here)."""
+    agency = agencies.ncmec()
+    agency.password_encrypted = credentials.encrypt("wrong")
+    db.session.commit()
+
+
 def reporting_setup(simulator, *, policy: str = "child-safety"):
     """Policies, an AI review queue and an enabled rule on `policy`: (policies, review_queue, rule)."""
     connect_ncmec(simulator)

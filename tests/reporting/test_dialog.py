@@ -16,23 +16,10 @@ from console.policies.models import Policy
 from console.reporting.models import ExternalReport, ReportingRule
 from tests import factories
 from tests.conftest import csrf_from
+from tests.factories import CSAM
 from tests.reporting.helpers import reporting_setup
 
-CSAM = IncidentType.CHILD_PORNOGRAPHY.value
 ENTICEMENT = IncidentType.ONLINE_ENTICEMENT.value
-
-
-@pytest.fixture
-def fast(app):
-    app.config.update(
-        NCMEC_CONNECT_TIMEOUT=1,
-        NCMEC_READ_TIMEOUT=2,
-        REPORT_RETRY_BASE_SECONDS=0,
-        REPORT_RETRY_MAX_SECONDS=0,
-    )
-    with app.app_context():
-        tasks.task_queue().empty()
-    return app
 
 
 def run_jobs(app) -> None:

@@ -11,21 +11,11 @@ from console.media import storage
 from console.reporting import filing, pipeline, service, sweep
 from console.reporting.models import ExternalReport
 from tests import factories
-from tests.reporting.helpers import reporting_setup
+from tests.factories import CSAM
+from tests.reporting.helpers import connect_ncmec, reporting_setup, store_a_wrong_password
 
-CSAM = "Child Pornography (possession, manufacture, and distribution)"
-
-
-@pytest.fixture
-def fast(app):
-    app.config.update(
-        NCMEC_CONNECT_TIMEOUT=1,
-        NCMEC_READ_TIMEOUT=0.5,
-        REPORT_LEASE_SECONDS=30,
-        REPORT_RETRY_BASE_SECONDS=0,
-        REPORT_RETRY_MAX_SECONDS=0,
-    )
-    return app
+# The `fast` fixture (tests/reporting/conftest.py), tightened: the faults below time out after half a second.
+FAST_CONFIG = {"NCMEC_READ_TIMEOUT": 0.5, "REPORT_LEASE_SECONDS": 30}
 
 
 def make_report(rule, q, *, images=2, reveal_first=True, **case_kw):
@@ -144,18 +134,12 @@ def test_faults_on_every_call_end_in_one_finished_report(ctx, fast, ncmec_simula
 
 
 def test_wrong_credentials_park_the_report_until_an_admin_fixes_them(ctx, fast, ncmec_simulator):
-    from console.reporting import agencies, credentials
-
     policies, review, rule = reporting_setup(ncmec_simulator)
-    agency = agencies.ncmec()
-    agency.password_encrypted = credentials.encrypt("wrong")
-    db.session.commit()
+    store_a_wrong_password()
     _c, report = make_report(rule, review)
     assert pipeline.drive(report.id) == "waiting_credentials"
     assert pipeline.drive(report.id) is None  # parked: no worker touches it
-    agency = agencies.ncmec()
-    agency.password_encrypted = credentials.encrypt(ncmec_simulator.password)
-    db.session.commit()
+    connect_ncmec(ncmec_simulator)
     assert service.resume(report.id)
     assert pipeline.drive(report.id) == "finished"
 
@@ -224,17 +208,15 @@ def test_the_sweep_re_enqueues_reports_nobody_drives(ctx, fast, ncmec_simulator)
 
 
 def test_fixing_the_credentials_resumes_parked_reports(ctx, fast, ncmec_simulator):
-    from console.reporting import agencies, credentials, settings_service
+    from console.reporting import agencies, settings_service
 
     policies, review, rule = reporting_setup(ncmec_simulator)
-    agency = agencies.ncmec()
-    agency.password_encrypted = credentials.encrypt("wrong")
-    db.session.commit()
+    store_a_wrong_password()
     _c, report = make_report(rule, review)
     assert pipeline.drive(report.id) == "waiting_credentials"
     admin = factories.user("admin")
     settings_service.configure_agency(
-        agency.id,
+        agencies.ncmec().id,
         environment="custom",
         custom_base_url=ncmec_simulator.base_url,
         username=ncmec_simulator.username,

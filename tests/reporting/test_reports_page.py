@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import update
 
 from console import tasks
@@ -14,18 +13,9 @@ from console.reporting import filing, pipeline, queries
 from console.reporting.models import ExternalReport
 from console.timeutil import utcnow
 from tests import factories
+from tests.factories import CSAM
 from tests.reporting.helpers import reporting_setup
-from tests.reporting.test_dialog import CSAM, run_jobs
-
-
-@pytest.fixture
-def fast(app):
-    app.config.update(
-        NCMEC_CONNECT_TIMEOUT=1, NCMEC_READ_TIMEOUT=2, REPORT_RETRY_BASE_SECONDS=0, REPORT_RETRY_MAX_SECONDS=0
-    )
-    with app.app_context():
-        tasks.task_queue().empty()
-    return app
+from tests.reporting.test_dialog import run_jobs
 
 
 def filed(rule, n: int = 1, *, images: int = 1, reveal: bool = True) -> list[ExternalReport]:
