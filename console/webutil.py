@@ -19,9 +19,19 @@ def is_htmx() -> bool:
     return request.headers.get("HX-Request") == "true"
 
 
-def page_or_fragment(page: str, fragment: str, **context) -> str:
-    """One URL serves both: the full page, or the fragment an htmx request swaps in."""
-    return render_template(fragment if is_htmx() else page, **context)
+def page_or_fragment(
+    page: str, fragment: str, context: dict, status: int = 200, hx_headers: dict | None = None
+):
+    """One URL serves both: the full page, or the fragment an htmx request swaps in (with `hx_headers`).
+
+    The one place that chooses. The page keeps its honest status (a refused form is 422, a refused change
+    409); the fragment goes out as 200, because htmx swaps only 2xx responses and a refusal must still show
+    in place (the form with its errors). A view checks `is_htmx()` itself only where the other answer is not
+    a page but a redirect (an action without JavaScript goes back to its page, POST-redirect-GET).
+    """
+    if is_htmx():
+        return render_template(fragment, **context), 200, hx_headers or {}
+    return render_template(page, **context), status
 
 
 class IdConverter(IntegerConverter):

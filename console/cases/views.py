@@ -16,7 +16,7 @@ from console.media import storage
 from console.media.models import MediaFile
 from console.policies.service import policy_tree
 from console.security import role_required
-from console.webutil import is_htmx
+from console.webutil import is_htmx, page_or_fragment
 
 bp = Blueprint("cases", __name__)
 
@@ -84,16 +84,12 @@ def decide(case_id: int):
             # Whatever the decision now asks of the moderator (file a report) opens in the dialog.
             asked = (sections.ask_url("case", ask, case=case) for ask in outcome.asks)
             dialog_url = next((url for url in asked if url), None)
-    context = _case_context(case, form, message=message, refused=refused)
-    if is_htmx():
-        # The status badge in the page heading and the banners change too: swapped out of band.
-        response = render_template("cases/_decision_and_history.html", oob=True, **context)
-        headers = {}
-        if dialog_url:
-            headers["HX-Trigger-After-Settle"] = json.dumps({"open-dialog": dialog_url})
-        # htmx swaps only 2xx by default; a refused decision still shows its message in place.
-        return response, 200 if status in (409, 422) else status, headers
-    return render_template("cases/show.html", **context), status
+    # Swapped in by htmx, the status badge in the page heading and the banners change too: out of band.
+    context = _case_context(case, form, message=message, refused=refused, oob=is_htmx())
+    headers = {"HX-Trigger-After-Settle": json.dumps({"open-dialog": dialog_url})} if dialog_url else {}
+    return page_or_fragment(
+        "cases/show.html", "cases/_decision_and_history.html", context, status, hx_headers=headers
+    )
 
 
 @bp.route("/cases/<int:case_id>/media/<int:media_id>/reveal", methods=["POST"])

@@ -11,7 +11,7 @@ from console.policies.service import policy_tree
 from console.queues import queries
 from console.queues.models import Queue
 from console.security import role_required
-from console.webutil import is_htmx
+from console.webutil import page_or_fragment
 
 bp = Blueprint("queues", __name__)
 
@@ -49,8 +49,6 @@ def show(queue_id: int):
         statuses=CASE_STATUSES,
         policies=policy_tree(),
     )
-    if is_htmx() and request.args.get("after"):
-        return render_template("queues/_rows.html", **context)
-    if is_htmx():
-        return render_template("queues/_table.html", **context)
-    return render_template("queues/show.html", **context)
+    # htmx loads the next rows after the last one, or the whole table for a new filter.
+    fragment = "queues/_rows.html" if request.args.get("after") else "queues/_table.html"
+    return page_or_fragment("queues/show.html", fragment, context)

@@ -28,7 +28,7 @@ from console.reporting import filing, queries, rules, service
 from console.reporting.forms import ActionForm, RetractForm, report_form
 from console.reporting.models import ExternalReport, ReportFile
 from console.security import role_required
-from console.webutil import is_htmx
+from console.webutil import is_htmx, page_or_fragment
 
 bp = Blueprint("reporting", __name__)
 
@@ -84,11 +84,13 @@ def _dialog_context(case: Case, form=None, message: str | None = None) -> dict:
     )
 
 
-def _render_dialog(case: Case, status: int = 200, **kw):
+# A dialog's answer replaces the dialog, wherever the form that was posted said to swap its result.
+IN_DIALOG = {"HX-Retarget": "#modal-body", "HX-Reswap": "innerHTML"}
+
+
+def _render_dialog(case: Case, status: int = 200, hx_headers: dict | None = None, **kw):
     context = _dialog_context(case, **kw)
-    if is_htmx():
-        return render_template("reporting/_dialog.html", **context), status
-    return render_template("reporting/new.html", **context), status
+    return page_or_fragment("reporting/new.html", "reporting/_dialog.html", context, status, hx_headers)
 
 
 @bp.route("/cases/<int:case_id>/ncmec-report")
@@ -131,16 +133,11 @@ def create_report(case_id: int):
     if created:
         return _case_panel(case, ncmec_message=message), 200, {"HX-Trigger": "close-dialog"}
     # Someone else was first: keep the dialog open and say so, with a link to their report.
-    dialog = render_template("reporting/_dialog.html", **_dialog_context(case, message=message))
-    return dialog, 200, {"HX-Retarget": "#modal-body", "HX-Reswap": "innerHTML"}
+    return _render_dialog(case, hx_headers=IN_DIALOG, message=message)
 
 
 def _refuse_in_dialog(case: Case, form, message: str | None, status: int):
-    if is_htmx():
-        html = render_template("reporting/_dialog.html", **_dialog_context(case, form=form, message=message))
-        # htmx swaps only 2xx by default; the dialog shows the errors in place.
-        return html, 200, {"HX-Retarget": "#modal-body", "HX-Reswap": "innerHTML"}
-    return render_template("reporting/new.html", **_dialog_context(case, form=form, message=message)), status
+    return _render_dialog(case, status, IN_DIALOG, form=form, message=message)
 
 
 @bp.route("/cases/<int:case_id>/ncmec-status")
@@ -159,10 +156,11 @@ def case_status(case_id: int):
 @role_required("moderator")
 def required_cases():
     """The cases behind the queues page's "NCMEC reports required" count, each waiting for its report."""
-    page = queries.page_of_required_cases(request.args.get("after"), current_app.config["PAGE_SIZE"])
-    if is_htmx() and request.args.get("after"):
-        return render_template("reporting/_required_cases_rows.html", page=page)
-    return render_template("reporting/required_cases.html", page=page)
+    after = request.args.get("after")
+    page = queries.page_of_required_cases(after, current_app.config["PAGE_SIZE"])
+    # htmx loads the next rows after the last one; the first page is always the page.
+    fragment = "reporting/_required_cases_rows.html" if after else "reporting/required_cases.html"
+    return page_or_fragment("reporting/required_cases.html", fragment, {"page": page})
 
 
 # --- the Reports page (admins) ----------------------------------------------------------------------------
@@ -183,9 +181,7 @@ def reports():
         first_page=not request.args.get("after"),
         action_form=ActionForm(),
     )
-    if is_htmx():
-        return render_template("reporting/_reports_table.html", **context)
-    return render_template("reporting/reports.html", **context)
+    return page_or_fragment("reporting/reports.html", "reporting/_reports_table.html", context)
 
 
 def _report_or_404(report_id: int) -> ExternalReport:
