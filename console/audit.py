@@ -65,3 +65,16 @@ def case_history(case_id: int) -> list[AuditEvent]:
         .order_by(AuditEvent.id)
     )
     return list(db.session.scalars(query))
+
+
+def page_of_events(object_type: str = "", before: int | None = None, size: int = 50):
+    """The audit log newest first, keyset-paginated by id: (events, the id to continue before, or None)."""
+    query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(size + 1)
+    if object_type:
+        query = query.where(AuditEvent.object_type == object_type)
+    if before:
+        query = query.where(AuditEvent.id < before)
+    events = list(db.session.scalars(query))
+    more = len(events) > size
+    events = events[:size]
+    return events, events[-1].id if more else None

@@ -14,7 +14,7 @@ from console.extensions import db
 def init_app(app: Flask) -> None:
     app.cli.add_command(demo_command)
     app.cli.add_command(create_user_command)
-    from console.reporting.cli import ncmec_group
+    from console.settings.cli import ncmec_group
 
     app.cli.add_command(ncmec_group)
     from console.api.cli import api_group

@@ -26,8 +26,9 @@ from console.extensions import db
 from console.media import storage
 from console.policies.models import Policy
 from console.queues.models import Queue
-from console.reporting import agencies, settings_service
+from console.reporting import agencies
 from console.reporting.models import ReportingRule
+from console.settings import service as settings
 from console.timeutil import utcnow
 
 DEMO_PASSWORD = "demo-password-123"  # noqa: S105 - printed by the runner; demo only
@@ -196,13 +197,15 @@ def _reporting_rule(policies: dict[str, Policy], queues: dict[str, Queue]) -> No
     if ever_created:
         return
     first, last, email = RULE["contact"]
-    settings_service.create_rule(
-        name=RULE["name"],
-        agency_id=agencies.ncmec().id,
-        policy_ids=[policies[RULE["policy"]].id],
-        review_queue_id=queues[RULE["review_queue"]].id,
-        contact_first_name=first,
-        contact_last_name=last,
-        contact_email=email,
+    settings.create_rule(
+        settings.RuleFields(
+            name=RULE["name"],
+            agency_id=agencies.ncmec().id,
+            policy_ids=[policies[RULE["policy"]].id],
+            review_queue_id=queues[RULE["review_queue"]].id,
+            contact_first_name=first,
+            contact_last_name=last,
+            contact_email=email,
+        ),
         actor_label="demo data",
     )

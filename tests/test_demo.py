@@ -6,8 +6,9 @@ from sqlalchemy import select
 
 from console import demo
 from console.extensions import db
-from console.reporting import settings_service
 from console.reporting.models import ReportingRule
+from console.settings import queries
+from console.settings import service as settings_service
 
 
 def rules() -> list[ReportingRule]:
@@ -22,7 +23,7 @@ def test_demo_data_includes_an_enabled_ncmec_rule_on_child_safety_with_the_ai_re
     assert rule.agency.slug == "ncmec"
     assert [p.name for p in rule.policies] == ["Child safety"]
     assert rule.review_queue.name == "AI review — child safety"
-    assert "CSAM" in [o.covered for o in settings_service.rules_overview()][0]
+    assert "CSAM" in [o.covered for o in queries.rules_overview()][0]
 
     demo.load(cases_per_queue=1)  # idempotent
     assert len(rules()) == 1

@@ -326,10 +326,3 @@ def _park(report_id: int, owner: str, state: str, kind: str, error: Exception) -
     case_id = db.session.scalar(select(ExternalReport.case_id).where(ExternalReport.id == report_id))
     _worker_event(f"report_{state}", report_id, case_id, reason=message[:500])
     db.session.commit()
-
-
-def resume_waiting_for_credentials(actor=None) -> int:
-    """Moved to reporting.service; kept here until the settings service, which calls it, moves too."""
-    from console.reporting import service
-
-    return service.resume_waiting_for_credentials(actor)

@@ -13,7 +13,7 @@ from wtforms.validators import DataRequired, Email, Length, Optional, Validation
 
 from console.ncmec.constants import NAME_MAX
 from console.reporting.agencies import CUSTOM_URL_MAX
-from console.reporting.settings_service import ENVIRONMENTS, SettingsError
+from console.settings.service import ENVIRONMENTS, RuleFields, SettingsError
 from console.text_rules import PlainText
 
 
@@ -70,8 +70,8 @@ class RuleForm(FlaskForm):
         if not field.data:
             raise ValidationError("Choose at least one policy.")
 
-    def service_arguments(self) -> dict:
-        return dict(
+    def to_fields(self) -> RuleFields:
+        return RuleFields(
             name=self.name.data or "",
             agency_id=self.agency.data,
             policy_ids=list(self.policies.data or []),
@@ -80,6 +80,15 @@ class RuleForm(FlaskForm):
             contact_last_name=self.contact_last_name.data or "",
             contact_email=self.contact_email.data or "",
         )
+
+
+class TokenForm(FlaskForm):
+    """Settings → API tokens: a new token, named for the system that will use it."""
+
+    name = StringField(
+        "Name",
+        validators=[DataRequired(message="Name the system that will use it."), Length(max=120), PlainText()],
+    )
 
 
 def add_service_errors(form: FlaskForm, error: SettingsError) -> None:

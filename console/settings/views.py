@@ -4,18 +4,16 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
-from console.audit import AuditEvent
+from console import audit
 from console.extensions import db
-from console.queues.models import Queue
 from console.reporting import agencies
-from console.reporting import settings_service as service
 from console.reporting.models import Agency, ReportingRule
 from console.security import role_required
+from console.settings import queries, service
 from console.settings.forms import AgencyConnectionForm, RuleForm, add_service_errors
-from console.webutil import is_htmx
+from console.webutil import is_htmx, page_or_fragment
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
 
@@ -70,20 +68,13 @@ def _rule_form(rule: ReportingRule | None = None) -> RuleForm:
         )
     else:
         form = RuleForm()
-        ncmec = db.session.scalar(select(Agency.id).where(Agency.slug == "ncmec"))
-        form.agency.data = ncmec
-        # AI-detected cases wait in an AI review queue: offer the first one.
-        form.review_queue.data = db.session.scalar(
-            select(Queue.id).where(Queue.source_kind == "ai_review").order_by(Queue.id)
-        )
-    form.agency.choices = [
-        SelectChoice(a.id, a.name) for a in db.session.scalars(select(Agency).order_by(Agency.name))
-    ]
-    queues = list(db.session.scalars(select(Queue).order_by(Queue.name)))
+        defaults = queries.new_rule_defaults()
+        form.agency.data, form.review_queue.data = defaults["agency"], defaults["review_queue"]
+    form.agency.choices = [SelectChoice(a.id, a.name) for a in queries.agencies()]
     form.review_queue.choices = [SelectChoice(None, "Choose a queue…")] + [
-        SelectChoice(q.id, f"{q.name} ({q.source_label})") for q in queues
+        SelectChoice(q.id, f"{q.name} ({q.source_label})") for q in queries.queues()
     ]
-    form.policies.choices = [SelectChoice(o.id, o.name) for o in service.policy_options()]
+    form.policies.choices = [SelectChoice(o.id, o.name) for o in queries.policy_options()]
     return form
 
 
@@ -94,9 +85,9 @@ def _context(**extra) -> dict:
         base_url=_safe_base_url(agency),
         configured=agencies.is_configured(agency),
         connection_form=None,
-        rules_overview=service.rules_overview(),
-        conflicts=service.rule_conflicts(),
-        policy_options=service.policy_options(),
+        rules_overview=queries.rules_overview(),
+        conflicts=queries.rule_conflicts(),
+        policy_options=queries.policy_options(),
         check_labels=service.CHECK_LABELS,
         rule_form=None,
         editing=None,
@@ -147,9 +138,7 @@ def save_connection(agency_id: int):
         flash(message)
         return redirect(url_for("settings.external_reporting"))
     context = _context(connection_form=form, connection_message=message)
-    if is_htmx():
-        return render_template("settings/_agency.html", **context)
-    return render_template("settings/external_reporting.html", **context), status
+    return page_or_fragment("settings/external_reporting.html", "settings/_agency.html", context, status)
 
 
 @bp.route("/external-reporting/agencies/<int:agency_id>/test", methods=["POST"])
@@ -166,21 +155,16 @@ def test_connection(agency_id: int):
 
 
 def _rules_response(status: int = 200, **extra):
-    """htmx gets the rules section (htmx swaps only 2xx: a refused change still shows its errors in place)."""
-    context = _context(**extra)
-    if is_htmx():
-        return render_template("settings/_rules.html", **context)
-    if extra.get("rule_form") is not None:
-        return render_template("settings/rule_form.html", **context), status
-    return render_template("settings/external_reporting.html", **context), status
+    """htmx gets the rules section; without JavaScript, the rule form's page, or the whole settings page."""
+    page = "rule_form.html" if extra.get("rule_form") is not None else "external_reporting.html"
+    return page_or_fragment(f"settings/{page}", "settings/_rules.html", _context(**extra), status)
 
 
 @bp.route("/external-reporting/rules/new")
 @role_required("admin")
 def new_rule():
-    form = _rule_form()
-    template = "settings/_rule_form.html" if is_htmx() else "settings/rule_form.html"
-    return render_template(template, **_context(rule_form=form))
+    context = _context(rule_form=_rule_form())
+    return page_or_fragment("settings/rule_form.html", "settings/_rule_form.html", context)
 
 
 @bp.route("/external-reporting/rules", methods=["POST"])
@@ -189,9 +173,7 @@ def create_rule():
     form = _rule_form()
     if form.validate_on_submit():
         try:
-            rule = service.create_rule(
-                **form.service_arguments(), enabled=form.enabled.data, actor=current_user
-            )
+            rule = service.create_rule(form.to_fields(), enabled=form.enabled.data, actor=current_user)
         except service.SettingsError as e:
             add_service_errors(form, e)
         else:
@@ -203,8 +185,8 @@ def create_rule():
 @role_required("admin")
 def edit_rule(rule_id: int):
     rule = db.get_or_404(ReportingRule, rule_id)
-    template = "settings/_rule_form.html" if is_htmx() else "settings/rule_form.html"
-    return render_template(template, **_context(rule_form=_rule_form(rule), editing=rule))
+    context = _context(rule_form=_rule_form(rule), editing=rule)
+    return page_or_fragment("settings/rule_form.html", "settings/_rule_form.html", context)
 
 
 @bp.route("/external-reporting/rules/<int:rule_id>", methods=["POST"])
@@ -214,7 +196,7 @@ def update_rule(rule_id: int):
     form = _rule_form(rule)
     if form.validate_on_submit():
         try:
-            rule = service.update_rule(rule.id, **form.service_arguments(), actor=current_user)
+            rule = service.update_rule(rule.id, form.to_fields(), actor=current_user)
         except service.SettingsError as e:
             add_service_errors(form, e)
         else:
@@ -262,20 +244,12 @@ def audit_log():
     if object_type not in AUDIT_OBJECT_TYPES:
         object_type = ""
     before = request.args.get("before", type=int)
-    query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(AUDIT_PAGE_SIZE + 1)
-    if object_type:
-        query = query.where(AuditEvent.object_type == object_type)
-    if before:
-        query = query.where(AuditEvent.id < before)
-    events = list(db.session.scalars(query))
-    more = len(events) > AUDIT_PAGE_SIZE
-    events = events[:AUDIT_PAGE_SIZE]
+    events, next_before = audit.page_of_events(object_type, before, AUDIT_PAGE_SIZE)
     context = dict(
         events=events,
-        next_before=events[-1].id if more else None,
+        next_before=next_before,
         object_type=object_type,
         object_types=AUDIT_OBJECT_TYPES,
         first_page=not before,
     )
-    template = "settings/_audit_table.html" if is_htmx() else "settings/audit_log.html"
-    return render_template(template, **context)
+    return page_or_fragment("settings/audit_log.html", "settings/_audit_table.html", context)

@@ -208,7 +208,8 @@ def test_the_sweep_re_enqueues_reports_nobody_drives(ctx, fast, ncmec_simulator)
 
 
 def test_fixing_the_credentials_resumes_parked_reports(ctx, fast, ncmec_simulator):
-    from console.reporting import agencies, settings_service
+    from console.reporting import agencies
+    from console.settings import service as settings_service
 
     policies, review, rule = reporting_setup(ncmec_simulator)
     store_a_wrong_password()

@@ -12,7 +12,7 @@ from console.audit import AuditEvent
 from console.extensions import db
 from console.ncmec.constants import PRODUCTION_URL, TEST_URL
 from console.reporting import agencies, credentials
-from console.reporting import settings_service as service
+from console.settings import service
 from tests.settings.helpers import PAGE, SECRET, admin_world, connect
 
 

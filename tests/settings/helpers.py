@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from console.extensions import db
 from console.reporting import agencies
-from console.reporting import settings_service as service
+from console.settings import service
 from tests import factories
 
 PAGE = "/settings/external-reporting"
@@ -36,7 +36,7 @@ def rule_data(tree, queue, **overrides) -> dict:
 
 
 def make_rule(policies, queue, *, name="NCMEC — CSAM auto report", policy="child-safety", enabled=True):
-    rule = service.create_rule(
+    fields = service.RuleFields(
         name=name,
         agency_id=agencies.ncmec().id,
         policy_ids=[policies[policy].id],
@@ -44,8 +44,8 @@ def make_rule(policies, queue, *, name="NCMEC — CSAM auto report", policy="chi
         contact_first_name="Rita",
         contact_last_name="Reporter",
         contact_email="rita@example.org",
-        enabled=enabled,
     )
+    rule = service.create_rule(fields, enabled=enabled)
     return rule
 
 

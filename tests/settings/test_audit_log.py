@@ -20,8 +20,8 @@ def test_audit_log_lists_rule_changes_with_who_and_before_after(ctx, client, aut
     admin, policies, ai_queue, _other = admin_world()
     make_rule(policies, ai_queue, name="Old name")
     auth.login("admin@example.org")
-    from console.reporting import settings_service as service
     from console.reporting.models import ReportingRule
+    from console.settings import service
 
     rule = db.session.scalar(db.select(ReportingRule))
     service.set_rule_enabled(rule.id, False, actor=admin)

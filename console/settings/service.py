@@ -1,13 +1,18 @@
 """What an admin changes under Settings → External reporting: the agency connection and the reporting rules.
 
-Each function takes plain arguments, does its work in one transaction, writes the audit event and commits.
+Each function takes plain arguments, does its work in one transaction, writes the audit event and commits
+(console/tasks.py: the transaction convention). What the page shows is read by settings/queries.py.
 The agency password is write-only: it goes in through `configure_agency`, is stored encrypted, and is never
 returned, rendered, logged or written to the audit log (the audit records only that it changed).
+
+Why this module is long (about 420 lines): every change made on that page goes through it, and the
+connection and the rules share one refusal type (SettingsError, field by field), one audit convention and
+one commit rule; split in two they would be two halves of one page's contract. Reads are in queries.py.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -19,10 +24,11 @@ from console.ncmec import base_url_for
 from console.ncmec.constants import NAME_MAX
 from console.ncmec.errors import CyberTiplineError, NeedsAdminError, RetryableError
 from console.policies.models import Policy
-from console.policies.service import policy_tree, subtree_ids
 from console.queues.models import Queue
-from console.reporting import agencies, credentials, rules
-from console.reporting.models import Agency, ExternalReport, ReportingRule
+from console.reporting import agencies, credentials
+from console.reporting import service as reporting
+from console.reporting.models import Agency, ReportingRule
+from console.settings.queries import report_count
 from console.text_rules import text_problem
 from console.timeutil import utcnow
 
@@ -152,9 +158,7 @@ def configure_agency(
     )
     db.session.commit()
     # Reports parked on wrong credentials try again with the new ones.
-    from console.reporting import pipeline
-
-    pipeline.resume_waiting_for_credentials(actor)
+    reporting.resume_waiting_for_credentials(actor)
     return agency
 
 
@@ -226,9 +230,7 @@ def check_connection(agency_id: int, *, actor=None, actor_label: str = "") -> Co
     )
     db.session.commit()
     if status == "connected":
-        from console.reporting import pipeline
-
-        pipeline.resume_waiting_for_credentials(actor)
+        reporting.resume_waiting_for_credentials(actor)
     return ConnectionCheck(status, agency.last_check_message, agency.last_check_at)
 
 
@@ -241,79 +243,6 @@ def rotate_agency_keys(*, actor=None, actor_label: str = "") -> int:
         rotated += 1
     db.session.commit()
     return rotated
-
-
-# --- the policy picker and the rules overview --------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PolicyOption:
-    id: int
-    name: str
-    depth: int
-    covers: tuple[str, ...]  # the sub-policies a rule naming this policy covers too, as the tree is now
-
-
-def policy_options() -> list[PolicyOption]:
-    nodes = policy_tree()
-    names = {n.policy.id: n.policy.name for n in nodes}
-    out = []
-    for node in nodes:
-        below = [names[pid] for pid in subtree_ids(node.policy.id) if pid != node.policy.id and pid in names]
-        out.append(
-            PolicyOption(node.policy.id, node.policy.name, node.depth, tuple(sorted(below, key=str.lower)))
-        )
-    return out
-
-
-@dataclass
-class RuleOverview:
-    rule: ReportingRule
-    report_count: int
-    covered: list[str] = field(default_factory=list)  # every policy the rule covers, named or below
-
-
-@dataclass(frozen=True)
-class Conflict:
-    policy: Policy
-    rules: list[ReportingRule]
-    winner: ReportingRule | None
-
-
-def rules_overview() -> list[RuleOverview]:
-    counts = dict(
-        db.session.execute(
-            select(ExternalReport.rule_id, func.count(ExternalReport.id))
-            .where(ExternalReport.rule_id.is_not(None))
-            .group_by(ExternalReport.rule_id)
-        ).all()
-    )
-    names = dict(db.session.execute(select(Policy.id, Policy.name)).all())
-    out = []
-    for rule in db.session.scalars(select(ReportingRule).order_by(ReportingRule.id)):
-        covered: list[str] = []
-        for policy in rule.policies:
-            for pid in subtree_ids(policy.id):
-                if names.get(pid) and names[pid] not in covered:
-                    covered.append(names[pid])
-        out.append(RuleOverview(rule, counts.get(rule.id, 0), sorted(covered, key=str.lower)))
-    return out
-
-
-def rule_conflicts() -> list[Conflict]:
-    """Policies covered by more than one enabled rule, with the rule that wins until an admin fixes it."""
-    out = []
-    for policy_id, covering in rules.conflicts().items():
-        policy = db.session.get(Policy, policy_id)
-        if policy is not None:
-            out.append(Conflict(policy, sorted(covering, key=lambda r: r.id), rules.rule_for(policy_id)))
-    return sorted(out, key=lambda c: c.policy.name)
-
-
-def report_count(rule_id: int) -> int:
-    return (
-        db.session.scalar(select(func.count(ExternalReport.id)).where(ExternalReport.rule_id == rule_id)) or 0
-    )
 
 
 # --- reporting rules ----------------------------------------------------------------------------------------
@@ -330,19 +259,25 @@ def rule_snapshot(rule: ReportingRule) -> dict:
     }
 
 
-def _apply(
-    rule: ReportingRule,
-    *,
-    name: str,
-    agency_id: int | None,
-    policy_ids: list[int],
-    review_queue_id: int | None,
-    contact_first_name: str,
-    contact_last_name: str,
-    contact_email: str,
-) -> None:
+@dataclass(frozen=True)
+class RuleFields:
+    """What an admin sets on a rule (the form, the CLI, the demo data); checked by `_apply` before use."""
+
+    name: str
+    agency_id: int | None
+    policy_ids: list[int]
+    review_queue_id: int | None
+    contact_first_name: str
+    contact_last_name: str
+    contact_email: str
+
+
+def _apply(rule: ReportingRule, fields: RuleFields) -> None:
     errors: dict[str, str] = {}
-    name = (name or "").strip()
+    name = (fields.name or "").strip()
+    agency_id, policy_ids, review_queue_id = fields.agency_id, fields.policy_ids, fields.review_queue_id
+    contact_first_name, contact_last_name = fields.contact_first_name, fields.contact_last_name
+    contact_email = fields.contact_email
     if not name:
         errors["name"] = "Enter a rule name."
     else:
@@ -403,30 +338,11 @@ def _commit_rule() -> None:
 
 
 def create_rule(
-    *,
-    name: str,
-    agency_id: int | None,
-    policy_ids: list[int],
-    review_queue_id: int | None,
-    contact_first_name: str,
-    contact_last_name: str,
-    contact_email: str,
-    enabled: bool = True,
-    actor=None,
-    actor_label: str = "",
+    fields: RuleFields, *, enabled: bool = True, actor=None, actor_label: str = ""
 ) -> ReportingRule:
     rule = ReportingRule(enabled=enabled)
     with db.session.no_autoflush:
-        _apply(
-            rule,
-            name=name,
-            agency_id=agency_id,
-            policy_ids=policy_ids,
-            review_queue_id=review_queue_id,
-            contact_first_name=contact_first_name,
-            contact_last_name=contact_last_name,
-            contact_email=contact_email,
-        )
+        _apply(rule, fields)
     db.session.add(rule)
     db.session.flush()
     audit.record(
@@ -441,34 +357,13 @@ def create_rule(
     return rule
 
 
-def update_rule(
-    rule_id: int,
-    *,
-    name: str,
-    agency_id: int | None,
-    policy_ids: list[int],
-    review_queue_id: int | None,
-    contact_first_name: str,
-    contact_last_name: str,
-    contact_email: str,
-    actor=None,
-    actor_label: str = "",
-) -> ReportingRule:
+def update_rule(rule_id: int, fields: RuleFields, *, actor=None, actor_label: str = "") -> ReportingRule:
     """Change a rule. Reports already created keep the contact and incident type they were created with."""
     rule = _rule(rule_id)
     before = rule_snapshot(rule)
     try:
         with db.session.no_autoflush:
-            _apply(
-                rule,
-                name=name,
-                agency_id=agency_id,
-                policy_ids=policy_ids,
-                review_queue_id=review_queue_id,
-                contact_first_name=contact_first_name,
-                contact_last_name=contact_last_name,
-                contact_email=contact_email,
-            )
+            _apply(rule, fields)
     except SettingsError:
         db.session.rollback()
         raise

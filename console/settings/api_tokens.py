@@ -4,23 +4,13 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
-from wtforms import StringField
-from wtforms.validators import DataRequired, Length
 
 from console.api import tokens
 from console.security import role_required
-from console.text_rules import PlainText
-from console.webutil import is_htmx
+from console.settings.forms import TokenForm
+from console.webutil import is_htmx, page_or_fragment
 
 bp = Blueprint("api_tokens", __name__, url_prefix="/settings/api-tokens")
-
-
-class TokenForm(FlaskForm):
-    name = StringField(
-        "Name",
-        validators=[DataRequired(message="Name the system that will use it."), Length(max=120), PlainText()],
-    )
 
 
 def _page(form: TokenForm | None = None, new_token: str | None = None, status: int = 200):
@@ -29,9 +19,7 @@ def _page(form: TokenForm | None = None, new_token: str | None = None, status: i
         tokens=tokens.list_tokens(),
         new_token=new_token,
     )
-    template = "api_tokens/_panel.html" if is_htmx() else "api_tokens/index.html"
-    # htmx swaps only 2xx by default: a refused form still shows its errors in place.
-    return render_template(template, **context), 200 if is_htmx() else status
+    return page_or_fragment("api_tokens/index.html", "api_tokens/_panel.html", context, status)
 
 
 @bp.route("/")

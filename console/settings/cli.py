@@ -18,8 +18,8 @@ from console.extensions import db
 from console.policies.models import Policy
 from console.queues.models import Queue
 from console.reporting import agencies
-from console.reporting import settings_service as service
 from console.reporting.models import Agency, ReportingRule
+from console.settings import queries, service
 
 ACTOR = "cli"
 
@@ -87,7 +87,7 @@ def rules_group(ctx: click.Context) -> None:
 @with_appcontext
 def list_rules_command() -> None:
     """List the reporting rules."""
-    overview = service.rules_overview()
+    overview = queries.rules_overview()
     if not overview:
         click.echo("no reporting rules")
     for o in overview:
@@ -99,7 +99,7 @@ def list_rules_command() -> None:
             f"contact: {r.contact_first_name} {r.contact_last_name} <{r.contact_email}>\t"
             f"reports: {o.report_count}"
         )
-    for c in service.rule_conflicts():
+    for c in queries.rule_conflicts():
         click.echo(
             f"conflict: {c.policy.name} is covered by {', '.join(r.name for r in c.rules)}; "
             f"{c.winner.name if c.winner else '?'} is used"
@@ -152,7 +152,7 @@ def create_rule_command(
         known = ", ".join(db.session.scalars(select(Agency.slug).order_by(Agency.slug)))
         raise click.BadParameter(f"no agency {agency!r} (known: {known})", param_hint="--agency")
     try:
-        rule = service.create_rule(
+        fields = service.RuleFields(
             name=name,
             agency_id=found_agency.id,
             policy_ids=[_lookup(Policy, p, "--policy").id for p in policies],
@@ -160,6 +160,9 @@ def create_rule_command(
             contact_first_name=contact_first_name,
             contact_last_name=contact_last_name,
             contact_email=contact_email,
+        )
+        rule = service.create_rule(
+            fields,
             enabled=not paused,
             actor_label=ACTOR,
         )
@@ -168,7 +171,7 @@ def create_rule_command(
             "; ".join(f"{RULE_OPTIONS.get(k, k)}: {v}" for k, v in e.errors.items())
         ) from e
     click.echo(f"created rule {rule.name!r} ({'enabled' if rule.enabled else 'paused'})")
-    for c in service.rule_conflicts():
+    for c in queries.rule_conflicts():
         if rule in c.rules:
             click.echo(
                 f"warning: {c.policy.name} is also covered by "
