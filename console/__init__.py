@@ -50,6 +50,10 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     reporting.init_app(app)  # reporting subscribes to what cases announce
 
+    from console import evidence
+
+    evidence.init_app(app)  # preserved evidence, legal holds, the audit chain
+
     from console import cli
 
     cli.init_app(app)

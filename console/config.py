@@ -109,6 +109,13 @@ def from_environment() -> dict:
         # A failed report still open at NCMEC and untouched this long is retracted (NCMEC reportedly deletes
         # unfinished reports after 24 h): it frees the content so that a person files it anew.
         "REPORT_ABANDON_HOURS": float(os.environ.get("REPORT_ABANDON_HOURS", "20")),
+        # Evidence of finished reports (console/evidence): a store of its own, never under MEDIA_ROOT ("": the
+        # instance folder's evidence/). Kept one calendar year after the finish (the REPORT Act), or this many
+        # days if that is longer: a smaller value has no effect.
+        "EVIDENCE_ROOT": os.environ.get("EVIDENCE_ROOT", ""),
+        "EVIDENCE_PRESERVE_DAYS": int(os.environ.get("EVIDENCE_PRESERVE_DAYS", "365")),
+        # Media of cases closed as "no violation" is deleted this many days after the decision (0: never).
+        "NO_VIOLATION_MEDIA_DAYS": int(os.environ.get("NO_VIOLATION_MEDIA_DAYS", "0")),
     }
 
 

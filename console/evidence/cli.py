@@ -1,0 +1,115 @@
+"""`flask evidence …` and `flask audit verify`: the operator's side of evidence and of the audit chain.
+
+Each command goes through the same service functions, and leaves the same audit events, as the pages; the
+audit log shows them as made by `cli`.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import click
+from flask.cli import with_appcontext
+
+ACTOR = "cli"
+
+
+@click.group("evidence")
+def evidence_group() -> None:
+    """Preserved evidence of finished NCMEC reports."""
+
+
+@evidence_group.command("export")
+@click.argument("report_id", type=int)
+@click.option(
+    "--reason", required=True, help="Why the package is made (recorded), e.g. the request it answers."
+)
+@click.option(
+    "--output", type=click.Path(dir_okay=False, path_type=Path), help="Default: report-ID-evidence.zip here."
+)
+@with_appcontext
+def export_command(report_id: int, reason: str, output: Path | None) -> None:
+    """Write the law-enforcement package of a report (a zip with its manifest)."""
+    from console.evidence import package
+
+    try:
+        made = package.build(report_id, reason=reason, actor_label=ACTOR)
+    except package.PackageError as e:
+        raise click.ClickException(str(e)) from e
+    target = output or Path(made.filename)
+    try:
+        # Created for this user only, and never over an existing file.
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError as e:
+        raise click.ClickException(f"{target} exists; choose another --output") from e
+    with made.file, os.fdopen(fd, "wb") as out:
+        shutil.copyfileobj(made.file, out)
+    click.echo(f"{target}: {len(made.manifest['items'])} items, manifest sha256 {made.manifest_sha256}")
+
+
+@evidence_group.command("preserve")
+@with_appcontext
+def preserve_command() -> None:
+    """Preserve what is pending now (what the evidence sweep does every few minutes)."""
+    from console.evidence import preservation
+
+    click.echo(f"preserved {preservation.sweep()} report(s)")
+
+
+@evidence_group.command("purge")
+@click.option("--dry-run", is_flag=True, help="List what would be purged; purge nothing.")
+@with_appcontext
+def purge_command(dry_run: bool) -> None:
+    """Purge evidence past its date that no legal hold covers (what the retention job does)."""
+    from console.evidence import retention
+    from console.timeutil import utcnow
+
+    if dry_run:
+        ids = retention.expired(utcnow())
+        click.echo(f"would purge {len(ids)} record(s): {', '.join(map(str, ids)) or '—'}")
+        return
+    ids = retention.purge_expired(actor_label=ACTOR)
+    click.echo(f"purged {len(ids)} record(s): {', '.join(map(str, ids)) or '—'}")
+
+
+@evidence_group.command("check")
+@click.argument("report_id", type=int)
+@with_appcontext
+def check_command(report_id: int) -> None:
+    """Re-hash a report's preserved items in the store; exit 1 when any is missing or changed."""
+    from console.evidence import package, store
+
+    record = package.record_of(report_id)
+    if record is None:
+        raise click.ClickException(f"report #{report_id} has no evidence record")
+    bad = 0
+    for item in record.items:
+        ok = store.check(item.sha256)
+        bad += not ok
+        click.echo(f"{'ok ' if ok else 'BAD'} {item.sha256} {item.size:>12} {item.name}")
+    click.echo(
+        f"record {record.id}: {record.state_label}; {len(record.items) - bad} of {len(record.items)} intact"
+    )
+    if bad:
+        sys.exit(1)
+
+
+@click.group("audit")
+def audit_group() -> None:
+    """The audit log."""
+
+
+@audit_group.command("verify")
+@with_appcontext
+def verify_command() -> None:
+    """Walk the audit hash chain from the first event; name the first broken link (exit 1)."""
+    from console.evidence import chain
+
+    result = chain.verify_and_record(actor_label=ACTOR)
+    click.echo(result.summary)
+    click.echo(f"{result.events_checked} events in {result.seconds:.1f} s")
+    if not result.ok:
+        sys.exit(1)

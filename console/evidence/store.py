@@ -1,0 +1,127 @@
+"""The evidence store: files named by their SHA-256, in a folder of their own, never under MEDIA_ROOT.
+
+Deleting a case's media, taking content down or the media retention job never touch it: they work under
+MEDIA_ROOT, and the store refuses to live there. A file is written to a temporary name, synced, and then
+renamed to its hash: a file under a hash's name always holds exactly those bytes (a crash leaves at most a
+temporary file, removed by the next write). Files are 0600, folders 0700, like media.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from flask import current_app
+
+CHUNK = 1024 * 1024
+_HASH = re.compile(r"[0-9a-f]{64}")
+
+
+class StoreError(RuntimeError):
+    """The evidence store is misconfigured (e.g. placed under MEDIA_ROOT)."""
+
+
+@dataclass(frozen=True)
+class Stored:
+    sha256: str
+    md5: str
+    size: int
+    created: bool  # False: those bytes were already in the store
+
+
+def root() -> Path:
+    cfg = current_app.config
+    folder = Path(cfg.get("EVIDENCE_ROOT") or Path(cfg["INSTANCE_PATH"]) / "evidence").resolve()
+    media = Path(cfg["MEDIA_ROOT"]).resolve()
+    if folder == media or folder.is_relative_to(media):
+        raise StoreError(f"EVIDENCE_ROOT ({folder}) must not be inside MEDIA_ROOT ({media})")
+    return folder
+
+
+def path_for(sha256: str) -> Path:
+    if not _HASH.fullmatch(sha256):
+        raise ValueError("not a SHA-256")
+    return root() / sha256[:2] / sha256
+
+
+def _private_dir(path: Path) -> None:
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+
+
+def put_stream(stream: BinaryIO) -> Stored:
+    """Copy a stream into the store; returns its hashes. The same bytes twice are stored once."""
+    base = root()
+    _private_dir(base)
+    tmp = base / f".incoming-{secrets.token_hex(8)}"
+    sha256, md5, size = hashlib.sha256(), hashlib.md5(usedforsecurity=False), 0
+    try:
+        with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as out:
+            while chunk := stream.read(CHUNK):
+                sha256.update(chunk)
+                md5.update(chunk)
+                size += len(chunk)
+                out.write(chunk)
+            out.flush()
+            os.fsync(out.fileno())
+        digest = sha256.hexdigest()
+        target = path_for(digest)
+        _private_dir(target.parent)
+        created = not target.exists()
+        if created:
+            os.replace(tmp, target)
+            _sync_dir(target.parent)
+        return Stored(digest, md5.hexdigest(), size, created)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def put_bytes(data: bytes) -> Stored:
+    import io
+
+    return put_stream(io.BytesIO(data))
+
+
+def put_file(path: Path) -> Stored:
+    with open(path, "rb") as stream:
+        return put_stream(stream)
+
+
+def open_blob(sha256: str) -> BinaryIO:
+    return open(path_for(sha256), "rb")
+
+
+def exists(sha256: str) -> bool:
+    return path_for(sha256).exists()
+
+
+def check(sha256: str) -> bool:
+    """True when the stored bytes still hash to their name."""
+    digest = hashlib.sha256()
+    try:
+        with open_blob(sha256) as stream:
+            while chunk := stream.read(CHUNK):
+                digest.update(chunk)
+    except FileNotFoundError:
+        return False
+    return digest.hexdigest() == sha256
+
+
+def remove(sha256: str) -> bool:
+    path = path_for(sha256)
+    existed = path.exists()
+    path.unlink(missing_ok=True)
+    return existed
+
+
+def _sync_dir(path: Path) -> None:
+    # The rename is durable only once the folder is synced (a power cut must not lose preserved evidence).
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
