@@ -119,5 +119,3 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["age"] = age
     app.jinja_env.filters["dt"] = lambda d: d.strftime("%Y-%m-%d %H:%M UTC") if d else "—"
     app.jinja_env.filters["iso"] = lambda d: d.isoformat() if d else ""
-    # Lets shared templates link to areas only when their blueprint provides the page.
-    app.jinja_env.globals["has_endpoint"] = lambda name: name in app.view_functions
