@@ -7,23 +7,15 @@ from urllib.parse import urlsplit
 import click
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
-from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField
-from wtforms.validators import DataRequired, Length
 
 from console.accounts import service, throttle
+from console.accounts.forms import LoginForm
 from console.security import public, role_required
-from console.text_rules import PlainText
 
 bp = Blueprint("accounts", __name__)
 bp.cli.help = "Console accounts: passwords and deactivation."
 
 _UNSAFE_IN_NEXT = frozenset(string.whitespace + "\\") | {chr(c) for c in range(0x20)} | {"\x7f"}
-
-
-class LoginForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired(), Length(max=254), PlainText()])
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=1024), PlainText()])
 
 
 def safe_next(target: str | None) -> str:
