@@ -11,7 +11,7 @@ import io
 import os
 import re
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any
 
@@ -57,6 +57,7 @@ class ReportResponse:
     hash: str | None = None
     files: tuple[str, ...] = ()
     http_status: int | None = None
+    raw: bytes = field(default=b"", repr=False, compare=False)  # the body as received (kept as evidence)
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,7 @@ class UploadResult:
 class FinishResult:
     report_id: str
     file_ids: tuple[str, ...]
+    raw_reply: bytes = field(default=b"", repr=False, compare=False)  # the body as received
 
 
 _ERRORS_BY_FAMILY: dict[CodeFamily, type[CyberTiplineError]] = {
@@ -176,7 +178,9 @@ class CyberTiplineClient:
     def finish(self, report_id: str) -> FinishResult:
         """Close the report: the point of no return. A retry that gets 5102 means an earlier call worked."""
         parsed = self._call("POST", "finish", data={"id": str(report_id)})
-        return FinishResult(report_id=parsed.report_id or str(report_id), file_ids=parsed.files)
+        return FinishResult(
+            report_id=parsed.report_id or str(report_id), file_ids=parsed.files, raw_reply=parsed.raw
+        )
 
     def retract(self, report_id: str) -> ReportResponse:
         """Cancel a report that is not finished."""
@@ -188,7 +192,7 @@ class CyberTiplineClient:
         response = self._send(method, endpoint, **kwargs)
         with response:
             body = self._read_body(response, endpoint)
-        return self._interpret(endpoint, response.status_code, body)
+        return replace(self._interpret(endpoint, response.status_code, body), raw=body)
 
     def _send(self, method: str, endpoint: str, **kwargs: Any) -> requests.Response:
         url = f"{self.base_url}/{endpoint}"

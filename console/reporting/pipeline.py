@@ -40,6 +40,7 @@ from flask import current_app
 from sqlalchemy import or_, select, update
 
 from console import audit, tasks
+from console.evidence import preservation
 from console.extensions import db
 from console.media import storage
 from console.media.models import MediaFile
@@ -102,6 +103,7 @@ def drive(report_id: int, owner: str | None = None, client=None) -> str | None:
                 continue
             _finish(report, client, owner)
         lease.release(report_id, owner, attempts=0)
+        preservation.preserve_after_finish(report_id)  # never raises; the evidence sweep retries
         return "finished"
     except lease.LeaseLost:
         db.session.rollback()
@@ -242,13 +244,14 @@ def _finish(report: ExternalReport, client, owner: str) -> None:
     report_id, ncmec_id, case_id = report.id, report.ncmec_report_id, report.case_id
     lease.renew(report_id, owner)
     try:
-        client.finish(ncmec_id)
+        reply = preservation.finish_reply(client.finish(ncmec_id))
     except ReportStateError as e:
         if not e.already_finished:
             if e.report_missing or e.already_retracted:
                 _start_over(report_id, owner, ncmec_id, str(e), client)
                 return
             raise
+        reply = preservation.finish_reply(None, already_finished=True)
     now = utcnow()
     lease.update_owned(
         report_id,
@@ -261,6 +264,9 @@ def _finish(report: ExternalReport, client, owner: str) -> None:
         next_attempt_at=None,
     )
     _worker_event("report_finished", report_id, case_id, ncmec_report_id=ncmec_id)
+    # The REPORT Act's preservation, promised in this same transaction (console/evidence/preservation.py);
+    # it never raises, so it can neither stop nor undo the finish.
+    preservation.note_finished(report_id, now, reply)
     db.session.commit()
 
 
