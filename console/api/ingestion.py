@@ -3,6 +3,10 @@
 Idempotent on the platform's content id. The unique index on cases.content_id is the guard, not the lookup
 before the insert: two posts of one content id at once both pass the lookup, one insert wins, the other gets
 an IntegrityError, rolls back and answers with the winner's case.
+
+Why this module is long (about 480 lines): most of it is the field-by-field check of the request, which
+refuses at entry, naming the field, anything NCMEC would refuse weeks later (its length and character
+rules). It stays beside the ingestion it guards, so that a request's shape and its rules read in one place.
 """
 
 from __future__ import annotations
