@@ -1,5 +1,7 @@
 """Creating a report: what will be sent, frozen at creation, and the one-report-per-content guard.
 
+The documents themselves are built from the frozen payload in documents.py.
+
 A report row is created in the same transaction as the decision that caused it (or the moderator's
 "Submit report"); the RQ job that files it is enqueued only after that commit. The partial UNIQUE index on
 (agency, fingerprint) over live rows makes a second live report for the same content impossible, whatever
@@ -21,6 +23,7 @@ from console.extensions import db
 from console.media.models import MediaView
 from console.ncmec import DocumentError, IncidentType, IndustryClassification, schema
 from console.ncmec.schema import Problem
+from console.policies.service import incident_type_for
 from console.reporting import documents
 from console.reporting.models import ExternalReport, ReportFile, ReportingRule
 from console.timeutil import utcnow
@@ -145,8 +148,6 @@ def build_payload(case: Case, rule: ReportingRule, incident_type: str, escalate:
 
 
 def preview(case: Case, rule: ReportingRule, incident_type: str | None = None) -> Preview:
-    from console.policies.service import incident_type_for
-
     incident = incident_type or incident_type_for(case.policy_id)
     viewed = viewed_media_ids(case)
     files = [
