@@ -23,7 +23,7 @@ EXTENSION = "console.sections"
 
 @dataclass(frozen=True)
 class Section:
-    page: str  # "case" or "queues"
+    page: str  # "case", "queues", "report" (an NCMEC report's page), "audit_log"
     # What the section's templates show, computed by the page's view (keyword arguments: the page's own).
     context: Callable[..., dict]
     slots: Mapping[str, str]  # where on the page → the template shown there

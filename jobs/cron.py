@@ -1,13 +1,28 @@
-"""The periodic sweep, for `rq cron jobs/cron.py --url $REDIS_URL` (the runner starts it)."""
+"""The periodic jobs, for `rq cron jobs/cron.py --url $REDIS_URL` (the runner starts it).
+
+The reports' sweep; the evidence sweep (preserves what a worker did not); the retention job (purges expired
+evidence no legal hold covers, deletes old "no violation" media when configured); the audit chain's check.
+"""
 
 import os
 
 from rq import cron
 
+from jobs import evidence
 from jobs.reports import sweep
 
+QUEUE = os.environ.get("RQ_QUEUE", "console")
+
+cron.register(sweep, queue_name=QUEUE, interval=int(os.environ.get("SWEEP_INTERVAL_SECONDS", "30")))
 cron.register(
-    sweep,
-    queue_name=os.environ.get("RQ_QUEUE", "console"),
-    interval=int(os.environ.get("SWEEP_INTERVAL_SECONDS", "30")),
+    evidence.sweep, queue_name=QUEUE, interval=int(os.environ.get("EVIDENCE_SWEEP_INTERVAL_SECONDS", "300"))
+)
+cron.register(
+    evidence.retention, queue_name=QUEUE, interval=int(os.environ.get("RETENTION_INTERVAL_SECONDS", "3600"))
+)
+cron.register(
+    evidence.verify_audit_chain,
+    queue_name=QUEUE,
+    interval=int(os.environ.get("AUDIT_VERIFY_INTERVAL_SECONDS", "86400")),
+    job_timeout=3600,
 )

@@ -95,6 +95,7 @@ def _sweep_world():
         "agency_id": agencies.ncmec().id,
         "report_id": 1,
         "file_id": 1,
+        "hold_id": 1,
     }
     return admin, ids, raw
 

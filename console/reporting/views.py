@@ -198,6 +198,7 @@ def report_detail(report_id: int):
         history=queries.report_history(report.id),
         action_form=ActionForm(),
         retract_form=RetractForm(),
+        **sections.context_for("report", report=report),
     )
 
 
@@ -257,6 +258,7 @@ def retract(report_id: int):
                 history=queries.report_history(report.id),
                 action_form=ActionForm(),
                 retract_form=form,
+                **sections.context_for("report", report=report),
             ),
             422,
         )

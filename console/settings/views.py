@@ -6,7 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
-from console import audit
+from console import audit, sections
 from console.extensions import db
 from console.reporting import agencies
 from console.reporting.models import Agency, ReportingRule
@@ -251,5 +251,6 @@ def audit_log():
         object_type=object_type,
         object_types=AUDIT_OBJECT_TYPES,
         first_page=not before,
+        **sections.context_for("audit_log"),
     )
     return page_or_fragment("settings/audit_log.html", "settings/_audit_table.html", context)
