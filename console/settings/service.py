@@ -28,6 +28,7 @@ from console.queues.models import Queue
 from console.reporting import agencies, credentials
 from console.reporting import service as reporting
 from console.reporting.models import Agency, ReportingRule
+from console.reporting.schema_check import compare_schema
 from console.settings.queries import report_count
 from console.text_rules import text_problem
 from console.timeutil import utcnow
@@ -205,6 +206,9 @@ def check_connection(agency_id: int, *, actor=None, actor_label: str = "") -> Co
             )
             client.status()
             status, message = "connected", f"Signed in as {agency.username} at {agencies.base_url(agency)}."
+            # While connected: has the service's schema moved from the copy our documents are checked against?
+            _drift, schema_message = compare_schema(client)
+            message = f"{message} {schema_message}"
         except agencies.UnsafeBaseUrl as e:
             status, message = "error", f"{e}. Nothing was sent."
         except NeedsAdminError as e:

@@ -38,3 +38,25 @@ def test_an_unreachable_service_says_so(ctx, runner, ncmec_simulator):
     result = runner.invoke(args=["ncmec", "check-schema"])
     assert result.exit_code == 1
     assert "Could not compare NCMEC's schema" in result.output
+
+
+def test_test_connection_also_says_whether_the_schema_moved(ctx, tmp_path):
+    from console.reporting import agencies
+    from console.settings import service as settings
+
+    with serve_in_thread(username="esp", password="pw") as same:
+        connect_ncmec(same)
+        check = settings.check_connection(agencies.ncmec().id, actor_label="test")
+    assert check.status == "connected"
+    assert "identical to the vendored copy" in check.message
+
+    tree = etree.fromstring(schema.xsd_bytes())
+    enum = tree.find(f"{XS}simpleType[@name='ipCaptureType']/{XS}restriction")
+    etree.SubElement(enum, f"{XS}enumeration", value="Logout")
+    served = tmp_path / "served.xsd"
+    served.write_bytes(etree.tostring(tree))
+    with serve_in_thread(username="esp", password="pw", xsd_path=served) as newer:
+        connect_ncmec(newer)
+        check = settings.check_connection(agencies.ncmec().id, actor_label="test")
+    assert check.status == "connected"
+    assert "differs from the vendored copy" in check.message and "ipCaptureType" in check.message
