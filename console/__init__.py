@@ -54,6 +54,10 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     evidence.init_app(app)  # preserved evidence, legal holds, the audit chain
 
+    from console import hashbank
+
+    hashbank.init_app(app)  # the bank of reported content, matched at ingestion; its case banner
+
     from console import cli
 
     cli.init_app(app)

@@ -25,6 +25,8 @@ from console import audit
 from console.cases import service as cases
 from console.cases.models import Case
 from console.extensions import db
+from console.hashbank import hashing as hash_rules
+from console.hashbank import matching as hashbank
 from console.media import storage
 from console.media.models import MediaFile
 from console.ncmec import constants as ncmec
@@ -54,6 +56,7 @@ FIELDS = {
     "queue",
     "policy",
     "ai_decision",
+    "media_hashes",
 }
 # NCMEC's documented limits where a field becomes part of a report (names and screen names: NAME_MAX).
 USER_FIELDS = {
@@ -98,6 +101,8 @@ class CaseRequest:
     ai_confidence: float | None = None
     ai_model: str = ""
     media: list[MediaUpload] = field(default_factory=list)
+    # A detector's hashes of each file, by algorithm (one dict per media part, in order): matched to the bank.
+    media_hashes: list[dict[str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -169,6 +174,7 @@ def parse_case_request(payload: Any, media: list[MediaUpload] | None = None) -> 
         problem = _file_name_problem(upload.name)
         if problem:
             errors[f"media[{i}]"] = f"the file name {problem}"
+    media_hashes = hash_rules.parse_detector_hashes(payload.get("media_hashes"), len(media), errors)
     if not (text.strip() or content_url or media) and not {"text", "content_url"} & errors.keys():
         errors["content"] = "give at least one of text, content_url or media"
 
@@ -187,6 +193,7 @@ def parse_case_request(payload: Any, media: list[MediaUpload] | None = None) -> 
         ai_confidence=ai_confidence,
         ai_model=ai_model,
         media=media,
+        media_hashes=media_hashes,
     )
 
 
@@ -231,6 +238,7 @@ def ingest_case(req: CaseRequest, *, actor_label: str, attempts: int = 3) -> Ing
             result = _open(req, actor_label, stored)
             db.session.commit()
             storage.enqueue_previews(stored)
+            hashbank.enqueue_deferred(stored)
             return result
         except IntegrityError:
             _undo(stored)
@@ -283,6 +291,10 @@ def _open(req: CaseRequest, actor_label: str, stored: list[MediaFile]) -> Ingest
             mime = mimetypes.guess_type(upload.name)[0] or ""
         stored.append(storage.store(case.id, upload.name, upload.stream, mime))
     db.session.flush()
+    # Re-uploads of reported content go to the child-safety review queue, with the earlier CyberTip.
+    routed = hashbank.match_new_case(case, stored, req.media_hashes, actor_label=actor_label)
+    if routed is not None:
+        queue, rule = routed.queue, routed.rule
     audit.record(
         "case_ingested",
         "case",

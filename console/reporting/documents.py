@@ -46,6 +46,8 @@ def report_document(report: ExternalReport) -> bytes:
     """The ``report`` XML, built from the payload frozen when the report was created (and nothing else)."""
     p = report.payload
     user = p.get("reported_user") or {}
+    # Earlier CyberTips whose content this one matches (a re-upload the hash bank recognised).
+    prior = [int(tip) for tip in p.get("prior_ct_reports") or [] if str(tip).isdigit()]
     person = Person(emails=[user["email"]]) if user.get("email") else None
     reported = PersonOrUserReported(
         person=person,
@@ -54,6 +56,7 @@ def report_document(report: ExternalReport) -> bytes:
         display_names=[user["name"]] if user.get("name") else (),
         profile_urls=[user["profile_url"]] if user.get("profile_url") else (),
         ip_capture_events=[_ip_event(ev) for ev in user.get("ip_events") or [] if ev.get("ip")],
+        prior_ct_reports=prior,
     )
     info = [
         f"Moderation console case #{p['case_id']}" + (f", policy: {p['policy']}" if p.get("policy") else "")
@@ -62,6 +65,12 @@ def report_document(report: ExternalReport) -> bytes:
         info.append(f"Platform content id: {p['content_id']}")
     if p.get("text"):
         info.append("Content text:\n" + p["text"])
+    if prior:
+        info.append(
+            "This content matches content reported in CyberTipline report(s) "
+            + ", ".join(str(tip) for tip in prior)
+            + " (recognised by file hash or PDQ perceptual hash)."
+        )
     has_user = any(user.get(k) for k in ("platform_id", "email", "name", "screen_name", "profile_url"))
     doc = Report(
         incident_summary=IncidentSummary(
@@ -78,7 +87,7 @@ def report_document(report: ExternalReport) -> bytes:
                 emails=[report.contact_email],
             )
         ),
-        persons_or_users_reported=[reported] if has_user else [],
+        persons_or_users_reported=[reported] if has_user or prior else [],
         additional_info="\n\n".join(info),
     )
     return build_report_xml(doc)

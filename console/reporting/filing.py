@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from console import audit
 from console.cases.models import Case
 from console.extensions import db
+from console.hashbank.queries import prior_cybertips
 from console.media.models import MediaView
 from console.ncmec import DocumentError, IncidentType, IndustryClassification, schema
 from console.ncmec.schema import Problem
@@ -144,6 +145,8 @@ def build_payload(case: Case, rule: ReportingRule, incident_type: str, escalate:
             "ip_events": list(user.ip_events or []) if user else [],
         },
         "retracted_ids": [],
+        # Earlier CyberTips whose content this case's files match (the hash bank): NCMEC's priorCTReports.
+        "prior_ct_reports": prior_cybertips(case.id) if case.id else [],
     }
 
 

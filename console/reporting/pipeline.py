@@ -57,6 +57,7 @@ from console.ncmec.errors import ChecksumMismatchError, IndeterminateError
 from console.reporting import agencies, documents, filing, lease
 from console.reporting.credentials import CredentialsError
 from console.reporting.models import Agency, ExternalReport, ReportFile
+from console.reporting.signals import report_finished
 from console.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -267,6 +268,7 @@ def _finish(report: ExternalReport, client, owner: str) -> None:
     # The REPORT Act's preservation, promised in this same transaction (console/evidence/preservation.py);
     # it never raises, so it can neither stop nor undo the finish.
     preservation.note_finished(report_id, now, reply)
+    report_finished.send(report_id)  # the hash bank banks its hashes; receivers never raise
     db.session.commit()
 
 
