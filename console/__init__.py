@@ -54,9 +54,10 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     evidence.init_app(app)  # preserved evidence, legal holds, the audit chain
 
-    from console import hashbank
+    from console import hashbank, transparency
 
     hashbank.init_app(app)  # the bank of reported content, matched at ingestion; its case banner
+    transparency.init_app(app)  # the NCMEC work in figures, for admins
 
     from console import cli
 
