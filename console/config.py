@@ -114,6 +114,9 @@ def from_environment() -> dict:
         # days if that is longer: a smaller value has no effect.
         "EVIDENCE_ROOT": os.environ.get("EVIDENCE_ROOT", ""),
         "EVIDENCE_PRESERVE_DAYS": int(os.environ.get("EVIDENCE_PRESERVE_DAYS", "365")),
+        # The hash bank (console/hashbank): two PDQ hashes this many of 256 bits apart or closer are the same
+        # picture. 31 is the reference's threshold; above 31 a lookup probes many more buckets.
+        "HASHBANK_PDQ_DISTANCE": int(os.environ.get("HASHBANK_PDQ_DISTANCE", "31")),
         # Media of cases closed as "no violation" is deleted this many days after the decision (0: never).
         "NO_VIOLATION_MEDIA_DAYS": int(os.environ.get("NO_VIOLATION_MEDIA_DAYS", "0")),
     }

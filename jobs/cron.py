@@ -1,14 +1,15 @@
 """The periodic jobs, for `rq cron jobs/cron.py --url $REDIS_URL` (the runner starts it).
 
 The reports' sweep; the evidence sweep (preserves what a worker did not); the retention job (purges expired
-evidence no legal hold covers, deletes old "no violation" media when configured); the audit chain's check.
+evidence no legal hold covers, deletes old "no violation" media when configured); the audit chain's check;
+the hash bank's sweep (banks the finished reports, and the PDQ of their images, that the finish did not).
 """
 
 import os
 
 from rq import cron
 
-from jobs import evidence
+from jobs import evidence, hashbank
 from jobs.reports import sweep
 
 QUEUE = os.environ.get("RQ_QUEUE", "console")
@@ -19,6 +20,9 @@ cron.register(
 )
 cron.register(
     evidence.retention, queue_name=QUEUE, interval=int(os.environ.get("RETENTION_INTERVAL_SECONDS", "3600"))
+)
+cron.register(
+    hashbank.sweep, queue_name=QUEUE, interval=int(os.environ.get("HASHBANK_SWEEP_INTERVAL_SECONDS", "300"))
 )
 cron.register(
     evidence.verify_audit_chain,

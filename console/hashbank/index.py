@@ -149,14 +149,15 @@ class LiveIndex:
     # -- keeping up with the table --
 
     def _catch_up(self) -> None:
+        """One query: the last feed row seen (is it still the same table?), newer rows, and the gaps."""
         from console.hashbank.models import HashEntry, PdqFeed
 
-        if self._index is None or not self._still_same_table():
+        if self._index is None:
             self._load()
             return
         now = time.monotonic()
         self._gaps = [g for g in self._gaps if now - g.since < GAP_SECONDS]
-        wanted = [PdqFeed.id > self._last_feed_id]
+        wanted = [PdqFeed.id >= self._last_feed_id]
         wanted += [and_(PdqFeed.id >= g.low, PdqFeed.id <= g.high) for g in self._gaps]
         rows = db.session.execute(
             select(PdqFeed.id, HashEntry.id, HashEntry.value)
@@ -164,7 +165,9 @@ class LiveIndex:
             .where(or_(*wanted))
             .order_by(PdqFeed.id)
         ).all()
-        if not rows:
+        last_seen = next(((e, v) for feed_id, e, v in rows if feed_id == self._last_feed_id), None)
+        if self._last_feed_id and last_seen != self._last:
+            self._load()  # the row we saw last is gone or another: the table was emptied or restored
             return
         fresh = []
         for feed_id, entry_id, value in rows:
@@ -194,18 +197,6 @@ class LiveIndex:
             if feed_id > expected:
                 self._gaps.append(_Gap(expected, feed_id - 1, now))
             expected = feed_id + 1
-
-    def _still_same_table(self) -> bool:
-        from console.hashbank.models import HashEntry, PdqFeed
-
-        if self._last_feed_id == 0:
-            return True
-        row = db.session.execute(
-            select(HashEntry.id, HashEntry.value)
-            .join(PdqFeed, PdqFeed.entry_id == HashEntry.id)
-            .where(PdqFeed.id == self._last_feed_id)
-        ).first()
-        return row is not None and tuple(row) == self._last
 
     def _load(self) -> None:
         from console.hashbank.models import HashEntry, PdqFeed

@@ -8,14 +8,15 @@ matched them.
   reads to catch up (an id it has not seen yet is a PDQ entry it has not seen yet).
 - MediaHash: the hashes of an ingested file beyond SHA-256 and MD5 (its PDQ, a detector's hashes), kept so
   that banking a finished report copies rows and decodes nothing.
-- HashMatch: a case's file matched a banked hash: the case "matches reported content".
+- HashMatch: a case's file matched a banked hash: the case "matches reported content"; `prior_cybertips`
+  names the earlier CyberTips a follow-up report gives NCMEC.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from console.extensions import db
@@ -113,3 +114,17 @@ class HashMatch(db.Model):
     @property
     def exact(self) -> bool:
         return self.algorithm != "pdq" or self.distance == 0
+
+
+def prior_cybertips(case_id: int) -> list[str]:
+    """The CyberTip ids of earlier reports whose content this case's files match, as NCMEC numbers them.
+
+    Here, beside the schema, because reporting (below the bank in the layers) reads it when it freezes a
+    report's payload: NCMEC's priorCTReports.
+    """
+    ids = db.session.scalars(
+        select(HashMatch.cybertip_id)
+        .where(HashMatch.case_id == case_id, HashMatch.cybertip_id.is_not(None))
+        .distinct()
+    )
+    return sorted({i for i in ids if i.isascii() and i.isdigit()}, key=int)

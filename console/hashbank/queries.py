@@ -1,5 +1,4 @@
-"""Reading the hash bank: a case's matches (its banner, the earlier CyberTips its report names) and the
-bank's page.
+"""Reading the hash bank: a case's matches (its banner) and the bank's page.
 
 Nothing here changes a row.
 """
@@ -20,16 +19,6 @@ ALGORITHM_LABELS = {SHA256: "SHA-256", MD5: "MD5", PDQ: "PDQ"}
 
 def algorithm_label(algorithm: str) -> str:
     return ALGORITHM_LABELS.get(algorithm, algorithm)
-
-
-def prior_cybertips(case_id: int) -> list[str]:
-    """The CyberTip ids of earlier reports whose content this case's files match, as NCMEC numbers them."""
-    ids = db.session.scalars(
-        select(HashMatch.cybertip_id)
-        .where(HashMatch.case_id == case_id, HashMatch.cybertip_id.is_not(None))
-        .distinct()
-    )
-    return sorted({i for i in ids if i.isascii() and i.isdigit()}, key=int)
 
 
 @dataclass

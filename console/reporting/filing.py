@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from console import audit
 from console.cases.models import Case
 from console.extensions import db
-from console.hashbank.queries import prior_cybertips
+from console.hashbank.models import prior_cybertips
 from console.media.models import MediaView
 from console.ncmec import DocumentError, IncidentType, IndustryClassification, schema
 from console.ncmec.schema import Problem

@@ -206,3 +206,10 @@ def test_transparency_is_for_admins(ctx, client, auth):
     auth.login("mod@example.org")
     assert client.get("/transparency/").status_code == 403
     assert client.get("/transparency/export.csv").status_code == 403
+
+
+def test_admins_find_transparency_and_the_hash_bank_in_the_menus(ctx, client, auth):
+    factories.user("admin", email="admin@example.org")
+    auth.login("admin@example.org")
+    assert 'href="/transparency/"' in client.get("/queues").text
+    assert 'href="/hash-bank/"' in client.get("/settings/").text
