@@ -5,9 +5,10 @@ law-enforcement package; the tamper-evident audit chain.
   LegalHold.
 - store.py — the evidence store: files named by SHA-256, apart from media.
 - preservation.py — the finish hook (in the pipeline's finish transaction) and copying after it; the sweep.
+- contents.py — what a record holds: the documents, replies, snapshots and files planned from a report.
 - retention.py — holds, the purge of expired unheld evidence, media of "no violation" cases.
 - package.py — the law-enforcement zip, and recording every access.
-- chain.py — the audit log's hash chain, linked at each commit; verify.
+- chain.py — the audit log's hash chain, linked right after each commit; verify.
 - queries.py, forms.py, views.py (admins only), cli.py (`flask evidence …`, `flask audit verify`);
   jobs/evidence.py runs the sweep, the retention and the chain's verification from rq cron.
 """

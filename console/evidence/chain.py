@@ -7,87 +7,47 @@ an event changes its hash; deleting an event leaves its link without an event, o
 deleting the newest events leaves the chain shorter than its head (`audit_chain_head`) says. `verify()` walks
 the chain and names the first broken link.
 
-When: the events a transaction added are linked in its last step, just before its outermost commit (a session
-`before_commit` listener), in the order of their ids. Linking reads the head under a lock, so one transaction
-links at a time and the chain stays linear: on PostgreSQL the head row's lock (`SELECT … FOR UPDATE`) is held
-from there to the commit; on SQLite every write transaction already holds the database's write lock
-(`BEGIN IMMEDIATE`, console/database.py). Taking the lock at the very end, after every other row lock the
-transaction holds, keeps it short and can never deadlock with them. Chain order is therefore commit order,
-which on PostgreSQL can differ slightly from id order; the audit log still lists by id.
+When: an event is linked right after the transaction that recorded it commits. The transaction writes the
+event and a row in `audit_chain_pending` (no lock: writers stay parallel and their commits can share a disk
+flush); then, after its commit, the writer links every pending event in a short transaction of its own that
+holds the head's lock (`SELECT … FOR UPDATE` on PostgreSQL; on SQLite every write transaction holds the
+database's write lock, `BEGIN IMMEDIATE`, console/database.py). One linker at a time, so the chain stays
+linear; under contention one linker links the events of many writers at once, and the others find theirs
+linked already. Chain order is therefore the order of linking (id order within a batch), which can differ
+slightly from id order; the audit log still lists by id. A linker that fails (the process killed between the
+two commits) leaves its events pending: the next one links them, and so does `verify_and_record` before it
+walks. Linking in the recording transaction instead held the head's lock across that transaction's commit and
+cut the throughput of 20 concurrent writers on PostgreSQL to a quarter (bench/audit_chain.py).
 
-The canonical content is hashed as read back from the database (the same types verify() reads), so what is
-stored and what is verified can never differ by a float's or a datetime's representation.
-
-The events that existed before the chain were linked by the migration that created it (0006_evidence), in
-id order, so the chain starts at the first event ever recorded.
-
-A hash chain proves that nothing changed since a hash was seen: someone who can rewrite the database can also
-rewrite every later hash. Write the head hash down somewhere else (the audit log page shows it; `flask audit
-verify` prints it) to make that detectable too.
+The content is hashed as read back from the database (the types verify() reads: no float or datetime can
+differ). Events older than the chain were linked, in id order, by its migration (0006_evidence). Whoever can
+rewrite the database can rewrite a chain: write the head hash down elsewhere too (the audit log page and
+`flask audit verify` show it).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import JSON, BigInteger, Float, ForeignKey, String, event, insert, select, update
-from sqlalchemy.orm import Mapped, Session, mapped_column, object_session
+from sqlalchemy import event, insert, select, update
+from sqlalchemy.orm import Session, object_session
 
 from console.audit import AuditEvent
+from console.evidence import models
+from console.evidence.models import GENESIS, HEAD_ID, AuditChainHead, AuditChainLink, AuditChainPending
 from console.extensions import db
-from console.timeutil import UTCDateTime, utcnow
 
-GENESIS = "0" * 64
-HEAD_ID = 1
-_PENDING = "audit_chain_pending"  # Session.info key: ids of events this transaction inserted, not yet linked
-BATCH = 5000
+log = logging.getLogger(__name__)
 
-
-class AuditChainLink(db.Model):
-    """An audit event's place in the chain. Never updated; written in the event's own transaction."""
-
-    __tablename__ = "audit_chain_links"
-
-    event_id: Mapped[int] = mapped_column(ForeignKey("audit_events.id"), primary_key=True)
-    seq: Mapped[int] = mapped_column(BigInteger, unique=True)
-    prev_hash: Mapped[str] = mapped_column(String(64))
-    hash: Mapped[str] = mapped_column(String(64))
-
-
-class AuditChainHead(db.Model):
-    """One row: the newest link. Its lock serialises linking; it shows whether the newest events vanished."""
-
-    __tablename__ = "audit_chain_head"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    seq: Mapped[int] = mapped_column(BigInteger, default=0)
-    last_hash: Mapped[str] = mapped_column(String(64), default=GENESIS)
-    last_event_id: Mapped[int | None]
-
-
-class ChainVerification(db.Model):
-    """One run of verify(): how far the chain was found intact, or where it broke."""
-
-    __tablename__ = "audit_chain_verifications"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    seconds: Mapped[float] = mapped_column(Float, default=0.0)
-    actor_label: Mapped[str] = mapped_column(String(120), default="")
-    ok: Mapped[bool] = mapped_column(default=False)
-    events_checked: Mapped[int] = mapped_column(BigInteger, default=0)
-    # The last position found intact (0: none) and the head's hash there.
-    through_seq: Mapped[int] = mapped_column(BigInteger, default=0)
-    through_hash: Mapped[str] = mapped_column(String(64), default="")
-    broken_seq: Mapped[int | None] = mapped_column(BigInteger)
-    broken_event_id: Mapped[int | None]
-    problem: Mapped[str] = mapped_column(String(2000), default="")
-    details: Mapped[dict] = mapped_column(JSON, default=dict)
+# Session.info keys: the events this transaction recorded; the same once it has committed.
+_PENDING, _COMMITTED = "audit_chain_pending", "audit_chain_committed"
+BATCH = 1000  # events linked per linking transaction
 
 
 # --- the canonical content and its hash ---------------------------------------------------------------------
@@ -132,34 +92,67 @@ def _event_columns():
     return [table.c[name] for name in HASHED_FIELDS]
 
 
-# --- linking, in every transaction that records events ------------------------------------------------------
+# --- linking, right after every transaction that records events --------------------------------------------
 
 enabled = True  # bench/audit_chain.py switches it off to measure the cost; nothing else does
 
 
 @event.listens_for(AuditEvent, "after_insert")
-def _remember(_mapper, _connection, target: AuditEvent) -> None:
+def _pend(_mapper, connection, target: AuditEvent) -> None:
+    if not enabled:
+        return
+    connection.execute(insert(AuditChainPending.__table__).values(event_id=target.id))
     session = object_session(target)
     if session is not None:
         session.info.setdefault(_PENDING, []).append(target.id)
 
 
-@event.listens_for(Session, "before_commit")
-def _link_before_commit(session: Session) -> None:
+@event.listens_for(Session, "after_commit")
+def _committed(session: Session) -> None:
     if session.in_nested_transaction():
-        return  # a savepoint: the events are linked when the whole transaction commits
-    if not session.info.get(_PENDING) and not session.new:
-        return
-    session.flush()  # events still pending in the session are inserted (and remembered) now
-    ids = session.info.pop(_PENDING, None)
-    if ids and enabled:
-        link(session.connection(), ids)
+        return  # a savepoint: its events are linked when the whole transaction has committed
+    if session.info.get(_PENDING):
+        session.info[_COMMITTED] = session.info.pop(_PENDING)
 
 
 @event.listens_for(Session, "after_transaction_end")
-def _forget(session: Session, transaction) -> None:
-    if transaction.parent is None:
-        session.info.pop(_PENDING, None)
+def _link_when_done(session: Session, transaction) -> None:
+    if transaction.parent is not None:
+        return
+    session.info.pop(_PENDING, None)  # rolled back: nothing of it exists
+    ids = session.info.pop(_COMMITTED, None)
+    if ids:
+        # Here the transaction's connection is back in the pool: linking never needs a second one.
+        link_pending(session.get_bind(), ids)
+
+
+def link_pending(engine, mine: Iterable[int] | None = None) -> int:
+    """Link every pending event, in transactions of its own. Never raises: what fails stays pending.
+
+    `mine`: the events the caller just committed; when another linker has already linked them all, there is
+    nothing to wait for.
+    """
+    mine = list(mine) if mine is not None else None
+    linked = 0
+    try:
+        with engine.connect() as connection:
+            for _batch in range(100):
+                with connection.begin():
+                    if mine is not None and not _still_pending(connection, mine):
+                        break
+                    seq, prev = _lock_head(connection)
+                    ids = _pending_batch(connection)
+                    # While we waited for the lock, the linker before us may have linked ours with its own:
+                    # then we leave at once (a commit that wrote nothing costs no disk flush).
+                    if mine is not None and len(ids) < BATCH and not set(mine) & set(ids):
+                        break
+                    done = _link_batch(connection, seq, prev, ids)
+                linked += done
+                if done < BATCH:
+                    break
+    except Exception:
+        log.exception("audit chain: pending events not linked now; the next commit links them")
+    return linked
 
 
 def _lock_head(connection) -> tuple[int, str]:
@@ -193,29 +186,41 @@ def _insert_if_absent(connection):
     return dialect_insert
 
 
-def link(connection, event_ids: Iterable[int]) -> int:
-    """Append these events (those that still exist: a savepoint may have undone some) to the chain."""
-    wanted = sorted(set(event_ids))
-    seq, prev = _lock_head(connection)
-    rows = connection.execute(
-        select(*_event_columns())
-        .where(AuditEvent.__table__.c.id.in_(wanted))
-        .order_by(AuditEvent.__table__.c.id)
-    ).mappings()
+def _still_pending(connection, ids: list[int]) -> bool:
+    pending = AuditChainPending.__table__
+    return (
+        connection.execute(select(pending.c.event_id).where(pending.c.event_id.in_(ids)).limit(1)).first()
+        is not None
+    )
+
+
+def _pending_batch(connection) -> list[int]:
+    pending = AuditChainPending.__table__
+    return list(
+        connection.execute(select(pending.c.event_id).order_by(pending.c.event_id).limit(BATCH)).scalars()
+    )
+
+
+def _link_batch(connection, seq: int, prev: str, ids: list[int]) -> int:
+    """Under the head's lock (at `seq`, `prev`): append these pending events to the chain, in id order."""
+    if not ids:
+        return 0
+    events, pending = AuditEvent.__table__, AuditChainPending.__table__
+    rows = connection.execute(select(*_event_columns()).where(events.c.id.in_(ids)).order_by(events.c.id))
     links = []
-    for row in rows:
+    for row in rows.mappings():
         seq += 1
         digest = event_hash(row, seq, prev)
         links.append({"event_id": row["id"], "seq": seq, "prev_hash": prev, "hash": digest})
         prev = digest
-    if links:
-        connection.execute(insert(AuditChainLink.__table__), links)
-        head = AuditChainHead.__table__
-        connection.execute(
-            update(head)
-            .where(head.c.id == HEAD_ID)
-            .values(seq=seq, last_hash=prev, last_event_id=links[-1]["event_id"])
-        )
+    connection.execute(insert(AuditChainLink.__table__), links)
+    connection.execute(pending.delete().where(pending.c.event_id.in_(ids)))
+    head = AuditChainHead.__table__
+    connection.execute(
+        update(head)
+        .where(head.c.id == HEAD_ID)
+        .values(seq=seq, last_hash=prev, last_event_id=links[-1]["event_id"])
+    )
     return len(links)
 
 
@@ -248,7 +253,7 @@ class Result:
         )
 
 
-def verify(batch: int = BATCH) -> Result:
+def verify(batch: int = 5000) -> Result:
     """Walk the whole chain from position 1 and stop at the first broken link.
 
     Broken means one of: an event whose stored content no longer gives its hash (edited), a link whose event
@@ -325,10 +330,15 @@ def verify(batch: int = BATCH) -> Result:
             expected - 1 if head_seq < expected - 1 else head_seq,
             None,
         )
+    pending = AuditChainPending.__table__
     unlinked = db.session.execute(
         select(events.c.id)
-        .select_from(events.outerjoin(links, links.c.event_id == events.c.id))
-        .where(links.c.event_id.is_(None))
+        .select_from(
+            events.outerjoin(links, links.c.event_id == events.c.id).outerjoin(
+                pending, pending.c.event_id == events.c.id
+            )
+        )
+        .where(links.c.event_id.is_(None), pending.c.event_id.is_(None))
         .order_by(events.c.id)
         .limit(1)
     ).scalar()
@@ -343,10 +353,12 @@ def verify(batch: int = BATCH) -> Result:
 
 
 def verify_and_record(actor_label: str = "system") -> Result:
-    """verify(), and keep the outcome for the audit log page."""
+    """Link what is pending, verify(), and keep the outcome for the audit log page."""
+    db.session.rollback()
+    link_pending(db.engine)
     result = verify()
     db.session.add(
-        ChainVerification(
+        models.ChainVerification(
             seconds=result.seconds,
             actor_label=actor_label,
             ok=result.ok,
@@ -369,7 +381,7 @@ def verify_and_record(actor_label: str = "system") -> Result:
 class Status:
     head_seq: int
     head_hash: str
-    last: ChainVerification | None
+    last: models.ChainVerification | None
 
     @property
     def unverified(self) -> int:
@@ -379,5 +391,6 @@ class Status:
 
 def status() -> Status:
     head = db.session.get(AuditChainHead, HEAD_ID)
-    last = db.session.scalar(select(ChainVerification).order_by(ChainVerification.id.desc()).limit(1))
+    runs = models.ChainVerification
+    last = db.session.scalar(select(runs).order_by(runs.id.desc()).limit(1))
     return Status(head.seq if head else 0, head.last_hash if head else GENESIS, last)

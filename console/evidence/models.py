@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, CheckConstraint, Float, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from console.extensions import db
@@ -150,3 +150,59 @@ class LegalHold(db.Model):
     @property
     def released_by_name(self) -> str:
         return self.released_by.name if self.released_by else (self.released_by_label or "system")
+
+
+# --- the audit log's hash chain (chain.py links and verifies it) --------------------------------------------
+
+GENESIS = "0" * 64  # the "previous hash" of the first event
+HEAD_ID = 1
+
+
+class AuditChainLink(db.Model):
+    """An audit event's place in the chain. Never updated; written in the event's own transaction."""
+
+    __tablename__ = "audit_chain_links"
+
+    event_id: Mapped[int] = mapped_column(ForeignKey("audit_events.id"), primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, unique=True)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditChainPending(db.Model):
+    """An event committed, not linked yet (for milliseconds, normally); written in the event's transaction."""
+
+    __tablename__ = "audit_chain_pending"
+
+    event_id: Mapped[int] = mapped_column(ForeignKey("audit_events.id"), primary_key=True)
+
+
+class AuditChainHead(db.Model):
+    """One row: the newest link. Its lock serialises linking; it shows whether the newest events vanished."""
+
+    __tablename__ = "audit_chain_head"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    last_hash: Mapped[str] = mapped_column(String(64), default=GENESIS)
+    last_event_id: Mapped[int | None]
+
+
+class ChainVerification(db.Model):
+    """One run of verify(): how far the chain was found intact, or where it broke."""
+
+    __tablename__ = "audit_chain_verifications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    actor_label: Mapped[str] = mapped_column(String(120), default="")
+    ok: Mapped[bool] = mapped_column(default=False)
+    events_checked: Mapped[int] = mapped_column(BigInteger, default=0)
+    # The last position found intact (0: none) and the head's hash there.
+    through_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    through_hash: Mapped[str] = mapped_column(String(64), default="")
+    broken_seq: Mapped[int | None] = mapped_column(BigInteger)
+    broken_event_id: Mapped[int | None]
+    problem: Mapped[str] = mapped_column(String(2000), default="")
+    details: Mapped[dict] = mapped_column(JSON, default=dict)

@@ -45,6 +45,14 @@ def upgrade():
         sa.UniqueConstraint("seq", name=op.f("uq_audit_chain_links_seq")),
     )
     op.create_table(
+        "audit_chain_pending",
+        sa.Column("event_id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["event_id"], ["audit_events.id"], name=op.f("fk_audit_chain_pending_event_id_audit_events")
+        ),
+        sa.PrimaryKeyConstraint("event_id", name=op.f("pk_audit_chain_pending")),
+    )
+    op.create_table(
         "audit_chain_verifications",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
@@ -242,5 +250,6 @@ def downgrade():
         batch_op.drop_index(batch_op.f("ix_evidence_records_case_id"))
     op.drop_table("evidence_records")
     op.drop_table("audit_chain_verifications")
+    op.drop_table("audit_chain_pending")
     op.drop_table("audit_chain_links")
     op.drop_table("audit_chain_head")

@@ -256,3 +256,17 @@ def test_the_audit_log_shows_how_far_the_chain_is_verified(ctx, client, auth):
     page = client.get("/settings/audit-log").text
     assert "Tamper-evident chain" in page and "through position 3" in page
     assert "newer events not verified yet" in page
+
+
+def test_events_a_dead_linker_left_pending_are_linked_by_the_next_commit(ctx, monkeypatch):
+    monkeypatch.setattr(chain, "link_pending", lambda *_a, **_kw: 0)  # the process died between the commits
+    first = events(2)
+    assert db.session.scalar(db.select(db.func.count()).select_from(chain.AuditChainPending)) == 2
+    assert chain.verify().ok  # pending is not tampering: the events wait for their link
+    monkeypatch.undo()
+    events(1)
+    linked = db.session.scalars(
+        db.select(chain.AuditChainLink.event_id).order_by(chain.AuditChainLink.seq)
+    ).all()
+    assert linked[:2] == first and len(linked) == 3
+    assert chain.verify().ok
