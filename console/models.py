@@ -4,8 +4,15 @@ from console.accounts.models import User  # noqa: F401
 from console.api.models import ApiToken  # noqa: F401
 from console.audit import AuditEvent  # noqa: F401
 from console.cases.models import Case, Decision, ReportedUser  # noqa: F401
-from console.evidence.chain import AuditChainHead, AuditChainLink, ChainVerification  # noqa: F401
-from console.evidence.models import EvidenceItem, EvidenceRecord, LegalHold  # noqa: F401
+from console.evidence.models import (  # noqa: F401
+    AuditChainHead,
+    AuditChainLink,
+    AuditChainPending,
+    ChainVerification,
+    EvidenceItem,
+    EvidenceRecord,
+    LegalHold,
+)
 from console.hashbank.models import HashEntry, HashMatch, HashSource, MediaHash, PdqFeed  # noqa: F401
 from console.media.models import MediaFile, MediaView  # noqa: F401
 from console.policies.models import Policy  # noqa: F401
