@@ -112,7 +112,9 @@ def _clean(app) -> None:
     db.session.execute(
         text(
             "UPDATE agencies SET environment='test', custom_base_url='', username='', "
-            "password_encrypted=NULL, last_check_at=NULL, last_check_status='', last_check_message=''"
+            "password_encrypted=NULL, last_check_at=NULL, last_check_status='', last_check_message='', "
+            "company_template='', terms_of_service='', legal_url='', le_contact_first_name='', "
+            "le_contact_last_name='', le_contact_email='', le_contact_phone=''"
         )
     )
     db.session.commit()

@@ -14,14 +14,19 @@ from __future__ import annotations
 import ipaddress
 import mimetypes
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any, BinaryIO
-from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from console import audit
+from console.api import case_details
+from console.api.fields import URL_STORED_MAX
+from console.api.fields import moment as _datetime
+from console.api.fields import string as _string
+from console.api.fields import unknown_key as _unknown
+from console.api.fields import url as _url
 from console.cases import service as cases
 from console.cases.models import Case
 from console.extensions import db
@@ -35,15 +40,8 @@ from console.queues.models import SOURCE_KINDS, Queue
 from console.reporting import rules
 from console.reporting.models import ReportingRule
 from console.text_rules import echo, text_problem
-from console.timeutil import utcnow
 
 MAX_MEDIA_FILES = 20
-# Upstream clocks drift; a report "from the future" beyond this is a bug in the sender (wrong offset).
-CLOCK_SKEW = timedelta(minutes=5)
-# Nothing the console reports happened before the Unix epoch; an earlier date is a sender's bug (a zero date).
-EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
-# NCMEC allows 2083 characters in a URL; the console's URL columns hold 2000.
-URL_STORED_MAX = min(ncmec.URL_MAX, 2000)
 PORT_MAX = 65535
 FIELDS = {
     "content_id",
@@ -57,7 +55,11 @@ FIELDS = {
     "policy",
     "ai_decision",
     "media_hashes",
+    "report_count",
+    *case_details.FIELDS,
 }
+# How many people reported the content (the platform's own count): part of the case's review priority.
+REPORT_COUNT_MAX = 1_000_000
 # NCMEC's documented limits where a field becomes part of a report (names and screen names: NAME_MAX).
 USER_FIELDS = {
     "platform_id": 200,
@@ -101,8 +103,11 @@ class CaseRequest:
     ai_confidence: float | None = None
     ai_model: str = ""
     media: list[MediaUpload] = field(default_factory=list)
+    # Where it happened, the chat thread, the recipient and a known victim (console/api/case_details.py).
+    details: case_details.CaseDetails = field(default_factory=case_details.CaseDetails)
     # A detector's hashes of each file, by algorithm (one dict per media part, in order): matched to the bank.
     media_hashes: list[dict[str, str]] = field(default_factory=list)
+    report_count: int = 1
 
 
 @dataclass
@@ -175,8 +180,16 @@ def parse_case_request(payload: Any, media: list[MediaUpload] | None = None) -> 
         if problem:
             errors[f"media[{i}]"] = f"the file name {problem}"
     media_hashes = hash_rules.parse_detector_hashes(payload.get("media_hashes"), len(media), errors)
-    if not (text.strip() or content_url or media) and not {"text", "content_url"} & errors.keys():
-        errors["content"] = "give at least one of text, content_url or media"
+    report_count = payload.get("report_count", 1)
+    # bool is an int in Python; `true` is not a count.
+    if isinstance(report_count, bool) or not isinstance(report_count, int):
+        errors["report_count"] = "must be a whole number"
+    elif not 1 <= report_count <= REPORT_COUNT_MAX:
+        errors["report_count"] = f"must be from 1 to {REPORT_COUNT_MAX}"
+    details = case_details.parse(payload, len(media), errors)
+    refused = {"text", "content_url", "thread"} & errors.keys()
+    if not (text.strip() or content_url or media or details.thread) and not refused:
+        errors["content"] = "give at least one of text, content_url, media or thread"
 
     if errors:
         raise ValidationFailed(errors)
@@ -194,6 +207,8 @@ def parse_case_request(payload: Any, media: list[MediaUpload] | None = None) -> 
         ai_model=ai_model,
         media=media,
         media_hashes=media_hashes,
+        details=details,
+        report_count=report_count,
     )
 
 
@@ -284,6 +299,7 @@ def _open(req: CaseRequest, actor_label: str, stored: list[MediaFile]) -> Ingest
         ai_confidence=req.ai_confidence,
         ai_model=req.ai_model,
         actor_label=actor_label,
+        report_count=req.report_count,
     )
     for upload in req.media:
         mime = upload.mime_type
@@ -291,6 +307,7 @@ def _open(req: CaseRequest, actor_label: str, stored: list[MediaFile]) -> Ingest
             mime = mimetypes.guess_type(upload.name)[0] or ""
         stored.append(storage.store(case.id, upload.name, upload.stream, mime))
     db.session.flush()
+    req.details.apply(case, stored)  # after the flush: a message names its attachments by their ids
     # Re-uploads of reported content go to the child-safety review queue, with the earlier CyberTip.
     routed = hashbank.match_new_case(case, stored, req.media_hashes, actor_label=actor_label)
     if routed is not None:
@@ -317,91 +334,7 @@ def _undo(stored: list[MediaFile]) -> None:
         storage.remove_files(media)
 
 
-# -- small field checkers: each adds "path": "message" to errors and returns the clean value --
-
-
-def _string(
-    obj: dict,
-    key: str,
-    errors: dict,
-    *,
-    required: bool = False,
-    max_len: int = 300,
-    path: str | None = None,
-    strip: bool = True,
-    multiline: bool = False,
-) -> str:
-    path = path or key
-    value = obj.get(key)
-    if value is None or value == "":
-        if required:
-            errors[path] = "is required"
-        return ""
-    if not isinstance(value, str):
-        errors[path] = "must be a string"
-        return ""
-    problem = text_problem(value, multiline=multiline)
-    if problem:
-        # Refused, never cleaned: the sender must know its data is not what it meant to send.
-        errors[path] = problem
-        return ""
-    if strip:
-        value = value.strip()
-    if required and not value:
-        errors[path] = "is required"
-    if len(value) > max_len:
-        errors[path] = f"must be at most {max_len} characters"
-        return ""
-    return value
-
-
-def _url(obj: dict, key: str, errors: dict, path: str | None = None) -> str:
-    path = path or key
-    value = _string(obj, key, errors, max_len=URL_STORED_MAX, path=path)
-    if value:
-        problem = ncmec.url_problem(value)
-        if problem:
-            errors[path] = problem
-            return ""
-        try:
-            parts = urlsplit(value)
-        except ValueError:  # e.g. an unbalanced "[" in the host
-            parts = None
-        if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
-            errors[path] = "must be an http(s) URL"
-            return ""
-    return value
-
-
-def _datetime(value: Any, path: str, errors: dict, *, required: bool = False) -> datetime | None:
-    if value is None or value == "":
-        if required:
-            errors[path] = "is required (ISO 8601 with a UTC offset, e.g. 2024-05-01T13:45:00+00:00)"
-        return None
-    if not isinstance(value, str):
-        errors[path] = "must be an ISO 8601 string with a UTC offset"
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        errors[path] = "is not an ISO 8601 date and time"
-        return None
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        # A naive time is ambiguous by up to a day, and NCMEC's incidentDateTime must be exact.
-        errors[path] = "needs a UTC offset (e.g. +00:00 or Z): a time without one is ambiguous"
-        return None
-    try:
-        moment = moment.astimezone(UTC)
-    except OverflowError:  # year 1 at +14:00 is before year 1 in UTC
-        errors[path] = "is out of range"
-        return None
-    if moment < EARLIEST:
-        errors[path] = "is before 1970: check the date"
-        return None
-    if moment > utcnow() + CLOCK_SKEW:
-        errors[path] = "is in the future: check the UTC offset"
-        return None
-    return moment
+# -- the request's own fields; the checkers every field shares are in console/api/fields.py --
 
 
 def _policy(value: Any, path: str, errors: dict) -> Policy | None:
@@ -477,14 +410,6 @@ def _reported_user(value: Any, errors: dict) -> dict[str, Any]:
             clean["port"] = port
         out["ip_events"].append(clean)
     return out
-
-
-def _unknown(key: Any) -> str:
-    """An unknown field's name as an error path: repeated only when short and plain."""
-    key = str(key)
-    if len(key) <= 64 and text_problem(key) is None:
-        return key
-    return echo(key, 40)
 
 
 def _file_name_problem(name: str) -> str | None:

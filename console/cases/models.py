@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -74,6 +75,17 @@ class Case(db.Model):
     # Set when a moderator was asked to file an NCMEC report for this case, cleared when one is filed: the
     # queues page counts these through a partial index instead of scanning every decided case.
     ncmec_report_required: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # Where the content lives, for NCMEC's internetDetails (console/cases/kinds.py): the kind the sender
+    # named, else the one an admin mapped the platform's content type to, else read from the content.
+    content_kind: Mapped[str | None] = mapped_column(String(20))
+    platform_content_type: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    # The kind's own fields (chat service and room, email addresses, game name …), as the sender gave them.
+    incident_details: Mapped[dict | None] = mapped_column(JSON)
+    # A chat or direct-message thread: [{sender, recipient, sent_at, text, attachments: [media id]}].
+    thread: Mapped[list | None] = mapped_column(JSON)
+    # Who the content was sent to, and a known minor: {"platform_id", "name", …, "age", "date_of_birth"}.
+    intended_recipient: Mapped[dict | None] = mapped_column(JSON)
+    victim: Mapped[dict | None] = mapped_column(JSON)
 
     queue = relationship("Queue")
     reported_user: Mapped[ReportedUser | None] = relationship()
@@ -97,9 +109,48 @@ class Case(db.Model):
         return f"{self.ai_confidence * 100:.0f}%" if self.ai_confidence is not None else "—"
 
     @property
+    def thread_messages(self) -> list[ThreadMessage]:
+        """The thread as the page shows it, each attachment resolved to the case's own file."""
+        media = {m.id: m for m in self.media}
+        return [
+            ThreadMessage(
+                sender=msg.get("sender", ""),
+                recipient=msg.get("recipient", ""),
+                sent_at=datetime.fromisoformat(msg["sent_at"]),
+                text=msg.get("text", ""),
+                media=[media[i] for i in msg.get("attachments", []) if i in media],
+            )
+            for msg in self.thread or []
+        ]
+
+    @property
+    def thread_media_ids(self) -> set[int]:
+        return {i for msg in self.thread or [] for i in msg.get("attachments", [])}
+
+    @property
     def excerpt(self) -> str:
-        text = " ".join((self.text or self.content_url or "").split())
+        first = (self.thread or [{}])[0].get("text", "")
+        text = " ".join((self.text or first or self.content_url or "").split())
         return text if len(text) <= 90 else text[:89] + "…"
+
+
+@dataclass(frozen=True)
+class ThreadMessage:
+    sender: str
+    recipient: str
+    sent_at: datetime
+    text: str
+    media: list[MediaFile]
+
+
+class ContentTypeKind(db.Model):
+    """An admin's mapping of one of the platform's content types ("dm", "forum_post") to a content kind."""
+
+    __tablename__ = "content_type_kinds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform_type: Mapped[str] = mapped_column(String(100), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))
 
 
 class Decision(db.Model):

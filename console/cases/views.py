@@ -9,7 +9,7 @@ from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from console import audit, sections
-from console.cases import service
+from console.cases import kinds, service
 from console.cases.forms import DecisionForm
 from console.cases.models import Case
 from console.media import storage
@@ -52,6 +52,7 @@ def _case_context(case: Case, form: DecisionForm | None = None, **extra) -> dict
         form=form or _decision_form(case),
         history=audit.case_history(case.id),
         viewed_by_me=service.viewed_by(case, current_user.id),
+        where=kinds.where(case),
         **sections.context_for("case", case=case),
         **extra,
     )

@@ -18,6 +18,7 @@ import logging
 import os
 import secrets
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -72,6 +73,7 @@ def media_root() -> Path:
 
 
 def path_for(media: MediaFile) -> Path:
+    """Where a file's bytes are: a media file's, or a generated file's (any row with a ``storage_key``)."""
     return media_root() / media.storage_key[:2] / media.storage_key
 
 
@@ -143,6 +145,37 @@ def store(case_id: int, original_name: str, stream: BinaryIO, mime_type: str) ->
     media.preview_pending = preview_pending  # not a column: read by enqueue_previews() after the commit
     db.session.add(media)
     return media
+
+
+@dataclass(frozen=True)
+class Digests:
+    key: str  # where store_generated keeps the bytes: their SHA-256
+    sha256: str
+    md5: str
+    size: int
+
+
+def digests(data: bytes) -> Digests:
+    sha256 = hashlib.sha256(data).hexdigest()
+    # MD5 only because NCMEC's upload answers with one, to compare: not for security.
+    return Digests(sha256, sha256, hashlib.md5(data, usedforsecurity=False).hexdigest(), len(data))
+
+
+def store_generated(data: bytes) -> Digests:
+    """Keep bytes the console wrote itself (a report's chat transcript) beside the media, by their SHA-256.
+
+    The same bytes are stored once; path_for(row) finds them through the row's ``storage_key``. Not checked
+    as media are: nobody outside sent them.
+    """
+    found = digests(data)
+    target = media_root() / found.key[:2] / found.key
+    _private_dirs(target.parent)
+    if not target.exists():
+        partial = target.with_name(f"{found.key}.{secrets.token_hex(4)}.part")
+        with _create_private(partial) as out:
+            out.write(data)
+        os.replace(partial, target)
+    return found
 
 
 def enqueue_previews(stored: list[MediaFile]) -> None:

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from console.extensions import db
@@ -18,6 +18,9 @@ class Policy(db.Model):
     description: Mapped[str] = mapped_column(String(500), default="")
     # One of console.ncmec.constants.IncidentType's values; preselects the picker and drives AI filing.
     ncmec_incident_type: Mapped[str | None] = mapped_column(String(120))
+    # NCMEC's report annotations (ReportAnnotation values, e.g. "sextortion") preselected in the dialog and
+    # sent by the automatic flow; a sub-policy without its own inherits its parent's.
+    ncmec_report_annotations: Mapped[list | None] = mapped_column(JSON)
 
     parent: Mapped[Policy | None] = relationship(remote_side=[id], back_populates="children")
     children: Mapped[list[Policy]] = relationship(back_populates="parent", order_by="Policy.name")

@@ -69,3 +69,14 @@ def incident_type_for(policy_id: int | None) -> str | None:
         if policy and policy.ncmec_incident_type:
             return policy.ncmec_incident_type
     return None
+
+
+def report_annotations_for(policy_id: int | None) -> list[str]:
+    """The nearest NCMEC report annotations up the tree (a sub-policy inherits its parent's)."""
+    if policy_id is None:
+        return []
+    for pid in lineage_ids(policy_id):
+        policy = db.session.get(Policy, pid)
+        if policy and policy.ncmec_report_annotations:
+            return list(policy.ncmec_report_annotations)
+    return []

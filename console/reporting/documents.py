@@ -7,9 +7,14 @@ a case edited after the decision does not change what is sent. Each uploaded fil
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from console.ncmec import (
+    CellPhoneIncident,
+    ChatImIncident,
+    ContactPerson,
+    EmailIncident,
+    FileAnnotation,
     FileDetails,
     FileHash,
     FileRelevance,
@@ -17,16 +22,23 @@ from console.ncmec import (
     IncidentSummary,
     IncidentType,
     IndustryClassification,
+    IntendedRecipient,
     IpCaptureEvent,
+    NonInternetIncident,
+    OnlineGamingIncident,
+    Peer2PeerIncident,
     Person,
     PersonOrUserReported,
     Report,
+    ReportAnnotation,
     Reporter,
+    Victim,
     WebPageIncident,
     build_file_details_xml,
     build_report_xml,
     ip_event_name,
 )
+from console.reporting import details, transcript
 from console.reporting.models import ExternalReport, ReportFile
 from console.timeutil import utcnow
 
@@ -42,13 +54,126 @@ def _ip_event(event: dict) -> IpCaptureEvent:
     )
 
 
+def _person(who: dict) -> Person | None:
+    """A person from the payload's {first_name, last_name, email, phone, age, date_of_birth}, or None."""
+    person = Person(
+        first_name=who.get("first_name") or None,
+        last_name=who.get("last_name") or None,
+        phones=[who["phone"]] if who.get("phone") else (),
+        emails=[who["email"]] if who.get("email") else (),
+        age=who.get("age"),
+        date_of_birth=date.fromisoformat(who["date_of_birth"]) if who.get("date_of_birth") else None,
+    )
+    return person if person != Person() else None
+
+
+def _reporter(report: ExternalReport, p: dict) -> Reporter:
+    r = p.get("reporter") or {}
+    contact = r.get("contact_person") or {}
+    contact_person = ContactPerson(
+        first_name=contact.get("first_name") or None,
+        last_name=contact.get("last_name") or None,
+        phones=[contact["phone"]] if contact.get("phone") else (),
+        emails=[contact["email"]] if contact.get("email") else (),
+    )
+    return Reporter(
+        Person(
+            first_name=report.contact_first_name,
+            last_name=report.contact_last_name,
+            phones=[r["phone"]] if r.get("phone") else (),
+            emails=[report.contact_email],
+        ),
+        contact_person=contact_person if contact_person != ContactPerson() else None,
+        company_template=r.get("company_template") or None,
+        terms_of_service=r.get("terms_of_service") or None,
+        legal_url=r.get("legal_url") or None,
+    )
+
+
+def _internet_details(p: dict) -> list:
+    """The one ``internetDetails`` element of the case's content kind (none when the kind is not known).
+
+    The content URL goes in a web page's ``url``; with another kind it is named in that kind's
+    additionalInfo, so that the element sent says what kind of place it was.
+    """
+    where = p.get("internet_details") or {}
+    kind, f = where.get("kind") or "", where.get("fields") or {}
+    url = p.get("content_url") or ""
+    info = "\n".join(x for x in (f.get("additional_info"), f"Content URL: {url}" if url else "") if x) or None
+    messages = p.get("thread") or []
+    match kind:
+        case "web_page":
+            return [
+                WebPageIncident(urls=[url] if url else (), additional_info=f.get("additional_info") or None)
+            ]
+        case "chat":
+            return [
+                ChatImIncident(
+                    chat_client=f.get("chat_service") or None,
+                    chat_room_name=f.get("chat_room") or None,
+                    content=transcript.content(messages) or None,
+                    additional_info=info,
+                )
+            ]
+        case "email":
+            return [EmailIncident(email_addresses=f.get("email_addresses") or (), additional_info=info)]
+        case "online_game":
+            return [
+                OnlineGamingIncident(
+                    game_name=f.get("game_name") or None,
+                    console=f.get("console") or None,
+                    additional_info=info,
+                )
+            ]
+        case "p2p":
+            return [
+                Peer2PeerIncident(
+                    client=f.get("client") or None,
+                    file_names=f.get("file_names") or None,
+                    additional_info=info,
+                )
+            ]
+        case "phone":
+            return [CellPhoneIncident(phone_number=f.get("phone_number") or None, additional_info=info)]
+        case "non_internet":
+            return [NonInternetIncident(location_name=f.get("location_name") or None, additional_info=info)]
+    # A payload from before content kinds (or a case of no stated kind): the URL, as a web page.
+    return [WebPageIncident(urls=[url])] if url else []
+
+
+def _account(who: dict) -> dict:
+    """The account fields the intended recipient and the victim share with the reported user."""
+    return {
+        "esp_identifier": who.get("platform_id") or None,
+        "screen_name": who.get("screen_name") or None,
+        "display_names": [who["name"]] if who.get("name") else (),
+        "profile_urls": [who["profile_url"]] if who.get("profile_url") else (),
+    }
+
+
+def _intended_recipients(p: dict) -> list[IntendedRecipient]:
+    who = p.get("intended_recipient") or {}
+    if not who:
+        return []
+    return [IntendedRecipient(person=_person(who), **_account(who))]
+
+
+def _victims(p: dict) -> list[Victim]:
+    who = p.get("victim") or {}
+    if not who:
+        return []
+    # victimPerson is required by the XSD, even when only the account is known.
+    return [
+        Victim(person=_person(who) or Person(), school_name=who.get("school_name") or None, **_account(who))
+    ]
+
+
 def report_document(report: ExternalReport) -> bytes:
     """The ``report`` XML, built from the payload frozen when the report was created (and nothing else)."""
     p = report.payload
     user = p.get("reported_user") or {}
-    # Earlier CyberTips whose content this one matches (a re-upload the hash bank recognised).
-    prior = [int(tip) for tip in p.get("prior_ct_reports") or [] if str(tip).isdigit()]
     person = Person(emails=[user["email"]]) if user.get("email") else None
+    prior = details.cybertip_ids(p.get("prior_ct_reports") or [])
     reported = PersonOrUserReported(
         person=person,
         esp_identifier=user.get("platform_id") or None,
@@ -65,11 +190,23 @@ def report_document(report: ExternalReport) -> bytes:
         info.append(f"Platform content id: {p['content_id']}")
     if p.get("text"):
         info.append("Content text:\n" + p["text"])
-    if prior:
+    of_user = {int(t) for t in p.get("prior_ct_of_user") or [] if str(t).isdigit()}
+    if of_user:
+        info.append(
+            "The reported user was reported before, in CyberTipline report(s) "
+            + ", ".join(str(tip) for tip in prior if tip in of_user)
+            + "."
+        )
+    matched = [tip for tip in prior if tip not in of_user]
+    if matched:
         info.append(
             "This content matches content reported in CyberTipline report(s) "
-            + ", ".join(str(tip) for tip in prior)
+            + ", ".join(str(tip) for tip in matched)
             + " (recognised by file hash or PDQ perceptual hash)."
+        )
+    if p.get("thread"):
+        info.append(
+            f"The message thread ({len(p['thread'])} messages) is attached as a Supplemental Reported file."
         )
     has_user = any(user.get(k) for k in ("platform_id", "email", "name", "screen_name", "profile_url"))
     doc = Report(
@@ -78,16 +215,13 @@ def report_document(report: ExternalReport) -> bytes:
             # A platform clock a little ahead of ours must not make the time "in the future" for NCMEC.
             incident_date_time=min(datetime.fromisoformat(p["incident_at"]), utcnow()),
             escalate_to_high_priority=p.get("escalate") or None,
+            report_annotations=[ReportAnnotation(a) for a in p.get("report_annotations") or []],
         ),
-        internet_details=[WebPageIncident(urls=[p["content_url"]])] if p.get("content_url") else [],
-        reporter=Reporter(
-            Person(
-                first_name=report.contact_first_name,
-                last_name=report.contact_last_name,
-                emails=[report.contact_email],
-            )
-        ),
+        internet_details=_internet_details(p),
+        reporter=_reporter(report, p),
         persons_or_users_reported=[reported] if has_user or prior else [],
+        intended_recipients=_intended_recipients(p),
+        victims=_victims(p),
         additional_info="\n\n".join(info),
     )
     return build_report_xml(doc)
@@ -95,6 +229,9 @@ def report_document(report: ExternalReport) -> bytes:
 
 def file_document(report: ExternalReport, f: ReportFile) -> bytes:
     """The ``fileDetails`` XML for one uploaded file: the real file name goes here, never in the upload."""
+    relevance = FileRelevance(f.relevance or FileRelevance.REPORTED.value)
+    reported = relevance == FileRelevance.REPORTED
+    extra = [FileHash(h["type"], h["value"]) for h in f.hashes or [] if h.get("type") and h.get("value")]
     return build_file_details_xml(
         FileDetails(
             report_id=report.ncmec_report_id,
@@ -102,10 +239,16 @@ def file_document(report: ExternalReport, f: ReportFile) -> bytes:
             file_viewed_by_esp=f.viewed_by_esp,
             original_file_name=f.original_name,
             exif_viewed_by_esp=f.exif_viewed_by_esp,
-            file_relevance=FileRelevance.REPORTED,
+            file_relevance=relevance,
+            file_annotations=[FileAnnotation(a) for a in f.annotations or []],
+            # The industry classification describes reported imagery only (NCMEC's documentation).
             industry_classification=IndustryClassification(f.industry_classification)
-            if f.industry_classification
+            if f.industry_classification and reported
             else None,
-            original_file_hashes=[FileHash(HashType.SHA256, f.sha256), FileHash(HashType.MD5, f.md5)],
+            original_file_hashes=[FileHash(HashType.SHA256, f.sha256), FileHash(HashType.MD5, f.md5), *extra],
+            additional_info=None
+            if f.media_id or reported
+            else "Generated by the moderation console from the case's message thread when the report was "
+            "created; the thread's attachments are the report's other files.",
         )
     )

@@ -24,6 +24,13 @@ rule_policies = Table(
     Column("rule_id", ForeignKey("reporting_rules.id", ondelete="CASCADE"), primary_key=True),
     Column("policy_id", ForeignKey("policies.id", ondelete="CASCADE"), primary_key=True),
 )
+# The policies whose cases a rule escalates to high priority (e.g. imminent danger, sextortion).
+rule_escalation_policies = Table(
+    "reporting_rule_escalation_policies",
+    db.metadata,
+    Column("rule_id", ForeignKey("reporting_rules.id", ondelete="CASCADE"), primary_key=True),
+    Column("policy_id", ForeignKey("policies.id", ondelete="CASCADE"), primary_key=True),
+)
 
 # Report states, forward-only; console/reporting/pipeline.py moves a report through them. The one place
 # they and their groups are named: the pipeline, the queries and the templates (through ExternalReport's
@@ -74,6 +81,14 @@ class Agency(db.Model):
     last_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_check_status: Mapped[str] = mapped_column(String(30), default="")
     last_check_message: Mapped[str] = mapped_column(String(500), default="")
+    # The company's legal details and law-enforcement contact, sent in every report's ``reporter``.
+    company_template: Mapped[str] = mapped_column(Text, default="", server_default="")
+    terms_of_service: Mapped[str] = mapped_column(Text, default="", server_default="")
+    legal_url: Mapped[str] = mapped_column(String(2083), default="", server_default="")
+    le_contact_first_name: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    le_contact_last_name: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    le_contact_email: Mapped[str] = mapped_column(String(254), default="", server_default="")
+    le_contact_phone: Mapped[str] = mapped_column(String(50), default="", server_default="")
 
 
 class ReportingRule(db.Model):
@@ -86,6 +101,11 @@ class ReportingRule(db.Model):
     contact_first_name: Mapped[str] = mapped_column(String(100))
     contact_last_name: Mapped[str] = mapped_column(String(100))
     contact_email: Mapped[str] = mapped_column(String(254))
+    contact_phone: Mapped[str] = mapped_column(String(50), default="", server_default="")
+    # Escalation to high priority asked for automatically: AI cases at or above this confidence (0–1), and
+    # cases under the escalation policies (or below them); the reason sent is the rule's.
+    escalate_min_confidence: Mapped[float | None]
+    escalation_reason: Mapped[str] = mapped_column(String(3000), default="", server_default="")
     enabled: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_fired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -93,6 +113,9 @@ class ReportingRule(db.Model):
     agency: Mapped[Agency] = relationship()
     review_queue = relationship("Queue")
     policies: Mapped[list[Policy]] = relationship("Policy", secondary=rule_policies, order_by="Policy.name")
+    escalation_policies: Mapped[list[Policy]] = relationship(
+        "Policy", secondary=rule_escalation_policies, order_by="Policy.name"
+    )
 
 
 class ExternalReport(db.Model):
@@ -179,13 +202,20 @@ class ExternalReport(db.Model):
 
 
 class ReportFile(db.Model):
-    """One media file of a report, with NCMEC's fileId and MD5 committed as soon as they are known."""
+    """One file of a report, with NCMEC's fileId and MD5 committed as soon as they are known.
+
+    A file of the case (``media_id``), or a file the console wrote when the report was created (a chat
+    thread's transcript, ``storage_key``), sent as Supplemental Reported.
+    """
 
     __tablename__ = "external_report_files"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     report_id: Mapped[int] = mapped_column(ForeignKey("external_reports.id"), index=True)
-    media_id: Mapped[int] = mapped_column(ForeignKey("media_files.id"))
+    media_id: Mapped[int | None] = mapped_column(ForeignKey("media_files.id"))
+    # A generated file's key in the media store (console/media/storage.py); None for a case's own file.
+    storage_key: Mapped[str | None] = mapped_column(String(80))
+    relevance: Mapped[str] = mapped_column(String(30), default="Reported", server_default="Reported")
     position: Mapped[int] = mapped_column(default=0)
     original_name: Mapped[str] = mapped_column(String(255))
     # Indexed: "was any of these files already reported?" is asked on every case page.
@@ -196,6 +226,8 @@ class ReportFile(db.Model):
     exif_viewed_by_esp: Mapped[bool] = mapped_column(default=False)
     industry_classification: Mapped[str | None] = mapped_column(String(4))
     annotations: Mapped[list] = mapped_column(JSON, default=list)
+    # Hashes beyond SHA-256 and MD5 (a detector's PDQ, PhotoDNA-style ids): [{"type", "value"}], frozen.
+    hashes: Mapped[list | None] = mapped_column(JSON)
     ncmec_file_id: Mapped[str | None] = mapped_column(String(100))
     ncmec_md5: Mapped[str | None] = mapped_column(String(32))
     # Set (and committed) just before /upload is sent, cleared when its answer is recorded: still set with no

@@ -171,8 +171,9 @@ def _send_file(report: ExternalReport, f: ReportFile, client, owner: str) -> Non
             # report may hold a copy we cannot describe. Never finish that report.
             _start_over(report_id, owner, ncmec_id, "an upload's outcome was unknown", client)
             return
-        media = db.session.get(MediaFile, f.media_id)
-        path, name = storage.path_for(media), f.original_name
+        # A case's file, or one the console wrote when the report was created (a chat's transcript).
+        stored = f if f.storage_key else db.session.get(MediaFile, f.media_id)
+        path, name = storage.path_for(stored), f.original_name
         lease.renew(report_id, owner)
         _record_file(report_id, owner, file_row, upload_started_at=utcnow())  # durable before the call
         try:

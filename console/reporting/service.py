@@ -20,6 +20,7 @@ from console.ncmec import CyberTiplineError, ReportStateError
 from console.policies.service import incident_type_for
 from console.reporting import filing, lease, pipeline, rules
 from console.reporting.credentials import CredentialsError
+from console.reporting.details import Choices
 from console.reporting.models import RETRYABLE_STATES, ExternalReport, ReportingRule
 from console.timeutil import utcnow
 
@@ -55,10 +56,12 @@ def file_report(
     incident_type: str,
     *,
     actor,
-    classifications: dict[int, str],
+    choices: Choices | None = None,
+    classifications: dict[int, str] | None = None,
 ) -> tuple[ExternalReport, bool]:
     """The moderator's "Submit report": the report for the case's content, filed once.
 
+    ``choices``: what the moderator chose in the dialog (escalation, annotations, per-file classification).
     Returns (report, created): the live report for the same content when there is one already (nothing more
     is sent). Raises filing.ReportingError, with nothing changed, when NCMEC would refuse what was chosen.
     """
@@ -69,7 +72,7 @@ def file_report(
             incident_type,
             triggered_by="human",
             created_by=actor,
-            classifications=classifications,
+            choices=choices if choices is not None else Choices(classifications=classifications or {}),
             refuse_invalid=True,
         )
     except filing.ReportingError:

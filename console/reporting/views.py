@@ -21,11 +21,18 @@ from flask import (
 from flask_login import current_user
 
 from console import sections
+from console.cases import kinds
 from console.cases.models import Case
 from console.extensions import db
 from console.ncmec import IncidentType
 from console.reporting import filing, queries, rules, service
-from console.reporting.forms import ActionForm, RetractForm, report_form
+from console.reporting.forms import (
+    FILE_ANNOTATION_LABELS,
+    REPORT_ANNOTATION_LABELS,
+    ActionForm,
+    RetractForm,
+    report_form,
+)
 from console.reporting.models import ExternalReport, ReportFile
 from console.security import role_required
 from console.webutil import is_htmx, page_or_fragment
@@ -43,7 +50,12 @@ def _add_sections(state) -> None:
         sections.Section(
             page="case",
             context=lambda case: {"ncmec": queries.case_panel(case)},
-            slots={"banner": "reporting/_case_banners.html", "panel": "reporting/_case_panel.html"},
+            slots={
+                "banner": "reporting/_case_banners.html",
+                "panel": "reporting/_case_panel.html",
+                # The dialog opens on this page; its keys' script must be loaded with the page.
+                "scripts": "reporting/_dialog_script.html",
+            },
             asks={service.ASK_TO_FILE: lambda case: url_for("reporting.new_report", case_id=case.id)},
         ),
     )
@@ -69,10 +81,15 @@ def _case_panel(case: Case, **extra) -> str:
 
 def _dialog_context(case: Case, form=None, message: str | None = None) -> dict:
     rule = rules.rule_for_case(case)
-    preview = filing.preview(case, rule) if rule else None
+    media_ids = [m.id for m in case.media]
+    # A form sent back (refused) previews what the moderator chose; a new dialog, the rule's and policy's.
+    chosen = form.choices(media_ids) if form is not None else None
+    preview = filing.preview(case, rule, choices=chosen) if rule else None
     if form is None:
         form = report_form(
-            [m.id for m in case.media], incident_type=preview.incident_type if preview else None
+            media_ids,
+            incident_type=preview.incident_type if preview else None,
+            defaults=preview.choices if preview else None,
         )
     return dict(
         case=case,
@@ -81,6 +98,15 @@ def _dialog_context(case: Case, form=None, message: str | None = None) -> dict:
         form=form,
         incident_types=INCIDENT_TYPES,
         message=message,
+        **_labels(),
+    )
+
+
+def _labels() -> dict:
+    return dict(
+        report_annotation_labels=REPORT_ANNOTATION_LABELS,
+        file_annotation_labels=FILE_ANNOTATION_LABELS,
+        content_kind_label=kinds.label,
     )
 
 
@@ -115,11 +141,7 @@ def create_report(case_id: int):
         return _refuse_in_dialog(case, form, None, 422)
     try:
         report, created = service.file_report(
-            case,
-            rule,
-            form.incident_type.data,
-            actor=current_user,
-            classifications=form.classifications(media_ids),
+            case, rule, form.incident_type.data, actor=current_user, choices=form.choices(media_ids)
         )
     except filing.ReportingError as e:
         return _refuse_in_dialog(case, form, str(e), 422)
@@ -138,6 +160,22 @@ def create_report(case_id: int):
 
 def _refuse_in_dialog(case: Case, form, message: str | None, status: int):
     return _render_dialog(case, status, IN_DIALOG, form=form, message=message)
+
+
+@bp.route("/cases/<int:case_id>/ncmec-report/preview")
+@role_required("moderator")
+def preview_report(case_id: int):
+    """The dialog's "what will be sent" again, for the choices in the query (htmx, on each change)."""
+    case = db.get_or_404(Case, case_id)
+    rule = rules.rule_for_case(case)
+    if rule is None:
+        abort(404)
+    media_ids = [m.id for m in case.media]
+    # Reads only: the choices come in the query string, and nothing is changed, so no CSRF token is needed.
+    form = report_form(media_ids, formdata=request.args, meta={"csrf": False})
+    form.validate()
+    preview = filing.preview(case, rule, form.incident_type.data or None, form.choices(media_ids))
+    return render_template("reporting/_preview.html", case=case, preview=preview, form=form, **_labels())
 
 
 @bp.route("/cases/<int:case_id>/ncmec-status")

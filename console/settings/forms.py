@@ -7,12 +7,23 @@ queue or policy that does not exist), and the view puts both kinds of error on t
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, PasswordField, SelectField, SelectMultipleField, StringField
+from wtforms import (
+    BooleanField,
+    DecimalField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, ValidationError
 
-from console.ncmec.constants import NAME_MAX
+from console.cases.kinds import CONTENT_KINDS
+from console.ncmec import ReportAnnotation
+from console.ncmec.constants import DESCRIPTION_MAX, NAME_MAX, PHONE_MAX
 from console.reporting.agencies import CUSTOM_URL_MAX
+from console.settings.cybertip_details import ReporterDetails
 from console.settings.service import ENVIRONMENTS, RuleFields, SettingsError
 from console.text_rules import PlainText
 
@@ -64,6 +75,18 @@ class RuleForm(FlaskForm):
             Length(max=254),
         ],
     )
+    contact_phone = StringField("Phone", validators=[Optional(), Length(max=PHONE_MAX), PlainText()])
+    # Escalation to high priority, asked for automatically; the reason is sent as NCMEC's escalation text.
+    escalate_min_confidence = DecimalField(
+        "AI cases at or above this confidence (%)",
+        places=None,
+        validators=[Optional(), NumberRange(min=0, max=100, message="Enter a percentage from 0 to 100.")],
+    )
+    escalation_policies = SelectMultipleField("Cases under these policies", coerce=int, validate_choice=False)
+    escalation_reason = TextAreaField(
+        "Reason sent to NCMEC",
+        validators=[Optional(), Length(max=DESCRIPTION_MAX), PlainText(multiline=True)],
+    )
     enabled = BooleanField("Enabled", default=True)
 
     def validate_policies(self, field) -> None:
@@ -79,7 +102,62 @@ class RuleForm(FlaskForm):
             contact_first_name=self.contact_first_name.data or "",
             contact_last_name=self.contact_last_name.data or "",
             contact_email=self.contact_email.data or "",
+            contact_phone=self.contact_phone.data or "",
+            escalate_min_confidence=float(self.escalate_min_confidence.data) / 100
+            if self.escalate_min_confidence.data is not None
+            else None,
+            escalation_policy_ids=tuple(self.escalation_policies.data or ()),
+            escalation_reason=self.escalation_reason.data or "",
         )
+
+
+class ReporterDetailsForm(FlaskForm):
+    """Settings → CyberTip details: the company's legal details and the law-enforcement contact."""
+
+    company_template = TextAreaField(
+        "Company details (NCMEC's company template)",
+        validators=[Optional(), Length(max=20_000), PlainText(multiline=True)],
+    )
+    terms_of_service = TextAreaField(
+        "Terms of service (the relevant part)",
+        validators=[Optional(), Length(max=20_000), PlainText(multiline=True)],
+    )
+    legal_url = StringField("Legal URL", validators=[Optional(), Length(max=2083), PlainText()])
+    le_contact_first_name = StringField(
+        "First name", validators=[Optional(), Length(max=NAME_MAX), PlainText()]
+    )
+    le_contact_last_name = StringField(
+        "Last name", validators=[Optional(), Length(max=NAME_MAX), PlainText()]
+    )
+    le_contact_email = StringField(
+        "Email", validators=[Optional(), PlainText(), Email("Enter a valid email address."), Length(max=254)]
+    )
+    le_contact_phone = StringField("Phone", validators=[Optional(), Length(max=PHONE_MAX), PlainText()])
+
+    def to_details(self) -> ReporterDetails:
+        return ReporterDetails(
+            **{name: getattr(self, name).data or "" for name in ReporterDetails.__dataclass_fields__}
+        )
+
+
+class ContentTypeForm(FlaskForm):
+    platform_type = StringField(
+        "The platform's content type",
+        validators=[
+            DataRequired("Enter the platform's name for the content type."),
+            Length(max=100),
+            PlainText(),
+        ],
+    )
+    kind = SelectField("Content kind", choices=[SelectChoice(k, v) for k, v in CONTENT_KINDS.items()])
+
+
+class PolicyAnnotationsForm(FlaskForm):
+    """One policy's report annotations (checkboxes named ``annotations``)."""
+
+    annotations = SelectMultipleField(
+        "Report annotations", choices=[SelectChoice(a.value, a.value) for a in ReportAnnotation]
+    )
 
 
 class TokenForm(FlaskForm):

@@ -102,3 +102,9 @@ def new_rule_defaults() -> dict:
             select(Queue.id).where(Queue.source_kind == "ai_review").order_by(Queue.id)
         ),
     }
+
+
+def policy_annotations() -> dict[int, list[str]]:
+    """Policy id → the NCMEC report annotations it preselects (its own, not inherited)."""
+    rows = db.session.execute(select(Policy.id, Policy.ncmec_report_annotations)).all()
+    return {pid: list(values or []) for pid, values in rows}

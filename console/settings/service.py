@@ -5,7 +5,7 @@ Each function takes plain arguments, does its work in one transaction, writes th
 The agency password is write-only: it goes in through `configure_agency`, is stored encrypted, and is never
 returned, rendered, logged or written to the audit log (the audit records only that it changed).
 
-Why this module is long (about 420 lines): every change made on that page goes through it, and the
+Why this module is long (about 470 lines): every change made on that page goes through it, and the
 connection and the rules share one refusal type (SettingsError, field by field), one audit convention and
 one commit rule; split in two they would be two halves of one page's contract. Reads are in queries.py.
 """
@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from console import audit
 from console.extensions import db
 from console.ncmec import base_url_for
-from console.ncmec.constants import NAME_MAX
+from console.ncmec.constants import DESCRIPTION_MAX, NAME_MAX, PHONE_MAX
 from console.ncmec.errors import CyberTiplineError, NeedsAdminError, RetryableError
 from console.policies.models import Policy
 from console.queues.models import Queue
@@ -259,6 +259,10 @@ def rule_snapshot(rule: ReportingRule) -> dict:
         "policies": [p.name for p in rule.policies],
         "review_queue": rule.review_queue.name if rule.review_queue else None,
         "contact": f"{rule.contact_first_name} {rule.contact_last_name} <{rule.contact_email}>",
+        "contact_phone": rule.contact_phone or "",
+        "escalate_min_confidence": rule.escalate_min_confidence,
+        "escalation_policies": [p.name for p in rule.escalation_policies],
+        "escalation_reason": rule.escalation_reason or "",
         "enabled": rule.enabled,
     }
 
@@ -274,6 +278,11 @@ class RuleFields:
     contact_first_name: str
     contact_last_name: str
     contact_email: str
+    contact_phone: str = ""
+    # Automatic escalation to high priority (console/reporting/details.py: rule_escalation).
+    escalate_min_confidence: float | None = None
+    escalation_policy_ids: tuple[int, ...] = ()
+    escalation_reason: str = ""
 
 
 def _apply(rule: ReportingRule, fields: RuleFields) -> None:
@@ -322,6 +331,7 @@ def _apply(rule: ReportingRule, fields: RuleFields) -> None:
         errors["contact_email"] = "Enter a valid email address."
     if name and text_problem(name):
         errors["name"] = "Enter the rule name on one line, without control characters."
+    escalation_policies = _check_reporting_person_and_escalation(fields, errors)
     if errors:
         raise SettingsError(errors)
     rule.name = name
@@ -331,6 +341,35 @@ def _apply(rule: ReportingRule, fields: RuleFields) -> None:
     rule.contact_first_name = contact_first_name.strip()
     rule.contact_last_name = contact_last_name.strip()
     rule.contact_email = contact_email.strip()
+    rule.contact_phone = (fields.contact_phone or "").strip()
+    rule.escalate_min_confidence = fields.escalate_min_confidence
+    rule.escalation_policies = sorted(escalation_policies, key=lambda p: p.name)
+    rule.escalation_reason = (fields.escalation_reason or "").strip()
+
+
+def _check_reporting_person_and_escalation(fields: RuleFields, errors: dict[str, str]) -> list[Policy]:
+    """The reporting person's phone and the automatic escalation, checked as NCMEC will take them."""
+    phone = (fields.contact_phone or "").strip()
+    if len(phone) > PHONE_MAX:
+        errors["contact_phone"] = f"Enter at most {PHONE_MAX} characters."
+    elif text_problem(phone):
+        errors["contact_phone"] = "Enter the phone number on one line, without control characters."
+    threshold = fields.escalate_min_confidence
+    if threshold is not None and not 0 <= threshold <= 1:
+        errors["escalate_min_confidence"] = "Enter a confidence from 0 to 100 %."
+    ids = set(fields.escalation_policy_ids or ())
+    policies = list(db.session.scalars(select(Policy).where(Policy.id.in_(ids)))) if ids else []
+    if len(policies) != len(ids):
+        errors["escalation_policies"] = "Choose policies from the list."
+    reason = (fields.escalation_reason or "").strip()
+    if len(reason) > DESCRIPTION_MAX:
+        errors["escalation_reason"] = f"Say why in at most {DESCRIPTION_MAX} characters (NCMEC's limit)."
+    elif text_problem(reason, multiline=True):
+        errors["escalation_reason"] = "Remove the control characters from the reason."
+    elif (threshold is not None or ids) and not reason:
+        # NCMEC's escalateToHighPriority is the reason itself: an escalation without one is refused.
+        errors["escalation_reason"] = "Say why these reports are urgent: NCMEC needs the reason."
+    return policies
 
 
 def _commit_rule() -> None:

@@ -7,12 +7,21 @@ from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from console import audit, sections
+from console.cases.kinds import CONTENT_KINDS
 from console.extensions import db
 from console.reporting import agencies
+from console.reporting.forms import REPORT_ANNOTATION_LABELS
 from console.reporting.models import Agency, ReportingRule
 from console.security import role_required
-from console.settings import queries, service
-from console.settings.forms import AgencyConnectionForm, RuleForm, add_service_errors
+from console.settings import cybertip_details, queries, service
+from console.settings.forms import (
+    AgencyConnectionForm,
+    ContentTypeForm,
+    PolicyAnnotationsForm,
+    ReporterDetailsForm,
+    RuleForm,
+    add_service_errors,
+)
 from console.webutil import is_htmx, page_or_fragment
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
@@ -25,6 +34,8 @@ AUDIT_OBJECT_TYPES = {
     "case": "Case",
     "media": "Media",
     "api_token": "API token",
+    "content_type": "Content type",
+    "policy": "Policy",
     "user": "User",
 }
 
@@ -63,6 +74,12 @@ def _rule_form(rule: ReportingRule | None = None) -> RuleForm:
                 "contact_first_name": rule.contact_first_name,
                 "contact_last_name": rule.contact_last_name,
                 "contact_email": rule.contact_email,
+                "contact_phone": rule.contact_phone,
+                "escalate_min_confidence": round(rule.escalate_min_confidence * 100, 2)
+                if rule.escalate_min_confidence is not None
+                else None,
+                "escalation_policies": [p.id for p in rule.escalation_policies],
+                "escalation_reason": rule.escalation_reason,
                 "enabled": rule.enabled,
             }
         )
@@ -232,6 +249,98 @@ def _rule_saved(message: str):
         return render_template("settings/_rules.html", **_context(rule_message=message))
     flash(message)
     return redirect(url_for("settings.external_reporting"))
+
+
+# --- CyberTip details: the company in every report, content kinds, policy annotations ----------------------
+
+
+def _cybertip_context(**extra) -> dict:
+    agency = agencies.ncmec()
+    context = dict(
+        agency=agency,
+        reporter_form=None,
+        content_type_form=ContentTypeForm(),
+        mappings=cybertip_details.content_type_mappings(),
+        content_kinds=CONTENT_KINDS,
+        policy_options=queries.policy_options(),
+        policy_annotations=queries.policy_annotations(),
+        report_annotation_labels=REPORT_ANNOTATION_LABELS,
+        annotations_form=PolicyAnnotationsForm(),
+    )
+    context.update(extra)
+    if context["reporter_form"] is None:
+        context["reporter_form"] = ReporterDetailsForm(
+            data=cybertip_details.reporter_details(agency).__dict__
+        )
+    return context
+
+
+def _cybertip_saved(message: str):
+    flash(message)
+    return redirect(url_for("settings.cybertip_details"))
+
+
+@bp.route("/cybertip-details", endpoint="cybertip_details")
+@role_required("admin")
+def cybertip_details_page():
+    return render_template("settings/cybertip_details.html", **_cybertip_context())
+
+
+@bp.route("/cybertip-details/reporter", methods=["POST"])
+@role_required("admin")
+def save_reporter_details():
+    form = ReporterDetailsForm()
+    if form.validate_on_submit():
+        try:
+            cybertip_details.save_reporter_details(agencies.ncmec().id, form.to_details(), actor=current_user)
+        except service.SettingsError as e:
+            add_service_errors(form, e)
+        else:
+            return _cybertip_saved("The company's details were saved; new reports carry them.")
+    return render_template("settings/cybertip_details.html", **_cybertip_context(reporter_form=form)), 422
+
+
+@bp.route("/cybertip-details/content-types", methods=["POST"])
+@role_required("admin")
+def map_content_type():
+    form = ContentTypeForm()
+    if form.validate_on_submit():
+        try:
+            row = cybertip_details.map_content_type(
+                form.platform_type.data, form.kind.data, actor=current_user
+            )
+        except service.SettingsError as e:
+            add_service_errors(form, e)
+        else:
+            return _cybertip_saved(f"“{row.platform_type}” is now {CONTENT_KINDS[row.kind].lower()}.")
+    return render_template("settings/cybertip_details.html", **_cybertip_context(content_type_form=form)), 422
+
+
+@bp.route("/cybertip-details/content-types/<int:mapping_id>/delete", methods=["POST"])
+@role_required("admin")
+def unmap_content_type(mapping_id: int):
+    if not PolicyAnnotationsForm().validate_on_submit():  # only its CSRF token is checked here
+        abort(400)
+    try:
+        cybertip_details.unmap_content_type(mapping_id, actor=current_user)
+    except LookupError:
+        abort(404)
+    return _cybertip_saved("The mapping was removed.")
+
+
+@bp.route("/cybertip-details/policies/<int:policy_id>/annotations", methods=["POST"])
+@role_required("admin")
+def set_policy_annotations(policy_id: int):
+    form = PolicyAnnotationsForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        policy = cybertip_details.set_policy_annotations(
+            policy_id, form.annotations.data or [], actor=current_user
+        )
+    except LookupError:
+        abort(404)
+    return _cybertip_saved(f"Report annotations of “{policy.name}” saved.")
 
 
 # --- audit log ---------------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 
+import lxml.html
 import pytest
 from rq import SimpleWorker
 
@@ -95,7 +96,14 @@ def test_confirming_a_covered_violation_opens_the_dialog_with_exactly_what_will_
     second_item = html.split(f'id="ncmec-file-{second.id}"')[1].split("</li>")[0]
     assert "Viewed by a person: <strong>yes</strong>" in first_item
     assert "Viewed by a person: <strong>no</strong>" in second_item
-    assert 'type="checkbox"' not in html
+    # "Viewed by a person" is the record, never a checkbox: the checkboxes are the moderator's choices.
+    boxes = set(lxml.html.fromstring(html).xpath('//input[@type="checkbox"]/@name'))
+    assert boxes == {
+        "escalate",
+        "report_annotations",
+        f"file_annotations_{first.id}",
+        f"file_annotations_{second.id}",
+    }
     assert (
         html.count("Industry classification") == 2 and "A1 — Prepubescent minor engaged in a sex act" in html
     )

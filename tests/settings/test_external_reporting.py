@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import select, text
 
 from console.audit import AuditEvent
@@ -416,6 +418,7 @@ def test_moderators_get_403_on_every_settings_url(app, ctx, client, auth):
         if not url_rule.endpoint.startswith("settings."):
             continue
         url = url_rule.rule.replace("<int:rule_id>", str(rule_id)).replace("<int:agency_id>", str(agency_id))
+        url = re.sub(r"<int:\w+>", "1", url)  # any other id: refused before it is looked up
         for method in url_rule.methods & {"GET", "POST"}:
             if method == "GET":
                 response = client.get(url)
