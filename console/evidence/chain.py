@@ -35,7 +35,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import event, insert, select, update
+from sqlalchemy import Engine, event, insert, select, update
 from sqlalchemy.orm import Session, object_session
 
 from console.audit import AuditEvent
@@ -121,9 +121,12 @@ def _link_when_done(session: Session, transaction) -> None:
         return
     session.info.pop(_PENDING, None)  # rolled back: nothing of it exists
     ids = session.info.pop(_COMMITTED, None)
-    if ids:
+    bind = session.get_bind()
+    # A session inside someone else's transaction (the worker's warm-up) has only committed a savepoint: its
+    # events are linked after whoever commits the whole.
+    if ids and isinstance(bind, Engine):
         # Here the transaction's connection is back in the pool: linking never needs a second one.
-        link_pending(session.get_bind(), ids)
+        link_pending(bind, ids)
 
 
 def link_pending(engine, mine: Iterable[int] | None = None) -> int:

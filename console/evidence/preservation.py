@@ -35,7 +35,7 @@ import logging
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import Engine, select, update
 
 from console import audit
 from console.evidence import contents, store
@@ -122,7 +122,13 @@ def _new_record(report: ExternalReport, finished_at: datetime, reply: dict | Non
 
 
 def preserve_after_finish(report_id: int) -> None:
-    """The worker that finished the report preserves it now. Never raises: the sweep retries what fails."""
+    """The worker that finished the report preserves it now. Never raises: the sweep retries what fails.
+
+    Preserving commits, so it runs only where the session owns its transactions: inside someone else's (the
+    worker's warm-up files a report in a transaction it rolls back) it leaves the work to the sweep.
+    """
+    if not isinstance(db.session.get_bind(), Engine):
+        return
     try:
         preserve(report_id)
     except Exception as e:
