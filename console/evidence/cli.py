@@ -35,18 +35,21 @@ def export_command(report_id: int, reason: str, output: Path | None) -> None:
     """Write the law-enforcement package of a report (a zip with its manifest)."""
     from console.evidence import package
 
+    target = output or Path(f"report-{report_id}-evidence.zip")
     try:
-        made = package.build(report_id, reason=reason, actor_label=ACTOR)
-    except package.PackageError as e:
-        raise click.ClickException(str(e)) from e
-    target = output or Path(made.filename)
-    try:
-        # Created for this user only, and never over an existing file.
+        # Opened first (for this user only, never over an existing file): the export is recorded only once
+        # there is somewhere to write it.
         fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError as e:
-        raise click.ClickException(f"{target} exists; choose another --output") from e
-    with made.file, os.fdopen(fd, "wb") as out:
-        shutil.copyfileobj(made.file, out)
+    except OSError as e:
+        raise click.ClickException(f"cannot create {target}: {e.strerror}; choose another --output") from e
+    with os.fdopen(fd, "wb") as out:
+        try:
+            made = package.build(report_id, reason=reason, actor_label=ACTOR)
+        except package.PackageError as e:
+            target.unlink(missing_ok=True)
+            raise click.ClickException(str(e)) from e
+        with made.file:
+            shutil.copyfileobj(made.file, out)
     click.echo(f"{target}: {len(made.manifest['items'])} items, manifest sha256 {made.manifest_sha256}")
 
 

@@ -149,6 +149,6 @@ def test_flask_evidence_export_writes_a_private_package(world, runner, tmp_path)
     again = runner.invoke(
         args=["evidence", "export", str(report.id), "--reason", "x", "--output", str(target)]
     )
-    assert again.exit_code != 0 and "exists" in again.output
+    assert again.exit_code != 0 and "cannot create" in again.output
     missing = runner.invoke(args=["evidence", "export", str(report.id)])
     assert missing.exit_code != 0  # --reason is required
