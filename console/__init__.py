@@ -38,12 +38,22 @@ def create_app(test_config: dict | None = None) -> Flask:
     from console.accounts.views import bp as accounts_bp
     from console.api.views import bp as api_bp
     from console.cases.views import bp as cases_bp
+    from console.childsafety.views import bp as childsafety_bp
     from console.queues.views import bp as queues_bp
     from console.reporting.views import bp as reporting_bp
     from console.settings.api_tokens import bp as api_tokens_bp
     from console.settings.views import bp as settings_bp
 
-    for bp in (accounts_bp, queues_bp, cases_bp, reporting_bp, settings_bp, api_bp, api_tokens_bp):
+    for bp in (
+        accounts_bp,
+        queues_bp,
+        cases_bp,
+        childsafety_bp,
+        reporting_bp,
+        settings_bp,
+        api_bp,
+        api_tokens_bp,
+    ):
         app.register_blueprint(bp)
 
     from console import reporting

@@ -119,6 +119,12 @@ def from_environment() -> dict:
         "HASHBANK_PDQ_DISTANCE": int(os.environ.get("HASHBANK_PDQ_DISTANCE", "31")),
         # Media of cases closed as "no violation" is deleted this many days after the decision (0: never).
         "NO_VIOLATION_MEDIA_DAYS": int(os.environ.get("NO_VIOLATION_MEDIA_DAYS", "0")),
+        # A moderator's child-safety reveals per UTC day (console/childsafety/exposure.py): every SOFT_LIMIT
+        # of them, a break of BREAK_MINUTES; from HARD_LIMIT, "Next case" offers no child-safety case until
+        # the next day. 0 turns a limit off.
+        "EXPOSURE_SOFT_LIMIT": int(os.environ.get("EXPOSURE_SOFT_LIMIT", "30")),
+        "EXPOSURE_HARD_LIMIT": int(os.environ.get("EXPOSURE_HARD_LIMIT", "60")),
+        "EXPOSURE_BREAK_MINUTES": int(os.environ.get("EXPOSURE_BREAK_MINUTES", "10")),
     }
 
 

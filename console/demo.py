@@ -1,5 +1,5 @@
 """Demo data for the one-command run: policies, queues, three accounts, an NCMEC rule and a few dozen harmless
-cases.
+cases (images, tones, short videos).
 
 Idempotent: every object has a stable key (email, slug, content id) and is created only when missing. The demo
 media are generated shapes and tones — nothing real — so that the viewing and reporting flows can be tried.
@@ -37,6 +37,10 @@ ACCOUNTS = [
     ("mod1@example.org", "Mo Moderator", "moderator"),
     ("mod2@example.org", "Noor Moderator", "moderator"),
 ]
+# Who holds the child-safety permission, and their team (given once, when the account is created): Noor
+# does not, so that `make run` shows both sides (console/childsafety).
+CHILD_SAFETY_TEAM = {"admin@example.org": "Child safety", "mod1@example.org": "Child safety"}
+OTHER_TEAMS = {"mod2@example.org": "General"}
 CSAM = "Child Pornography (possession, manufacture, and distribution)"
 ENTICEMENT = "Online Enticement of Children for Sexual Acts"
 # (slug, name, parent slug, default NCMEC incident type)
@@ -63,7 +67,11 @@ QUEUES = [
     ("lea-requests", "Law-enforcement requests", "lea_request"),
     ("proactive", "Proactive detection", "proactive"),
     ("ai-child-safety", "AI review — child safety", "ai_review"),
+    ("child-safety", "Child safety escalations", "user_report"),
 ]
+# Marked child-safety when created (an admin changes the marks under Settings → Child safety): the policy
+# covers its sub-policies; the queues hold only child-safety work.
+CHILD_SAFETY_MARKS = {"policies": {"child-safety"}, "queues": {"ai-child-safety", "child-safety"}}
 # The rule the README's flows use: Child safety (and its sub-policies) to NCMEC; AI cases confirmed in
 # the AI queue. Admins pause, change or delete it under Settings → External reporting like any other rule.
 RULE = {
@@ -113,22 +121,51 @@ def _tone(seed: int) -> bytes:
     return buf.getvalue()
 
 
+def video(seed: int, frames: int = 30, size: tuple[int, int] = (160, 120), fps: int = 15) -> bytes:
+    """A two-second WebM (VP8) of moving coloured shapes, encoded by PyAV's own FFmpeg."""
+    import av
+
+    rnd = random.Random(seed)
+    colour = tuple(rnd.randrange(40, 220) for _ in range(3))
+    buf = io.BytesIO()
+    with av.open(buf, mode="w", format="webm") as out:
+        stream = out.add_stream("libvpx", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = size[0], size[1], "yuv420p"
+        for i in range(frames):
+            img = Image.new("RGB", size, colour)
+            x = i * (size[0] - 30) // max(frames - 1, 1)
+            ImageDraw.Draw(img).ellipse((x, size[1] // 3, x + 30, size[1] // 3 + 30), fill=(255, 255, 255))
+            for packet in stream.encode(av.VideoFrame.from_image(img)):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    return buf.getvalue()
+
+
 def load(cases_per_queue: int = 8) -> dict:
     """Create what is missing; return the demo logins."""
     for email, name, role in ACCOUNTS:
         if not db.session.scalar(select(User).where(User.email == email)):
-            create_user(email, name, DEMO_PASSWORD, role)
+            user = create_user(email, name, DEMO_PASSWORD, role)
+            user.child_safety_access = email in CHILD_SAFETY_TEAM
+            user.team = CHILD_SAFETY_TEAM.get(email) or OTHER_TEAMS.get(email, "")
     by_slug = {p.slug: p for p in db.session.scalars(select(Policy))}
     for slug, name, parent, incident in POLICIES:
         if slug not in by_slug:
             by_slug[slug] = Policy(
-                slug=slug, name=name, parent=by_slug.get(parent), ncmec_incident_type=incident
+                slug=slug,
+                name=name,
+                parent=by_slug.get(parent),
+                ncmec_incident_type=incident,
+                child_safety=slug in CHILD_SAFETY_MARKS["policies"],
             )
             db.session.add(by_slug[slug])
     queues = {q.slug: q for q in db.session.scalars(select(Queue))}
     for slug, name, kind in QUEUES:
         if slug not in queues:
-            queues[slug] = Queue(slug=slug, name=name, source_kind=kind)
+            queues[slug] = Queue(
+                slug=slug, name=name, source_kind=kind, child_safety=slug in CHILD_SAFETY_MARKS["queues"]
+            )
             db.session.add(queues[slug])
     db.session.flush()
     _reporting_rule(by_slug, queues)
@@ -136,6 +173,7 @@ def load(cases_per_queue: int = 8) -> dict:
     now = utcnow()
     rnd = random.Random(7)
     n = 0
+    videos = []
     for qslug, queue in queues.items():
         for i in range(cases_per_queue):
             n += 1
@@ -182,7 +220,13 @@ def load(cases_per_queue: int = 8) -> dict:
                     )
             if i == 5:
                 storage.store(case.id, f"{content_id}-voice.wav", io.BytesIO(_tone(n)), "audio/wav")
+            if i == 2:
+                videos.append(
+                    storage.store(case.id, f"{content_id}-clip.webm", io.BytesIO(video(n)), "video/webm")
+                )
     db.session.commit()
+    for media in videos:
+        storage.make_preview(media.id)  # the poster frame a worker would make (no worker runs yet)
     return {"password": DEMO_PASSWORD, "accounts": ACCOUNTS}
 
 

@@ -42,6 +42,29 @@ def role_required(role: str):
     return decorator
 
 
+CHILD_SAFETY_ONLY = (
+    "This is child-safety material: only people with the child-safety permission see it, so that as few "
+    "people as possible do (18 U.S.C. §2258B(c)). Ask an admin if your work needs it."
+)
+
+
+def refuse_child_safety():
+    abort(403, CHILD_SAFETY_ONLY)
+
+
+def child_safety_required(view):
+    """A view that shows child-safety material whatever it is asked for: reports to NCMEC, their evidence, the
+    NCMEC dialog. Below role_required; pages about one case ask console.childsafety.access instead."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if not getattr(current_user, "child_safety_access", False):
+            refuse_child_safety()
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
 def public(view):
     """Marks a view that deliberately needs no sign-in (sign-in page, health check, token-auth API)."""
     view.required_role = None
@@ -129,8 +152,9 @@ def init_app(app: Flask) -> None:
         )
 
     @app.errorhandler(403)
-    def forbidden(_e):
-        return error_page(403, "Not allowed", "Your role does not give access to this page.")
+    def forbidden(e):
+        message = e.description if e.description == CHILD_SAFETY_ONLY else None
+        return error_page(403, "Not allowed", message or "Your role does not give access to this page.")
 
     @app.errorhandler(404)
     def not_found(_e):

@@ -6,7 +6,7 @@ from jobs import app_context
 
 
 def make_preview(media_id: int) -> bool:
-    """A large image's blurred preview, decoded here so that the web process never holds its pixels."""
+    """A large image's blurred preview or a video's poster, decoded here, never in the web process."""
     from console.media import storage
 
     with app_context():

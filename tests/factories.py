@@ -23,9 +23,19 @@ CSAM = IncidentType.CHILD_PORNOGRAPHY.value
 _seq = count(1)
 
 
-def user(role: str = "moderator", email: str | None = None, name: str | None = None):
+def user(
+    role: str = "moderator",
+    email: str | None = None,
+    name: str | None = None,
+    *,
+    child_safety: bool = True,
+    team: str = "",
+):
+    """A person of the child-safety team unless a test says otherwise (`child_safety=False`): most tests are
+    about the NCMEC flows, which only that team reaches."""
     n = next(_seq)
     u = create_user(email or f"{role}{n}@example.org", name or f"{role.title()} {n}", PASSWORD, role)
+    u.child_safety_access, u.team = child_safety, team
     db.session.commit()
     return u
 
@@ -57,6 +67,13 @@ def queue(name: str = "User reports", source_kind: str = "user_report") -> Queue
     db.session.add(q)
     db.session.commit()
     return q
+
+
+def webm_bytes(seed: int = 1, frames: int = 30) -> bytes:
+    """A real little WebM (VP8) video, encoded by PyAV's own FFmpeg (the demo's generator)."""
+    from console import demo
+
+    return demo.video(seed, frames, size=(64, 48))
 
 
 def png_bytes(seed: int = 1, size: tuple[int, int] = (64, 48)) -> bytes:

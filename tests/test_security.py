@@ -1,5 +1,6 @@
 """Every page checks its role; every write needs the CSRF token."""
 
+from console.extensions import db
 from tests import factories
 
 
@@ -96,6 +97,8 @@ def _sweep_world():
         "report_id": 1,
         "file_id": 1,
         "hold_id": 1,
+        "user_id": admin.id,
+        "reported_user_id": case.reported_user_id,
     }
     return admin, ids, raw
 
@@ -211,3 +214,103 @@ def test_hostile_values_on_every_route_never_cause_a_5xx(app, client, auth):
         assert response.is_json
     assert [s for s in seen if s[1] >= 500] == []
     assert len(seen) > 150
+
+
+# --- child-safety material: only for holders of the permission (18 U.S.C. §2258B(c)) -----------------------
+
+MARKER = "cs-marker-7f3a"
+# URL arguments that name child-safety material in the world below: every route taking one refuses someone
+# without the permission, whatever it does (a page, a file, a claim, a decision, an escalation, a download).
+CHILD_SAFETY_ARGS = {"case_id", "media_id", "report_id", "file_id", "hold_id", "queue_id"}
+# Routes that show child-safety material whatever they are asked: NCMEC reports, their evidence, the cases
+# waiting for a report.
+ALWAYS_CHILD_SAFETY = {"reporting.reports", "reporting.required_cases", "evidence.index"}
+
+
+def _child_safety_world():
+    """A child-safety queue with a case (an image, revealed; a report and its file; a hold), a case under a
+    child-safety policy in an ordinary queue, and two admins: one with the permission, one without."""
+    from console.cases import service as cases
+    from console.childsafety import service as care
+    from console.evidence import retention
+    from console.reporting import filing
+    from tests.settings.helpers import make_rule
+
+    holder = factories.user("admin", email="holder@example.org")
+    factories.user("admin", email="outsider@example.org", child_safety=False)
+    tree = factories.policy_tree()
+    restricted = factories.queue("Child safety", "user_report")
+    ordinary = factories.queue("User reports", "user_report")
+    care.mark_policies({tree["child-safety"].id}, actor_label="test")
+    care.mark_queues({restricted.id}, actor_label="test")
+    case = factories.case(restricted, text=f"{MARKER} in the queue", images=1)
+    case.media[0].original_name = f"{MARKER}.png"
+    factories.case(ordinary, text=f"{MARKER} by its policy", policy=tree["grooming"])
+    factories.case(ordinary, text="ordinary spam", policy=tree["spam"])
+    cases.reveal(case.media[0].id, case.id, holder)
+    report, _ = filing.create_report(case, make_rule(tree, restricted), factories.CSAM, triggered_by="human")
+    hold = retention.place_hold(reported_user_id=case.reported_user_id, reason="test", actor=holder)
+    db.session.commit()
+    ids = {
+        "case_id": case.id,
+        "media_id": case.media[0].id,
+        "queue_id": restricted.id,
+        "report_id": report.id,
+        "file_id": report.files[0].id,
+        "hold_id": hold.id,
+        "reported_user_id": case.reported_user_id,
+        "user_id": holder.id,
+    }
+    keep_marks = {"queues": [str(restricted.id)], "policies": [str(tree["child-safety"].id)]}
+    return ids, ordinary.id, keep_marks
+
+
+def _restricted(rule) -> bool:
+    return rule.endpoint in ALWAYS_CHILD_SAFETY or bool(CHILD_SAFETY_ARGS & set(rule.arguments))
+
+
+def test_without_the_child_safety_permission_no_route_shows_child_safety_material(app, client, auth):
+    """Every route, as an admin (who passes every role check) without the permission: the routes about
+    child-safety material refuse with 403, and no page anywhere shows any of it."""
+    from tests.conftest import csrf_from
+
+    with app.app_context():
+        ids, ordinary_id, keep_marks = _child_safety_world()
+    auth.login("outsider@example.org")
+    token = csrf_from(client.get("/queues").text)
+    form = {"csrf_token": token, "verdict": "violation", "note": "n", "reason": "r", **keep_marks}
+    refused, seen = [], []
+    for rule, view in _routes(app):
+        if getattr(view, "required_role", None) is None or rule.endpoint == "accounts.logout":
+            continue
+        url = _url(rule, {arg: ids.get(arg, 1) for arg in rule.arguments})
+        for method in ("GET", "POST"):
+            if method not in rule.methods:
+                continue
+            response = client.get(url) if method == "GET" else client.post(url, data=form)
+            seen.append((method, url, response.status_code))
+            assert MARKER not in response.get_data(as_text=True), (method, url)
+            if _restricted(rule):
+                assert response.status_code == 403, (method, url, response.status_code)
+                refused.append(rule.endpoint)
+    assert {
+        "cases.show",
+        "cases.media_file",
+        "cases.reveal",
+        "reporting.new_report",
+        "reporting.report_xml",
+    } <= (set(refused))
+    assert len(refused) >= 20 and [s for s in seen if s[2] >= 500] == []
+
+    # An ordinary queue lists its ordinary cases, not the one under a child-safety policy.
+    page = client.get(f"/queues/{ordinary_id}").text
+    assert "ordinary spam" in page and MARKER not in page
+    assert "Child safety" not in client.get("/queues").text  # the marked queue is not listed
+
+    # The same pages open for a holder: the refusals come from the permission, not from anything else.
+    auth.post("/logout")
+    auth.login("holder@example.org")
+    for rule, view in _routes(app):
+        if _restricted(rule) and "GET" in rule.methods and getattr(view, "required_role", None):
+            url = _url(rule, {arg: ids.get(arg, 1) for arg in rule.arguments})
+            assert client.get(url).status_code != 403, url

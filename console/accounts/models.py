@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import String
+from sqlalchemy import String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from console.extensions import db
@@ -25,6 +25,12 @@ class User(UserMixin, db.Model):
     # Part of every session's user id: raising it (sign-out, password change, deactivation) ends every session
     # of this user at once, although the session itself lives in a signed cookie the server cannot delete.
     session_version: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Child-safety material (reported or reportable to NCMEC) is shown only to holders: the law asks a
+    # provider to keep the people who see it as few as possible (18 U.S.C. §2258B(c)). Admins grant and
+    # revoke it, recorded (console/childsafety); it is read on every request, so a revocation applies at once.
+    child_safety_access: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # The team an admin put this person in: admins see exposure totals per team, never per person.
+    team: Mapped[str] = mapped_column(String(80), default="", server_default="")
 
     def get_id(self) -> str:  # Flask-Login: what the session stores
         return f"{self.id}:{self.session_version}"

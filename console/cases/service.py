@@ -18,6 +18,8 @@ from sqlalchemy.orm import joinedload, selectinload
 from console import audit, tasks
 from console.cases.models import Case, Decision, ReportedUser
 from console.cases.signals import FollowUp, violation_confirmed
+from console.childsafety import access, exposure
+from console.childsafety.models import ExposureBreak
 from console.extensions import db
 from console.media.models import MediaFile, MediaView
 from console.policies.models import Policy
@@ -27,6 +29,14 @@ from console.timeutil import utcnow
 
 class NotFound(LookupError):
     """No such case, or no such file in that case."""
+
+
+class OnBreak(Exception):
+    """The moderator's child-safety reveals today reached the soft limit: a break first (nothing revealed)."""
+
+    def __init__(self, pause: ExposureBreak):
+        self.pause = pause
+        super().__init__(f"a break until {pause.ends_at:%H:%M} UTC")
 
 
 class AlreadyDecided(Exception):
@@ -135,9 +145,18 @@ def decide(case_id: int, verdict: str, policy_id: int | None, moderator, note: s
         raise ValueError("verdict must be 'violation' or 'no_violation'")
     if verdict == "violation" and (policy_id is None or db.session.get(Policy, policy_id) is None):
         raise ValueError("choose the policy that was violated")
+    if (
+        verdict == "violation"
+        and not access.has_access(moderator)
+        and access.is_child_safety_policy(policy_id)
+    ):
+        # Only the child-safety team confirms (and so reports) child-safety violations: escalate instead.
+        raise access.Restricted("a child-safety violation: escalate the case to the child-safety team")
     case = db.session.get(Case, case_id)
     if case is None:
         raise NotFound(f"no case {case_id}")
+    if not access.may_see(moderator, case):
+        raise access.Restricted("child-safety material")
     now = utcnow()
     values = {"status": verdict, "decided_at": now}
     if verdict == "violation":
@@ -188,9 +207,22 @@ def media_of(case_id: int, media_id: int) -> MediaFile:
 
 
 def reveal(media_id: int, case_id: int, moderator) -> MediaFile:
-    """A person chose to see a file: record who and when; this alone later makes fileViewedByEsp true."""
+    """A person chose to see a file: record who and when; this alone later makes fileViewedByEsp true.
+
+    Child-safety material: refused without the permission (Restricted), and held while the moderator's
+    exposure budget asks for a break (OnBreak); the reveal counts towards today's budget.
+    """
     media = media_of(case_id, media_id)
-    db.session.add(MediaView(media_id=media.id, user_id=moderator.id, viewed_at=utcnow()))
+    child_safety = access.is_child_safety(media.case)
+    if child_safety:
+        if not access.has_access(moderator):
+            raise access.Restricted("child-safety material")
+        pause = exposure.break_before_reveal(moderator.id)
+        if pause is not None:
+            raise OnBreak(pause)
+    db.session.add(
+        MediaView(media_id=media.id, user_id=moderator.id, viewed_at=utcnow(), child_safety=child_safety)
+    )
     audit.record(
         "media_revealed", "media", media.id, actor=moderator, case_id=case_id, file=media.original_name
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, abort, render_template, request, send_file
+from flask import Blueprint, abort, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
@@ -12,10 +12,11 @@ from console import audit, sections
 from console.cases import kinds, service
 from console.cases.forms import DecisionForm
 from console.cases.models import Case
+from console.childsafety import access, viewing
 from console.media import storage
 from console.media.models import MediaFile
 from console.policies.service import policy_tree
-from console.security import role_required
+from console.security import refuse_child_safety, role_required
 from console.webutil import is_htmx, page_or_fragment
 
 bp = Blueprint("cases", __name__)
@@ -23,8 +24,11 @@ bp = Blueprint("cases", __name__)
 
 def _decision_form(case: Case) -> DecisionForm:
     form = DecisionForm()
+    # Without the permission, confirming a child-safety policy hands the case to the child-safety team.
+    escalates = set() if access.has_access(current_user) else access.marks().policy_ids
     form.policy.choices = [SelectChoice(0, "Choose a policy…")] + [
-        SelectChoice(n.policy.id, n.label) for n in policy_tree()
+        SelectChoice(n.policy.id, n.label + (" → child-safety team" if n.policy.id in escalates else ""))
+        for n in policy_tree()
     ]
     if request.method == "GET" and case.policy_id:
         form.policy.data = case.policy_id
@@ -32,17 +36,24 @@ def _decision_form(case: Case) -> DecisionForm:
 
 
 def _case_or_404(case_id: int) -> Case:
+    """The case, for a person who may see it: child-safety material needs the permission (a 403)."""
     try:
-        return service.load_case(case_id)
+        case = service.load_case(case_id)
     except service.NotFound:
         abort(404)
+    if not access.may_see(current_user, case):
+        refuse_child_safety()
+    return case
 
 
 def _media_or_404(case_id: int, media_id: int) -> MediaFile:
     try:
-        return service.media_of(case_id, media_id)
+        media = service.media_of(case_id, media_id)
     except service.NotFound:
         abort(404)
+    if not access.may_see(current_user, media.case):
+        refuse_child_safety()
+    return media
 
 
 def _case_context(case: Case, form: DecisionForm | None = None, **extra) -> dict:
@@ -52,6 +63,7 @@ def _case_context(case: Case, form: DecisionForm | None = None, **extra) -> dict
         form=form or _decision_form(case),
         history=audit.case_history(case.id),
         viewed_by_me=service.viewed_by(case, current_user.id),
+        viewing=viewing.for_user(current_user.id),
         where=kinds.where(case),
         **sections.context_for("case", case=case),
         **extra,
@@ -100,8 +112,20 @@ def reveal(case_id: int, media_id: int):
         media = service.reveal(media_id, case_id, current_user)
     except service.NotFound:
         abort(404)
+    except access.Restricted:
+        refuse_child_safety()
+    except service.OnBreak:
+        # The break screen, then back to this case; the file stays hidden and unrecorded until then.
+        url = url_for("childsafety.take_break", next=url_for("cases.show", case_id=case_id))
+        return ("", 204, {"HX-Redirect": url}) if is_htmx() else redirect(url)
     if is_htmx():
-        return render_template("cases/_media_item.html", media=media, case_id=case_id, revealed=True)
+        return render_template(
+            "cases/_media_item.html",
+            media=media,
+            case_id=case_id,
+            revealed=True,
+            viewing=viewing.for_user(current_user.id),
+        )
     return show(case_id)
 
 

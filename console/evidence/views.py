@@ -15,7 +15,7 @@ from console.evidence.forms import ActionForm, HoldForm, PackageForm, ReleaseFor
 from console.evidence.models import LegalHold
 from console.extensions import db
 from console.reporting.models import ExternalReport
-from console.security import role_required
+from console.security import child_safety_required, role_required
 from console.webutil import is_htmx
 
 bp = Blueprint("evidence", __name__, url_prefix="/evidence")
@@ -56,6 +56,7 @@ def _add_sections(state) -> None:
 
 @bp.route("/")
 @role_required("admin")
+@child_safety_required
 def index():
     return render_template("evidence/index.html", view=queries.overview())
 
@@ -80,6 +81,7 @@ def _report_or_404(report_id: int) -> ExternalReport:
 
 @bp.route("/reports/<int:report_id>")
 @role_required("admin")
+@child_safety_required
 def record(report_id: int):
     report = _report_or_404(report_id)
     record = package.record_of(report.id)
@@ -92,6 +94,7 @@ def record(report_id: int):
 
 @bp.route("/reports/<int:report_id>/holds", methods=["POST"])
 @role_required("admin")
+@child_safety_required
 def place_hold(report_id: int):
     report = _report_or_404(report_id)
     form = HoldForm()
@@ -119,6 +122,7 @@ def place_hold(report_id: int):
 
 @bp.route("/holds/<int:hold_id>/release", methods=["POST"])
 @role_required("admin")
+@child_safety_required
 def release_hold(hold_id: int):
     hold = db.get_or_404(LegalHold, hold_id)
     back = hold.report_id
@@ -145,6 +149,7 @@ def release_hold(hold_id: int):
 
 @bp.route("/reports/<int:report_id>/package", methods=["POST"])
 @role_required("admin")
+@child_safety_required
 def download_package(report_id: int):
     report = _report_or_404(report_id)
     form = PackageForm()

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, Index, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from console.extensions import db
@@ -36,11 +36,16 @@ class MediaView(db.Model):
     """A person revealed a file. This record, and nothing else, makes NCMEC's fileViewedByEsp true."""
 
     __tablename__ = "media_views"
+    # A moderator's child-safety reveals of one day are counted often (console/childsafety/exposure.py).
+    __table_args__ = (Index("ix_media_views_user_viewed", "user_id", "viewed_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     media_id: Mapped[int] = mapped_column(ForeignKey("media_files.id"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     viewed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The file was child-safety material when it was revealed: what the exposure budget counts. Kept as it
+    # was then, so a case moved or re-classified later does not rewrite anyone's past days.
+    child_safety: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     media: Mapped[MediaFile] = relationship(back_populates="views")
     user = relationship("User")

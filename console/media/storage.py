@@ -62,6 +62,9 @@ DEMUXERS = {
 }
 PREVIEW_SIZE = 24  # pixels: enough to place the file, too few to show what it depicts
 PREVIEW_JOB = "jobs.media.make_preview"
+# A video's poster: the frame a second in (the first is often black), decoding at most this many frames.
+POSTER_AT_SECONDS = 1.0
+POSTER_MAX_FRAMES = 120
 
 
 class MediaError(ValueError):
@@ -127,6 +130,8 @@ def store(case_id: int, original_name: str, stream: BinaryIO, mime_type: str) ->
             preview_pending = not inline
         else:
             _check_container(target, kind, mime_type, name)
+            # A video's poster frame is decoded by a worker too: a video codec in a web process is costly.
+            preview_pending = kind == "video"
     except BaseException:
         target.unlink(missing_ok=True)
         target.with_suffix(".preview.png").unlink(missing_ok=True)
@@ -225,11 +230,15 @@ def _write_preview(target: Path, name: str) -> None:
         with _open_image(target) as img:
             img.draft("L", (PREVIEW_SIZE * 4, PREVIEW_SIZE * 4))
             small = img.convert("L")
-            small.thumbnail((PREVIEW_SIZE, PREVIEW_SIZE))
-            buf = io.BytesIO()
-            small.save(buf, "PNG")
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as e:
         raise MediaError(f"{name}: not a readable image ({e.__class__.__name__})") from e
+    _save_preview(target, small)
+
+
+def _save_preview(target: Path, small: Image.Image) -> None:
+    small.thumbnail((PREVIEW_SIZE, PREVIEW_SIZE))
+    buf = io.BytesIO()
+    small.save(buf, "PNG")
     preview = target.with_suffix(".preview.png")
     preview.unlink(missing_ok=True)
     with _create_private(preview) as out:
@@ -237,12 +246,18 @@ def _write_preview(target: Path, name: str) -> None:
 
 
 def make_preview(media_id: int) -> bool:
-    """The worker's half of a large image: decode it (once, in a process that ends) and write the preview."""
+    """The worker's half of a large image or a video: decode it (once, in a process that ends) and write the
+    preview, for a video its poster frame."""
     media = db.session.get(MediaFile, media_id)
-    if media is None or media.kind != "image" or media.has_preview:
+    if media is None or media.kind not in ("image", "video") or media.has_preview:
         return False
     path = path_for(media)
     try:
+        if media.kind == "video":
+            _write_poster(path, media.mime_type, shown(media.original_name))
+            media.has_preview = True
+            db.session.commit()
+            return True
         with _open_image(path) as img:
             width, height = img.size
         if width * height > current_app.config["MEDIA_MAX_PIXELS"]:
@@ -255,6 +270,29 @@ def make_preview(media_id: int) -> bool:
     media.has_preview = True
     db.session.commit()
     return True
+
+
+def _write_poster(target: Path, mime_type: str, name: str) -> None:
+    """A video's preview: one frame, scaled down by FFmpeg before Pillow sees it (the full-size picture never
+    exists as an image), stored as an image's preview is: 24 px, grayscale, shown blurred."""
+    import av
+
+    frame = first = None
+    try:
+        with av.open(str(target), mode="r", format=DEMUXERS[mime_type]) as container:
+            for n, decoded in enumerate(container.decode(container.streams.video[0])):
+                frame = decoded
+                first = decoded.time if first is None else first
+                if n >= POSTER_MAX_FRAMES or (decoded.time or 0) - (first or 0) >= POSTER_AT_SECONDS:
+                    break
+            if frame is None:
+                raise MediaError(f"{name}: no video frame to make a poster from")
+            scale = PREVIEW_SIZE * 4 / max(frame.width, frame.height, 1)
+            width, height = max(1, round(frame.width * scale)), max(1, round(frame.height * scale))
+            small = frame.to_image(width=width, height=height).convert("L")
+    except (av.FFmpegError, IndexError) as e:
+        raise MediaError(f"{name}: no poster frame ({e.__class__.__name__})") from e
+    _save_preview(target, small)
 
 
 def _check_container(target: Path, kind: str, mime_type: str, name: str) -> None:

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy import JSON, ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from console.extensions import db
@@ -21,6 +21,10 @@ class Policy(db.Model):
     # NCMEC's report annotations (ReportAnnotation values, e.g. "sextortion") preselected in the dialog and
     # sent by the automatic flow; a sub-policy without its own inherits its parent's.
     ncmec_report_annotations: Mapped[list | None] = mapped_column(JSON)
+
+    # Set by admins: a case alleged or confirmed under this policy, or any sub-policy below it, is
+    # child-safety material (console/childsafety/access.py).
+    child_safety: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     parent: Mapped[Policy | None] = relationship(remote_side=[id], back_populates="children")
     children: Mapped[list[Policy]] = relationship(back_populates="parent", order_by="Policy.name")

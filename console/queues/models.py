@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from sqlalchemy import String
+from sqlalchemy import String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from console.extensions import db
@@ -26,6 +26,8 @@ class Queue(db.Model):
     # A counter kept in the same transaction as every case that enters or leaves the queue: an exact
     # count(*) over a large queue is far too slow for a page render.
     open_cases: Mapped[int] = mapped_column(default=0)
+    # Set by admins: every case in this queue is child-safety material (console/childsafety/access.py).
+    child_safety: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     @property
     def source_label(self) -> str:

@@ -63,9 +63,13 @@ def page_of_cases(
     policy_id: int | None = None,
     after: str | None = None,
     size: int = 50,
+    visible=None,
 ) -> CasePage:
-    """Cases of a queue, oldest report first, `size` at a time after the cursor."""
+    """Cases of a queue, oldest report first, `size` at a time after the cursor; `visible`: the clause of the
+    cases the reader may see (console/childsafety/access.visible_to)."""
     query = select(Case).where(Case.queue_id == queue_id)
+    if visible is not None:
+        query = query.where(visible)
     if status != "all":
         query = query.where(Case.status == status)
     if policy_id is not None:

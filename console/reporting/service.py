@@ -15,6 +15,7 @@ from sqlalchemy import select
 from console import audit, tasks
 from console.cases.models import Case, Decision
 from console.cases.signals import FollowUp
+from console.childsafety import access
 from console.extensions import db
 from console.ncmec import CyberTiplineError, ReportStateError
 from console.policies.service import incident_type_for
@@ -40,6 +41,12 @@ def on_violation_confirmed(case: Case, *, decision: Decision, actor) -> FollowUp
     """
     rule = rules.rule_for_case(case)
     if rule is None:
+        return None
+    if not access.has_access(actor):
+        # Nothing is filed by, nor asked of, someone without the child-safety permission (a rule covers a
+        # policy nobody marked child-safety): the case waits in "NCMEC reports required" for the team.
+        if filing.existing_report_for(case, rule.agency_id) is None:
+            case.ncmec_report_required = True
         return None
     incident_type = incident_type_for(decision.policy_id)
     if case.ai_detected and case.queue_id == rule.review_queue_id and incident_type:

@@ -23,6 +23,7 @@ from flask_login import current_user
 from console import sections
 from console.cases import kinds
 from console.cases.models import Case
+from console.childsafety import access
 from console.extensions import db
 from console.ncmec import IncidentType
 from console.reporting import filing, queries, rules, service
@@ -34,7 +35,7 @@ from console.reporting.forms import (
     report_form,
 )
 from console.reporting.models import ExternalReport, ReportFile
-from console.security import role_required
+from console.security import child_safety_required, role_required
 from console.webutil import is_htmx, page_or_fragment
 
 bp = Blueprint("reporting", __name__)
@@ -63,7 +64,12 @@ def _add_sections(state) -> None:
         state.app,
         sections.Section(
             page="queues",
-            context=lambda: {"ncmec_required": queries.reports_required_count()},
+            # A count of child-safety cases: for holders of the permission only (None: not shown).
+            context=lambda: {
+                "ncmec_required": (
+                    queries.reports_required_count() if access.has_access(current_user) else None
+                )
+            },
             slots={"before_table": "reporting/_queues_count.html"},
         ),
     )
@@ -121,6 +127,7 @@ def _render_dialog(case: Case, status: int = 200, hx_headers: dict | None = None
 
 @bp.route("/cases/<int:case_id>/ncmec-report")
 @role_required("moderator")
+@child_safety_required
 def new_report(case_id: int):
     case = db.get_or_404(Case, case_id)
     return _render_dialog(case)
@@ -128,6 +135,7 @@ def new_report(case_id: int):
 
 @bp.route("/cases/<int:case_id>/ncmec-report", methods=["POST"])
 @role_required("moderator")
+@child_safety_required
 def create_report(case_id: int):
     case = db.get_or_404(Case, case_id)
     media_ids = [m.id for m in case.media]
@@ -164,6 +172,7 @@ def _refuse_in_dialog(case: Case, form, message: str | None, status: int):
 
 @bp.route("/cases/<int:case_id>/ncmec-report/preview")
 @role_required("moderator")
+@child_safety_required
 def preview_report(case_id: int):
     """The dialog's "what will be sent" again, for the choices in the query (htmx, on each change)."""
     case = db.get_or_404(Case, case_id)
@@ -180,6 +189,7 @@ def preview_report(case_id: int):
 
 @bp.route("/cases/<int:case_id>/ncmec-status")
 @role_required("moderator")
+@child_safety_required
 def case_status(case_id: int):
     case = db.get_or_404(Case, case_id)
     if not is_htmx():
@@ -192,6 +202,7 @@ def case_status(case_id: int):
 
 @bp.route("/queues/ncmec-required")
 @role_required("moderator")
+@child_safety_required
 def required_cases():
     """The cases behind the queues page's "NCMEC reports required" count, each waiting for its report."""
     after = request.args.get("after")
@@ -206,6 +217,7 @@ def required_cases():
 
 @bp.route("/reports")
 @role_required("admin")
+@child_safety_required
 def reports():
     state = request.args.get("state", "")
     if state not in queries.STATE_FILTERS:
@@ -228,6 +240,7 @@ def _report_or_404(report_id: int) -> ExternalReport:
 
 @bp.route("/reports/<int:report_id>")
 @role_required("admin")
+@child_safety_required
 def report_detail(report_id: int):
     report = _report_or_404(report_id)
     return render_template(
@@ -252,6 +265,7 @@ def _xml_download(xml: str | None, filename: str) -> Response:
 
 @bp.route("/reports/<int:report_id>/report.xml")
 @role_required("admin")
+@child_safety_required
 def report_xml(report_id: int):
     report = _report_or_404(report_id)
     return _xml_download(report.report_xml, f"report-{report.id}.xml")
@@ -259,6 +273,7 @@ def report_xml(report_id: int):
 
 @bp.route("/reports/<int:report_id>/files/<int:file_id>/fileinfo.xml")
 @role_required("admin")
+@child_safety_required
 def file_xml(report_id: int, file_id: int):
     f = db.session.get(ReportFile, file_id)
     if f is None or f.report_id != report_id:
@@ -268,6 +283,7 @@ def file_xml(report_id: int, file_id: int):
 
 @bp.route("/reports/<int:report_id>/retry", methods=["POST"])
 @role_required("admin")
+@child_safety_required
 def retry(report_id: int):
     report = _report_or_404(report_id)
     if not ActionForm().validate_on_submit():
@@ -285,6 +301,7 @@ def retry(report_id: int):
 
 @bp.route("/reports/<int:report_id>/retract", methods=["POST"])
 @role_required("admin")
+@child_safety_required
 def retract(report_id: int):
     report = _report_or_404(report_id)
     form = RetractForm()

@@ -8,6 +8,7 @@ from wtforms.fields.choices import SelectChoice
 
 from console import audit, sections
 from console.cases.kinds import CONTENT_KINDS
+from console.childsafety import access
 from console.extensions import db
 from console.reporting import agencies
 from console.reporting.forms import REPORT_ANNOTATION_LABELS
@@ -354,8 +355,13 @@ def audit_log():
         object_type = ""
     before = request.args.get("before", type=int)
     events, next_before = audit.page_of_events(object_type, before, AUDIT_PAGE_SIZE)
+    # The details of events on child-safety cases (file names, notes) are for holders of the permission.
+    restricted = set()
+    if not access.has_access(current_user):
+        restricted = access.child_safety_case_ids(e.case_id for e in events)
     context = dict(
         events=events,
+        restricted=restricted,
         next_before=next_before,
         object_type=object_type,
         object_types=AUDIT_OBJECT_TYPES,
