@@ -3,7 +3,7 @@
 from console.accounts.models import User  # noqa: F401
 from console.api.models import ApiToken  # noqa: F401
 from console.audit import AuditEvent  # noqa: F401
-from console.cases.models import Case, ContentTypeKind, Decision, ReportedUser  # noqa: F401
+from console.cases.models import Case, CaseDraft, ContentTypeKind, Decision, ReportedUser  # noqa: F401
 from console.childsafety.models import CareSettings, ExposureBreak, ViewingPreference  # noqa: F401
 from console.evidence.models import (  # noqa: F401
     AuditChainHead,

@@ -55,8 +55,11 @@ FIELDS = {
     "policy",
     "ai_decision",
     "media_hashes",
+    "report_count",
     *case_details.FIELDS,
 }
+# How many people reported the content (the platform's own count): part of the case's review priority.
+REPORT_COUNT_MAX = 1_000_000
 # NCMEC's documented limits where a field becomes part of a report (names and screen names: NAME_MAX).
 USER_FIELDS = {
     "platform_id": 200,
@@ -104,6 +107,7 @@ class CaseRequest:
     details: case_details.CaseDetails = field(default_factory=case_details.CaseDetails)
     # A detector's hashes of each file, by algorithm (one dict per media part, in order): matched to the bank.
     media_hashes: list[dict[str, str]] = field(default_factory=list)
+    report_count: int = 1
 
 
 @dataclass
@@ -176,6 +180,12 @@ def parse_case_request(payload: Any, media: list[MediaUpload] | None = None) -> 
         if problem:
             errors[f"media[{i}]"] = f"the file name {problem}"
     media_hashes = hash_rules.parse_detector_hashes(payload.get("media_hashes"), len(media), errors)
+    report_count = payload.get("report_count", 1)
+    # bool is an int in Python; `true` is not a count.
+    if isinstance(report_count, bool) or not isinstance(report_count, int):
+        errors["report_count"] = "must be a whole number"
+    elif not 1 <= report_count <= REPORT_COUNT_MAX:
+        errors["report_count"] = f"must be from 1 to {REPORT_COUNT_MAX}"
     details = case_details.parse(payload, len(media), errors)
     refused = {"text", "content_url", "thread"} & errors.keys()
     if not (text.strip() or content_url or media or details.thread) and not refused:
@@ -198,6 +208,7 @@ def parse_case_request(payload: Any, media: list[MediaUpload] | None = None) -> 
         media=media,
         media_hashes=media_hashes,
         details=details,
+        report_count=report_count,
     )
 
 
@@ -288,6 +299,7 @@ def _open(req: CaseRequest, actor_label: str, stored: list[MediaFile]) -> Ingest
         ai_confidence=req.ai_confidence,
         ai_model=req.ai_model,
         actor_label=actor_label,
+        report_count=req.report_count,
     )
     for upload in req.media:
         mime = upload.mime_type

@@ -48,6 +48,25 @@ class Case(db.Model):
             sqlite_where=text("ncmec_report_required"),
             postgresql_where=text("ncmec_report_required"),
         ),
+        # The same per queue and status, most urgent first (queues ordered by priority: cases/priority.py).
+        Index("ix_cases_queue_status_priority", "queue_id", "status", "priority_rank", "reported_at", "id"),
+        # Live claims are few (one per moderator at most): the queues page counts them through this index.
+        Index(
+            "ix_cases_claimed_by",
+            "claimed_by_id",
+            sqlite_where=text("claimed_by_id IS NOT NULL"),
+            postgresql_where=text("claimed_by_id IS NOT NULL"),
+        ),
+        Index(
+            "ix_cases_assigned_to",
+            "assigned_to_id",
+            "reported_at",
+            "id",
+            sqlite_where=text("assigned_to_id IS NOT NULL"),
+            postgresql_where=text("assigned_to_id IS NOT NULL"),
+        ),
+        # The reported user's page: their cases newest first, a page at a time.
+        Index("ix_cases_reported_user", "reported_user_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -59,7 +78,7 @@ class Case(db.Model):
     source_detail: Mapped[str] = mapped_column(String(300), default="")
     text: Mapped[str] = mapped_column(Text, default="")
     content_url: Mapped[str] = mapped_column(String(2000), default="")
-    reported_user_id: Mapped[int | None] = mapped_column(ForeignKey("reported_users.id"), index=True)
+    reported_user_id: Mapped[int | None] = mapped_column(ForeignKey("reported_users.id"))
     # The time of the original report (NCMEC's incidentDateTime), not the time it reached the console.
     reported_at: Mapped[datetime] = mapped_column(UTCDateTime)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -72,6 +91,15 @@ class Case(db.Model):
     ai_confidence: Mapped[float | None]
     ai_model: Mapped[str] = mapped_column(String(200), default="")
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Review: who holds the case now (a lease, console/cases/claims.py), who it was escalated to, how urgent.
+    claimed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claim_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Which page holds the claim: a page that is left releases only its own claim, not one taken since.
+    claim_token: Mapped[str | None] = mapped_column(String(32))
+    assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    report_count: Mapped[int] = mapped_column(default=1, server_default="1")
+    priority_rank: Mapped[int] = mapped_column(default=100, server_default="100")
     # Set when a moderator was asked to file an NCMEC report for this case, cleared when one is filed: the
     # queues page counts these through a partial index instead of scanning every decided case.
     ncmec_report_required: Mapped[bool] = mapped_column(default=False, server_default=false())
@@ -94,6 +122,8 @@ class Case(db.Model):
     ai_policy = relationship("Policy", foreign_keys=[ai_policy_id])
     media: Mapped[list[MediaFile]] = relationship("MediaFile", back_populates="case", order_by="MediaFile.id")
     decisions: Mapped[list[Decision]] = relationship(back_populates="case", order_by="Decision.id")
+    claimed_by = relationship("User", foreign_keys=[claimed_by_id])
+    assigned_to = relationship("User", foreign_keys=[assigned_to_id])
 
     @property
     def status_label(self) -> str:
@@ -169,3 +199,21 @@ class Decision(db.Model):
     case: Mapped[Case] = relationship(back_populates="decisions")
     policy = relationship("Policy")
     moderator = relationship("User")
+
+
+class CaseDraft(db.Model):
+    """A moderator's unfinished note on a case, saved while its page is open: it outlives an expired claim."""
+
+    __tablename__ = "case_drafts"
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    note: Mapped[str] = mapped_column(String(2000), default="")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+def review_order_columns(order: str) -> tuple:
+    """The columns a queue hands out its open cases by (Queue.review_order), each with a matching index."""
+    if order == "priority":
+        return (Case.priority_rank, Case.reported_at, Case.id)
+    return (Case.reported_at, Case.id)

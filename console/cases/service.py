@@ -16,6 +16,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload, selectinload
 
 from console import audit, tasks
+from console.accounts.models import User
+from console.cases import claims, drafts, priority
 from console.cases.models import Case, Decision, ReportedUser
 from console.cases.signals import FollowUp, violation_confirmed
 from console.childsafety import access, exposure
@@ -73,6 +75,8 @@ def load_case(case_id: int) -> Case:
             joinedload(Case.policy),
             joinedload(Case.reported_policy),
             joinedload(Case.ai_policy),
+            joinedload(Case.claimed_by),
+            joinedload(Case.assigned_to),
             selectinload(Case.media),
             selectinload(Case.decisions).options(joinedload(Decision.policy), joinedload(Decision.moderator)),
         )
@@ -108,12 +112,14 @@ def open_case(
     ai_confidence: float | None = None,
     ai_model: str = "",
     actor_label: str = "system",
+    report_count: int = 1,
 ) -> Case:
     """Add a case to a queue in the caller's transaction, keeping the queue's open counter exact."""
+    source_kind = source_kind or queue.source_kind
     case = Case(
         queue_id=queue.id,
         status="open",
-        source_kind=source_kind or queue.source_kind,
+        source_kind=source_kind,
         source_detail=source_detail,
         text=text,
         content_url=content_url,
@@ -127,6 +133,8 @@ def open_case(
         ai_policy_id=ai_policy.id if ai_policy else None,
         ai_confidence=ai_confidence,
         ai_model=ai_model,
+        report_count=report_count,
+        priority_rank=priority.rank(source_kind, report_count, ai_confidence),
     )
     db.session.add(case)
     db.session.execute(update(Queue).where(Queue.id == queue.id).values(open_cases=Queue.open_cases + 1))
@@ -138,8 +146,10 @@ def open_case(
 def decide(case_id: int, verdict: str, policy_id: int | None, moderator, note: str = "") -> DecisionOutcome:
     """Record a moderator's decision, exactly once per case.
 
-    The status change is a compare-and-set on `status = 'open'`: of two moderators deciding at once, the
-    second one's UPDATE matches no row and is told who decided first.
+    The status change is a compare-and-set on `status = 'open'` and on the claim (nobody else reviewing):
+    of two moderators deciding at once, the second one's UPDATE matches no row and is told who decided
+    first; a moderator deciding a case another one has claimed is told who is reviewing it
+    (claims.ClaimedByOther). The same UPDATE gives the claim back.
     """
     if verdict not in ("violation", "no_violation"):
         raise ValueError("verdict must be 'violation' or 'no_violation'")
@@ -158,15 +168,11 @@ def decide(case_id: int, verdict: str, policy_id: int | None, moderator, note: s
     if not access.may_see(moderator, case):
         raise access.Restricted("child-safety material")
     now = utcnow()
-    values = {"status": verdict, "decided_at": now}
+    values = {"status": verdict, "decided_at": now, **claims.RELEASED}
     if verdict == "violation":
         values["policy_id"] = policy_id
-    changed = db.session.execute(
-        update(Case).where(Case.id == case_id, Case.status == "open").values(**values)
-    ).rowcount
-    if changed != 1:
-        db.session.rollback()
-        raise AlreadyDecided(load_case(case_id))
+    _compare_and_set(case_id, moderator.id, values)
+    drafts.discard(case_id)
     db.session.execute(update(Queue).where(Queue.id == case.queue_id).values(open_cases=Queue.open_cases - 1))
     decision = Decision(
         case_id=case_id,
@@ -196,6 +202,90 @@ def decide(case_id: int, verdict: str, policy_id: int | None, moderator, note: s
                 follow_ups.append(follow_up)
     tasks.commit_then_enqueue(job for f in follow_ups for job in f.jobs)
     return DecisionOutcome(load_case(case_id), decision, follow_ups)
+
+
+def _compare_and_set(case_id: int, actor_id: int, values: dict) -> None:
+    """Write `values` to the case only while it is open and nobody else is reviewing it; else say why.
+
+    Raises AlreadyDecided (someone decided first) or claims.ClaimedByOther (someone else holds the case). A
+    claim that ran out between the UPDATE and the look at why it failed is tried once more.
+    """
+    for _attempt in range(2):
+        changed = db.session.execute(
+            update(Case)
+            .where(Case.id == case_id, Case.status == "open", claims.claimable_by(actor_id, utcnow()))
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if changed == 1:
+            return
+        db.session.rollback()
+        case = load_case(case_id)
+        if case.status != "open":
+            raise AlreadyDecided(case)
+        claim = claims.current(case)
+        if claim is not None:
+            raise claims.ClaimedByOther(claim)
+    raise claims.ClaimedByOther(None)
+
+
+def escalate(
+    case_id: int,
+    *,
+    actor,
+    note: str,
+    to_queue_id: int | None = None,
+    to_user_id: int | None = None,
+) -> Case:
+    """Hand an open case on with a note: to another queue (child safety, senior review), a colleague, or both.
+
+    Moving to a queue without naming anyone clears an earlier assignment; naming a colleague without a queue
+    keeps the case where it is and puts it on their "Assigned to me" list. Like a decision, a compare-and-set
+    on the open status and the claim; it gives the claim back. Raises ValueError for a missing note or target,
+    NotFound, AlreadyDecided, claims.ClaimedByOther.
+    """
+    note = (note or "").strip()
+    if not note:
+        raise ValueError("say why the case is escalated")
+    case = db.session.get(Case, case_id)
+    if case is None:
+        raise NotFound(f"no case {case_id}")
+    to_queue = db.session.get(Queue, to_queue_id) if to_queue_id else None
+    if to_queue_id and to_queue is None:
+        raise ValueError("no such queue")
+    to_user = db.session.get(User, to_user_id) if to_user_id else None
+    if to_user_id and (to_user is None or not to_user.active):
+        raise ValueError("no such colleague")
+    if to_queue is not None and to_queue.id == case.queue_id:
+        to_queue = None
+    if to_queue is None and to_user is None:
+        raise ValueError("choose another queue or a colleague")
+    from_queue_id = case.queue_id
+    values = {**claims.RELEASED, "assigned_to_id": to_user.id if to_user else None}
+    if to_queue is not None:
+        values["queue_id"] = to_queue.id
+    _compare_and_set(case_id, actor.id, values)
+    if to_queue is not None:
+        # Both counters in one id order: two escalations crossing between the same queues never deadlock.
+        for queue_id, delta in sorted([(from_queue_id, -1), (to_queue.id, +1)]):
+            db.session.execute(
+                update(Queue).where(Queue.id == queue_id).values(open_cases=Queue.open_cases + delta)
+            )
+    from_queue = db.session.get(Queue, from_queue_id)
+    audit.record(
+        "case_escalated",
+        "case",
+        case_id,
+        actor=actor,
+        case_id=case_id,
+        from_queue=from_queue.name if from_queue else None,
+        to_queue=to_queue.name if to_queue else None,
+        to_user=to_user.name if to_user else None,
+        note=note,
+    )
+    tasks.commit_then_enqueue()
+    db.session.expire_all()
+    return load_case(case_id)
 
 
 def media_of(case_id: int, media_id: int) -> MediaFile:

@@ -112,6 +112,19 @@ def reports_required_count() -> int:
     )
 
 
+def reports_about_user(reported_user_id: int, limit: int = 100) -> list[ExternalReport]:
+    """The CyberTips filed about a reported user, from any of their cases, newest first."""
+    return list(
+        db.session.scalars(
+            select(ExternalReport)
+            .join(Case, Case.id == ExternalReport.case_id)
+            .where(Case.reported_user_id == reported_user_id)
+            .order_by(ExternalReport.id.desc())
+            .limit(limit)
+        )
+    )
+
+
 # --- the Reports page -------------------------------------------------------------------------------------
 
 
