@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
-from flask import Blueprint, abort, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from console import audit, sections
-from console.cases import kinds, service
-from console.cases.forms import DecisionForm
+from console.cases import claims, drafts, kinds, queries, service
+from console.cases.forms import ClaimForm, DecisionForm, EscalateForm, NextCaseForm
 from console.cases.models import Case
-from console.childsafety import access, viewing
+from console.childsafety import access, exposure, viewing
+from console.extensions import db
 from console.media import storage
 from console.media.models import MediaFile
 from console.policies.service import policy_tree
+from console.queues.models import Queue
 from console.security import refuse_child_safety, role_required
+from console.timeutil import utcnow
 from console.webutil import is_htmx, page_or_fragment
 
 bp = Blueprint("cases", __name__)
@@ -32,6 +36,9 @@ def _decision_form(case: Case) -> DecisionForm:
     ]
     if request.method == "GET" and case.policy_id:
         form.policy.data = case.policy_id
+    if request.method == "GET" and case.status == "open":
+        # What the moderator wrote before their claim ran out or their tab closed (cases/drafts.py).
+        form.note.data = drafts.note_of(case.id, current_user.id)
     return form
 
 
@@ -63,10 +70,10 @@ def _case_context(case: Case, form: DecisionForm | None = None, **extra) -> dict
         form=form or _decision_form(case),
         history=audit.case_history(case.id),
         viewed_by_me=service.viewed_by(case, current_user.id),
-        viewing=viewing.for_user(current_user.id),
         where=kinds.where(case),
+        viewing=viewing.for_user(current_user.id),
         **sections.context_for("case", case=case),
-        **extra,
+        **_review_context(case, extra),
     )
 
 
@@ -92,6 +99,10 @@ def decide(case_id: int):
             )
         except service.AlreadyDecided as e:
             case, status, message, refused = e.case, 409, str(e), True
+        except claims.ClaimedByOther as e:
+            # Never a silent overwrite: the case stays as the claimer has it, the note stays in the form.
+            message = f"{e} Your decision was not recorded; your note is kept."
+            case, status, refused = service.load_case(case.id), 409, True
         else:
             case, message = outcome.case, "Decision recorded."
             # Whatever the decision now asks of the moderator (file a report) opens in the dialog.
@@ -151,3 +162,185 @@ def media_preview(case_id: int, media_id: int):
     response = send_file(storage.preview_path_for(media), mimetype="image/png", max_age=0)
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+# --- the reviewer's day: claims, "Next case", escalation, the reported user's page -------------------------
+
+
+@dataclass(frozen=True)
+class ClaimPanel:
+    """What the claim panel of a case page shows and does (templates/cases/_claim.html).
+
+    state: "closed" (decided: nothing to claim), "held" (this page holds the claim: it renews it and saves
+    the draft), "mine" (the moderator holds it from another page or a "Next case": this page takes it over
+    on load), "other" (someone else reviews it: the page polls until they are done), "free".
+    """
+
+    state: str
+    claim: claims.Claim | None = None
+    auto: bool = False  # "free": claim on load (the moderator came from a work list)
+    renew_seconds: int = 60
+    poll_seconds: int = 30
+    may_release: bool = False  # an admin, looking at someone else's claim
+
+
+def _claim_panel(case: Case, held: claims.Claim | None = None, auto: bool = False) -> ClaimPanel:
+    renew = max(5, int(current_app.config["CLAIM_SECONDS"] / 5))
+    if case.status != "open":
+        return ClaimPanel("closed")
+    if held is not None:
+        return ClaimPanel("held", held, renew_seconds=renew)
+    claim = claims.current(case)
+    if claim is None:
+        return ClaimPanel("free", auto=auto)
+    if claim.held_by(current_user.id):
+        return ClaimPanel("mine", claim)
+    return ClaimPanel("other", claim, may_release=current_user.is_admin)
+
+
+def _escalate_form(case: Case, form: EscalateForm | None = None) -> EscalateForm:
+    form = form or EscalateForm()
+    targets = queries.escalation_targets(case, current_user.id)
+    form.to_queue.choices = [SelectChoice(0, "Keep it in this queue")] + [
+        SelectChoice(q.id, q.name) for q in targets.queues
+    ]
+    form.to_user.choices = [SelectChoice(0, "Nobody in particular")] + [
+        SelectChoice(u.id, u.name) for u in targets.colleagues
+    ]
+    return form
+
+
+def _review_context(case: Case, extra: dict) -> dict:
+    """The claim panel, the SLA, the way back to the previous case, the escalation form (unless given)."""
+    out = dict(extra)
+    out.setdefault("claim_panel", _claim_panel(case, auto=request.args.get("review") == "1"))
+    out.setdefault(
+        "sla", case.queue.sla_status(case.reported_at, utcnow()) if case.status == "open" else None
+    )
+    out.setdefault("previous_case_id", request.args.get("prev", type=int))
+    if case.status == "open" and "escalate_form" not in out:
+        out["escalate_form"] = _escalate_form(case)
+    return out
+
+
+def _panel_response(case: Case, panel: ClaimPanel, status: int = 200):
+    """The claim panel for htmx; without JavaScript, back to the case page (POST-redirect-GET)."""
+    if is_htmx():
+        return render_template("cases/_claim.html", case=case, claim_panel=panel), 200
+    return redirect(url_for("cases.show", case_id=case.id))
+
+
+@bp.route("/cases/<int:case_id>/claim")
+@role_required("moderator")
+def claim_status(case_id: int):
+    case = _case_or_404(case_id)
+    return render_template("cases/_claim.html", case=case, claim_panel=_claim_panel(case))
+
+
+@bp.route("/cases/<int:case_id>/claim", methods=["POST"])
+@role_required("moderator")
+def claim(case_id: int):
+    case = _case_or_404(case_id)
+    if not ClaimForm().validate_on_submit():
+        abort(422)
+    try:
+        held = claims.claim(case.id, current_user)
+    except claims.ClaimedByOther as e:
+        return _panel_response(service.load_case(case.id), ClaimPanel("other", e.claim))
+    return _panel_response(service.load_case(case.id), _claim_panel(case, held=held))
+
+
+@bp.route("/cases/<int:case_id>/claim/renew", methods=["POST"])
+@role_required("moderator")
+def renew_claim(case_id: int):
+    case = _case_or_404(case_id)
+    form = ClaimForm()
+    if not form.validate_on_submit():
+        abort(422)
+    held = claims.renew(case.id, current_user, form.token.data or "", form.note.data)
+    return _panel_response(service.load_case(case.id), _claim_panel(case, held=held))
+
+
+@bp.route("/cases/<int:case_id>/claim/release", methods=["POST"])
+@role_required("moderator")
+def release_claim(case_id: int):
+    """Give a claim back: the page that is left (its token), the moderator's own button, or an admin's."""
+    case = _case_or_404(case_id)
+    form = ClaimForm()
+    if not form.validate_on_submit():
+        abort(422)
+    claims.release(case.id, current_user, token=form.token.data or None, note=form.note.data)
+    case = service.load_case(case.id)
+    return _panel_response(case, _claim_panel(case))
+
+
+@bp.route("/queues/<int:queue_id>/next", methods=["POST"])
+@role_required("moderator")
+def next_case(queue_id: int):
+    """ "Start reviewing" / "Next case": claim the next free case of the queue and open it."""
+    queue = db.get_or_404(Queue, queue_id)
+    if not access.may_open_queue(current_user, queue):
+        refuse_child_safety()
+    form = NextCaseForm()
+    if not form.validate_on_submit():
+        abort(422)
+    held = claims.next_case(queue.id, current_user, after_case_id=form.after.data)
+    if held is None:
+        flash(f"No case in {queue.name} is waiting for a reviewer right now.")
+        if access.has_access(current_user) and not exposure.may_offer_child_safety(current_user):
+            flash(
+                "You reached today's limit of child-safety reveals: none is offered to you before tomorrow."
+            )
+        return redirect(url_for("queues.show", queue_id=queue.id))
+    return redirect(url_for("cases.show", case_id=held.case_id, prev=form.after.data))
+
+
+@bp.route("/cases/<int:case_id>/escalate", methods=["POST"])
+@role_required("moderator")
+def escalate(case_id: int):
+    case = _case_or_404(case_id)
+    form = _escalate_form(case, EscalateForm())
+    from_queue_id = case.queue_id
+    if form.validate_on_submit():
+        try:
+            escalated = service.escalate(
+                case.id,
+                actor=current_user,
+                note=form.note.data,
+                to_queue_id=form.to_queue.data or None,
+                to_user_id=form.to_user.data or None,
+            )
+        except (ValueError, service.AlreadyDecided, claims.ClaimedByOther) as e:
+            form.note.errors = [*form.note.errors, str(e)]
+        else:
+            # The case is someone else's now: back to the queue it came from, to go on with the next one.
+            flash(
+                f"Case #{escalated.id} escalated: {escalated.queue.name}"
+                + (f", assigned to {escalated.assigned_to.name}" if escalated.assigned_to else "")
+                + "."
+            )
+            return redirect(url_for("queues.show", queue_id=from_queue_id))
+    case = service.load_case(case.id)
+    context = _case_context(case, escalate_form=form, escalate_open=True)
+    return render_template("cases/show.html", **context), 422
+
+
+@bp.route("/reported-users/<int:reported_user_id>")
+@role_required("moderator")
+def reported_user(reported_user_id: int):
+    """Everything one reported user did: every case, its content and media, decisions, CyberTips filed."""
+    try:
+        page = queries.reported_user_cases(
+            reported_user_id,
+            current_user.id,
+            request.args.get("before", type=int),
+            visible=access.visible_to(current_user),
+        )
+    except LookupError:
+        abort(404)
+    context = dict(
+        page=page,
+        viewing=viewing.for_user(current_user.id),
+        **sections.context_for("reported_user", user=page.user),
+    )
+    return render_template("cases/reported_user.html", **context)

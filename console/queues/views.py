@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from console import sections
-from console.cases.models import CASE_STATUSES
+from console.cases.models import CASE_STATUSES, Case
 from console.childsafety import access
 from console.extensions import db
 from console.policies.service import policy_tree
-from console.queues import queries
+from console.queues import queries, service
+from console.queues.forms import QueueSettingsForm
 from console.queues.models import Queue
 from console.security import refuse_child_safety, role_required
+from console.timeutil import utcnow
 from console.webutil import page_or_fragment
 
 bp = Blueprint("queues", __name__)
@@ -39,20 +43,32 @@ def _visible_queue(queue_id: int) -> Queue:
     return queue
 
 
+def _settings_form(queue: Queue) -> QueueSettingsForm:
+    form = QueueSettingsForm()
+    if request.method == "GET":
+        form.sla_hours.data = max(1, queue.sla_minutes // 60)
+        form.review_order.data = queue.review_order
+    return form
+
+
 @bp.route("/queues/<int:queue_id>")
 @role_required("moderator")
-def show(queue_id: int):
+def show(queue_id: int, settings_form: QueueSettingsForm | None = None, status_code: int = 200):
     queue = _visible_queue(queue_id)
+    now = utcnow()
     status = request.args.get("status", "open")
     if status not in CASE_STATUSES and status != "all":
         status = "open"
     policy_id = request.args.get("policy", type=int)
+    # The queue's own order is the order of its work: open cases. Decided ones read oldest first.
+    order = queue.review_order if status == "open" else "oldest"
     page = queries.page_of_cases(
         queue.id,
         status,
         policy_id,
         request.args.get("after"),
         current_app.config["PAGE_SIZE"],
+        order,
         visible=access.visible_to(current_user),
     )
     context = dict(
@@ -62,7 +78,46 @@ def show(queue_id: int):
         policy_id=policy_id,
         statuses=CASE_STATUSES,
         policies=policy_tree(),
+        order=order,
+        now=now,
+        sla_since=queue.sla_since(now),
+        settings_form=(settings_form or _settings_form(queue)) if current_user.is_admin else None,
     )
     # htmx loads the next rows after the last one, or the whole table for a new filter.
     fragment = "queues/_rows.html" if request.args.get("after") else "queues/_table.html"
-    return page_or_fragment("queues/show.html", fragment, context)
+    return page_or_fragment("queues/show.html", fragment, context, status_code)
+
+
+@bp.route("/queues/<int:queue_id>/settings", methods=["POST"])
+@role_required("admin")
+def settings(queue_id: int):
+    queue = _visible_queue(queue_id)
+    form = _settings_form(queue)
+    if not form.validate_on_submit():
+        return show(queue_id, settings_form=form, status_code=422)
+    try:
+        service.update_settings(
+            queue.id,
+            sla_minutes=form.sla_hours.data * 60,
+            review_order=form.review_order.data,
+            actor=current_user,
+        )
+    except LookupError:
+        abort(404)
+    flash(f"{queue.name}: SLA {queue.sla_label}, {queue.review_order_label.lower()}.")
+    return redirect(url_for("queues.show", queue_id=queue.id))
+
+
+@bp.route("/assigned")
+@role_required("moderator")
+def assigned():
+    """Open cases escalated to me by name, oldest report first (on the partial index of assignments)."""
+    query = (
+        select(Case)
+        .where(Case.assigned_to_id == current_user.id, Case.status == "open")
+        .options(joinedload(Case.queue))
+    )
+    page = queries.keyset_page(query, request.args.get("after"), current_app.config["PAGE_SIZE"])
+    context = dict(page=page, now=utcnow())
+    fragment = "queues/_assigned_rows.html" if request.args.get("after") else "queues/assigned.html"
+    return page_or_fragment("queues/assigned.html", fragment, context)

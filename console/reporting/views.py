@@ -45,7 +45,7 @@ INCIDENT_TYPES = list(IncidentType)
 
 @bp.record_once
 def _add_sections(state) -> None:
-    """NCMEC's banner and panel on the case page, and its count on the queues page."""
+    """NCMEC's banner and panel on the case page, its count on the queues page, a user's CyberTips."""
     sections.register(
         state.app,
         sections.Section(
@@ -73,6 +73,19 @@ def _add_sections(state) -> None:
             slots={"before_table": "reporting/_queues_count.html"},
         ),
     )
+    sections.register(
+        state.app,
+        sections.Section(
+            page="reported_user",
+            # The CyberTips filed about this person, from any of their cases: permission holders only.
+            context=lambda user: {"ncmec_reports": _reports_about(user)},
+            slots={"panel": "reporting/_user_reports.html"},
+        ),
+    )
+
+
+def _reports_about(user) -> list[ExternalReport] | None:
+    return queries.reports_about_user(user.id) if access.has_access(current_user) else None
 
 
 def _case_panel(case: Case, **extra) -> str:

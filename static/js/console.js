@@ -1,4 +1,5 @@
-// The console's only script: CSRF for htmx, the dialog, and the colour toggle. No inline scripts (CSP).
+// The console's script: CSRF for htmx, the dialog, the colour toggle, the reviewer's keys and claims. No inline
+// scripts (CSP).
 (function () {
   "use strict";
   function token() {
@@ -47,5 +48,151 @@
       e.preventDefault();
       document.getElementById("modal").close();
     }
+  });
+})();
+
+// The reviewer's keys (templates/_keys.html lists them) and the claim a case page holds. Keys act only
+// outside text fields and while no dialog is open (the NCMEC dialog has its own, static/js/ncmec-dialog.js).
+// A key only moves the focus or presses a button the page shows anyway: deciding is the same POST as a
+// click, and a confirmed child-safety violation opens the NCMEC dialog from the server's answer — no key
+// files anything. Everything here also works with the mouse, and the page without JavaScript.
+(function () {
+  "use strict";
+  var pendingFocus = null; // the id of a file whose reveal is being swapped in: focus it again after
+
+  function typing(el) {
+    if (!el || el === document.body) return false;
+    if (el.isContentEditable || el.tagName === "TEXTAREA" || el.tagName === "SELECT") return true;
+    return el.tagName === "INPUT" && !/^(checkbox|radio|button|submit|reset|hidden)$/i.test(el.type);
+  }
+  function visible(el) { return !!el && el.offsetParent !== null; }
+  function focus(el) {
+    if (!el) return false;
+    if (!el.hasAttribute("tabindex") && !/^(A|BUTTON|INPUT|SELECT|TEXTAREA|SUMMARY)$/.test(el.tagName)) {
+      el.setAttribute("tabindex", "-1");
+    }
+    el.focus();
+    el.scrollIntoView({ block: "nearest" });
+    return true;
+  }
+  function press(selector) {
+    var el = document.querySelector(selector);
+    if (!visible(el)) return false;
+    el.click();
+    return true;
+  }
+
+  // Files: one focused at a time; "r" reveals only the focused one.
+  function files() { return Array.prototype.slice.call(document.querySelectorAll(".media-item")); }
+  function focusedFile() {
+    var a = document.activeElement;
+    return a && a.closest ? a.closest(".media-item") : null;
+  }
+  function moveFile(step) {
+    var list = files();
+    if (!list.length) return false;
+    var i = list.indexOf(focusedFile());
+    var next = i < 0 ? (step > 0 ? 0 : list.length - 1) : (i + step + list.length) % list.length;
+    return focus(list[next]);
+  }
+  function reveal() {
+    var item = focusedFile();
+    if (!item) return focus(document.querySelector(".media-item.hidden") || files()[0]);
+    var buttons = item.querySelectorAll("button.reveal");
+    for (var i = 0; i < buttons.length; i++) {
+      if (visible(buttons[i])) {
+        pendingFocus = item.id;
+        buttons[i].click();
+        return true;
+      }
+    }
+    return false;
+  }
+  function toggleColour() {
+    var item = focusedFile();
+    var toggle = item && item.querySelector(".colour-toggle");
+    if (!visible(toggle)) return false;
+    toggle.click();
+    return true;
+  }
+
+  // Lists: j and k move through the case links of the table.
+  function moveRow(step) {
+    var links = Array.prototype.slice.call(document.querySelectorAll("[data-row-link]"));
+    if (!links.length) return false;
+    var i = links.indexOf(document.activeElement);
+    var next = i < 0 ? (step > 0 ? 0 : links.length - 1) : Math.min(Math.max(i + step, 0), links.length - 1);
+    return focus(links[next]);
+  }
+
+  function escalate() {
+    var box = document.getElementById("escalate-box");
+    if (!box || box.tagName !== "DETAILS") return false;
+    box.open = true;
+    return focus(document.getElementById("escalate-queue"));
+  }
+  function help() {
+    var dialog = document.getElementById("keys-help");
+    if (!dialog) return false;
+    dialog.showModal();
+    return true;
+  }
+
+  var KEYS = {
+    n: function () { return press('[data-key="next"]'); },
+    p: function () { return press('[data-key="previous"]'); },
+    j: function () { return moveRow(1); },
+    k: function () { return moveRow(-1); },
+    f: function () { return moveFile(1); },
+    F: function () { return moveFile(-1); },
+    r: reveal,
+    g: toggleColour,
+    c: function () { return focus(document.getElementById("policy-picker")); },
+    x: function () { return focus(document.querySelector('button[name="verdict"][value="no_violation"]')); },
+    e: escalate,
+    "?": help
+  };
+
+  document.addEventListener("keydown", function (e) {
+    if (e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey || e.isComposing) return;
+    if (document.querySelector("dialog[open]")) return;
+    var t = e.target;
+    // In the policy picker, Enter confirms the chosen policy (a select alone never submits its form).
+    if (e.key === "Enter" && t && t.id === "policy-picker") {
+      if (press('button[name="verdict"][value="violation"]')) e.preventDefault();
+      return;
+    }
+    if (typing(t) || !Object.prototype.hasOwnProperty.call(KEYS, e.key)) return;
+    if (KEYS[e.key]()) e.preventDefault();
+  });
+
+  // Swapped-in content (htmx:load fires on it in the page; the element that asked was replaced with it).
+  document.addEventListener("htmx:load", function (e) {
+    var elt = e.detail && e.detail.elt;
+    if (!elt || !elt.id) return;
+    if (pendingFocus && elt.id === pendingFocus) {
+      pendingFocus = null;
+      focus(elt);
+    }
+    // After a decision, on to the next case; after a refusal, back to the form that says why.
+    if (elt.id === "decision-and-history") {
+      if (elt.querySelector("#decision .notice")) focus(document.querySelector('[data-key="next"]'));
+      else if (elt.querySelector("#decision .error")) focus(document.getElementById("policy-picker"));
+    }
+  });
+
+  // Leaving the page gives its claim back (with the draft note), so that colleagues need not wait for the
+  // lease to run out. The claim's token names this page: a reload's new claim is never released by it.
+  window.addEventListener("pagehide", function () {
+    var form = document.querySelector("form[data-release-on-leave]");
+    if (!form || !navigator.sendBeacon) return;
+    var data = new FormData(form);
+    var note = document.getElementById("note");
+    if (note) data.set("note", note.value);
+    navigator.sendBeacon(form.dataset.releaseOnLeave, data);
+  });
+
+  document.addEventListener("click", function (e) {
+    if (e.target.closest && e.target.closest("[data-open-keys]")) help();
   });
 })();

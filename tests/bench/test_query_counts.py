@@ -124,3 +124,34 @@ def test_case_page_queries_do_not_grow_with_the_people_in_its_history(ctx, clien
     large_id = decided_case_with_history(q, policies, 2, [moderator, *others])
     large = queries_for(client, f"/cases/{large_id}")
     assert len(large) == len(small), "\n\n".join(large)
+
+
+def test_reported_user_page_queries_do_not_grow_with_their_cases(ctx, client, moderator):
+    policies = factories.policy_tree()
+    who = {"platform_id": "p-1", "name": "Repeat"}
+    queues = [factories.queue() for _ in range(3)]
+    first = factories.case(queues[0], images=1, reported_user=who)
+    cases.decide(first.id, "no_violation", None, moderator)
+    small = queries_for(client, f"/reported-users/{first.reported_user_id}")
+    for i in range(12):  # more queues, files, decisions and people: still the same statements
+        c = factories.case(queues[i % 3], images=i % 3, reported_user=who, policy=policies["spam"])
+        if i % 2:
+            cases.decide(c.id, "no_violation", None, factories.user("moderator"))
+    large = queries_for(client, f"/reported-users/{first.reported_user_id}")
+    assert len(large) == len(small), "\n\n".join(large)
+
+
+def test_assigned_page_queries_do_not_grow_with_rows(ctx, client, moderator):
+    colleague = factories.user("moderator")
+    queues = [factories.queue() for _ in range(3)]
+
+    def assign(n: int) -> None:
+        for i in range(n):
+            c = factories.case(queues[i % 3], hours_ago=i + 1)
+            cases.escalate(c.id, actor=colleague, note="yours", to_user_id=moderator.id)
+
+    assign(2)
+    small = queries_for(client, "/assigned")
+    assign(10)
+    large = queries_for(client, "/assigned")
+    assert len(large) == len(small), "\n\n".join(large)

@@ -13,7 +13,7 @@ def test_queues_page_lists_each_queue_with_kind_count_and_oldest_age(ctx, client
     assert reports.name in html and lea.name in html
     assert "Law-enforcement request" in html and "User reports" in html
     row = html.split(reports.name)[1].split("</tr>")[0]
-    assert '<td class="num">2</td>' in row
+    assert 'data-count="open">2</td>' in row
     assert "2 d" in row  # the oldest open case, 50 hours old
 
 
