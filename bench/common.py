@@ -163,7 +163,8 @@ def console_env(database: str, queue: str, instance: str | None = None, **extra:
 
 def migrate(env: dict) -> None:
     subprocess.run(
-        [str(VENV_BIN / "flask"), "--app", "wsgi", "db", "upgrade"],
+        # "heads": feature branches of the schema apply together until they are merged (as in the tests).
+        [str(VENV_BIN / "flask"), "--app", "wsgi", "db", "upgrade", "heads"],
         cwd=ROOT,
         env=env,
         check=True,

@@ -1,13 +1,20 @@
 """Load a large, realistic console database into PostgreSQL with COPY (not ORM objects), in minutes.
 
     .venv/bin/python bench/generate.py [--db console_bench] [--cases 1000000] [--reports 3000] [--seed 7]
+        [--now 2026-06-01T00:00:00+00:00]
 
 Creates the database (dropping an earlier one of the same name; only names starting with console_bench),
 runs the migrations there, then COPYs policies, queues, users, reported users, cases, decisions (one per
 decided case; AI-reviewed ones get the AI's decision too), media rows, external reports with their files and
 the audit trail. Foreign keys and secondary indexes are dropped during the load and put back after it (exactly
-the definitions the migrations made), the queues' `open_cases` counters are set from the data, then ANALYZE.
+the definitions the migrations made), the queues' `open_cases` counters are set from the data, then VACUUM
+ANALYZE.
 The moderators sign in with bench/common.py's BENCH_PASSWORD.
+
+Each queue gets an SLA target and an order (QUEUE_REVIEW), each case a report count and its priority rank
+(console/cases/priority.py); the moderators hold claims (most live, some expired); a few cases are assigned.
+Cases are dated back from --now (default: the current hour), so that the backlog is recent when the pages are
+measured and the SLA windows hold what they would in production.
 """
 
 from __future__ import annotations
@@ -68,7 +75,19 @@ TEXTS = [
     "",
 ]
 MODERATORS = 40
-NOW = datetime(2026, 6, 1, tzinfo=UTC)
+# (SLA minutes, order) per queue slug: the queues page counts past-SLA cases window by window.
+QUEUE_REVIEW = {
+    "user-reports": (24 * 60, "oldest"),
+    "user-reports-priority": (4 * 60, "priority"),
+    "trusted-flaggers": (12 * 60, "priority"),
+    "lea-requests": (12 * 60, "oldest"),
+    "proactive": (48 * 60, "priority"),
+    "ai-child-safety": (60, "priority"),
+    "ai-spam": (72 * 60, "oldest"),
+    "appeals": (7 * 24 * 60, "oldest"),
+}
+LIVE_CLAIMS, EXPIRED_CLAIMS, ASSIGNED = 30, 10, 200
+NOW = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
 
 
 def ts(moment: datetime) -> str:
@@ -134,6 +153,7 @@ def generate(args) -> dict:
     import psycopg
 
     from console.accounts.passwords import hash_password
+    from console.cases import priority
     from console.reporting import credentials
 
     rnd = random.Random(args.seed)
@@ -180,10 +200,11 @@ def generate(args) -> dict:
         ).fetchone()[0]
     queue_ids: dict[str, int] = {}
     for slug, name, kind, _w in QUEUES:
+        sla, order = QUEUE_REVIEW[slug]
         queue_ids[slug] = conn.execute(
-            "INSERT INTO queues (name, slug, source_kind, description, open_cases) "
-            "VALUES (%s, %s, %s, '', 0) RETURNING id",
-            (name, slug, kind),
+            "INSERT INTO queues (name, slug, source_kind, description, open_cases, sla_minutes, "
+            "review_order) VALUES (%s, %s, %s, '', 0, %s, %s) RETURNING id",
+            (name, slug, kind, sla, order),
         ).fetchone()[0]
     agency_id = conn.execute("SELECT id FROM agencies WHERE slug = 'ncmec'").fetchone()[0]
     conn.execute(
@@ -251,6 +272,7 @@ def generate(args) -> dict:
     audits: list[tuple] = []
     media: list[tuple] = []
     violation_child_cases: list[tuple[int, int]] = []  # (case id, policy id)
+    open_sample: list[int] = []  # open cases to claim and assign once loaded
     span = 365 * 24 * 3600
 
     def cases():
@@ -305,6 +327,11 @@ def generate(args) -> dict:
             if cid % 50 == 0:
                 for j in range(rnd.randint(1, 3)):
                     media.append((cid, j, ts(reported_at)))
+            if status == "open" and rnd.random() < 0.002:
+                open_sample.append(cid)
+            # Most content is reported once; some by many people (what a priority queue puts first).
+            reports = 1 if rnd.random() < 0.8 else min(50, int(rnd.paretovariate(1.5)) + 1)
+            confidence = round(rnd.uniform(0.6, 0.99), 3) if ai else None
             yield (
                 str(cid),
                 f"c-{cid}",
@@ -321,9 +348,11 @@ def generate(args) -> dict:
                 str(policy),
                 b(ai),
                 n(policy if ai else None),
-                n(round(rnd.uniform(0.6, 0.99), 3) if ai else None),
+                n(confidence),
                 "bench-classifier-3" if ai else "",
                 n(ts(decided_at) if decided_at else None),
+                str(reports),
+                str(priority.rank(kind, reports, confidence)),
             )
 
     loader.copy(
@@ -347,6 +376,8 @@ def generate(args) -> dict:
             "ai_confidence",
             "ai_model",
             "decided_at",
+            "report_count",
+            "priority_rank",
         ],
         cases(),
     )
@@ -551,8 +582,31 @@ def generate(args) -> dict:
         "UPDATE queues SET open_cases = (SELECT count(*) FROM cases "
         "WHERE cases.queue_id = queues.id AND cases.status = 'open')"
     )
-    conn.execute("ANALYZE")
-    timings["counters + ANALYZE"] = time.perf_counter() - step
+    # Claims as the moderators hold them now (most live, some run out) and cases escalated to them by name.
+    # Live claims last past the benchmark: they count as "claimed" on the queues page.
+    wall = datetime.now(UTC)
+    picked_open = rnd.sample(open_sample, min(len(open_sample), LIVE_CLAIMS + EXPIRED_CLAIMS + ASSIGNED))
+    for i, cid in enumerate(picked_open[: LIVE_CLAIMS + EXPIRED_CLAIMS]):
+        expires = wall + timedelta(days=7) if i < LIVE_CLAIMS else wall - timedelta(hours=1)
+        conn.execute(
+            "UPDATE cases SET claimed_by_id = %s, claimed_at = %s, claim_expires_at = %s, claim_token = %s "
+            "WHERE id = %s",
+            (
+                moderator_ids[i % len(moderator_ids)],
+                expires - timedelta(days=7, minutes=5),
+                expires,
+                f"b{i}",
+                cid,
+            ),
+        )
+    for i, cid in enumerate(picked_open[LIVE_CLAIMS + EXPIRED_CLAIMS :]):
+        conn.execute(
+            "UPDATE cases SET assigned_to_id = %s WHERE id = %s", (moderator_ids[i % len(moderator_ids)], cid)
+        )
+    # VACUUM as autovacuum leaves a table in production: with the visibility map set, counting the cases
+    # within a queue's SLA window is an index-only scan (a table just filled by COPY has no map yet).
+    conn.execute("VACUUM ANALYZE")
+    timings["counters + claims + VACUUM ANALYZE"] = time.perf_counter() - step
     counts = {
         t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
         for t in ["cases", "reported_users", "decisions", "media_files", "external_reports", "audit_events"]
@@ -573,12 +627,17 @@ def credentials_encrypt(credentials, password: str) -> bytes:
 
 
 def main() -> int:
+    global NOW
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--db", default=common.DEFAULT_DB)
     parser.add_argument("--cases", type=int, default=1_000_000)
     parser.add_argument("--reports", type=int, default=3000)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--now", type=datetime.fromisoformat, default=NOW, help="the moment cases are dated back from"
+    )
     args = parser.parse_args()
+    NOW = args.now
     common.print_machine()
     result = generate(args)
     for name, seconds in result["timings"].items():
