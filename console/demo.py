@@ -79,7 +79,30 @@ RULE = {
     "policy": "child-safety",
     "review_queue": "ai-child-safety",
     "contact": ("Ada", "Admin", "admin@example.org"),
+    "phone": "+1 555 0100",
+    # Escalated to high priority: sextortion cases, and AI cases at 98 % or more.
+    "escalation_policies": ["sextortion"],
+    "escalate_min_confidence": 0.98,
+    "escalation_reason": "Possible ongoing abuse or threat to a child: please review first.",
 }
+# The NCMEC report annotations a policy preselects (Settings → CyberTip details).
+POLICY_ANNOTATIONS = {"sextortion": ["sextortion"]}
+# The company's details every report carries, until an admin replaces them (Settings → CyberTip details).
+COMPANY = {
+    "company_template": "Example Platform, Inc. (demo)\n1 Example Way, Springfield\nlegal@platform.example",
+    "terms_of_service": "Section 4: no content that sexualises minors; accounts that post it are removed.",
+    "legal_url": "https://platform.example/legal/law-enforcement",
+    "le_contact_first_name": "Lee",
+    "le_contact_last_name": "Response Desk",
+    "le_contact_email": "lers@platform.example",
+    "le_contact_phone": "+1 555 0111",
+}
+# A grooming conversation without any file: a text-only case is reported too (its thread and a transcript).
+CHAT = [
+    ("user-chat-77", "kid-12", "hey, you seem mature for your age. how old r u?"),
+    ("kid-12", "user-chat-77", "13"),
+    ("user-chat-77", "kid-12", "(demo) let's keep talking somewhere private, don't tell your parents"),
+]
 TEXTS = {
     "spam": ["Buy followers now!!! cheap cheap cheap", "Win a free phone, click the link in my bio"],
     "harassment": ["You are worthless and everyone knows it", "I know where you live, watch out"],
@@ -157,6 +180,7 @@ def load(cases_per_queue: int = 8) -> dict:
                 name=name,
                 parent=by_slug.get(parent),
                 ncmec_incident_type=incident,
+                ncmec_report_annotations=POLICY_ANNOTATIONS.get(slug),
                 child_safety=slug in CHILD_SAFETY_MARKS["policies"],
             )
             db.session.add(by_slug[slug])
@@ -224,6 +248,8 @@ def load(cases_per_queue: int = 8) -> dict:
                 videos.append(
                     storage.store(case.id, f"{content_id}-clip.webm", io.BytesIO(video(n)), "video/webm")
                 )
+    _chat_case(queues["user-reports"], now)
+    _company_details()
     db.session.commit()
     for media in videos:
         storage.make_preview(media.id)  # the poster frame a worker would make (no worker runs yet)
@@ -250,6 +276,47 @@ def _reporting_rule(policies: dict[str, Policy], queues: dict[str, Queue]) -> No
             contact_first_name=first,
             contact_last_name=last,
             contact_email=email,
+            contact_phone=RULE["phone"],
+            escalate_min_confidence=RULE["escalate_min_confidence"],
+            escalation_policy_ids=tuple(policies[slug].id for slug in RULE["escalation_policies"]),
+            escalation_reason=RULE["escalation_reason"],
         ),
         actor_label="demo data",
     )
+
+
+def _company_details() -> None:
+    """The agency's legal details and law-enforcement contact, unless an admin set them."""
+    agency = agencies.ncmec()
+    if not (agency.company_template or agency.legal_url or agency.le_contact_last_name):
+        for name, value in COMPANY.items():
+            setattr(agency, name, value)
+
+
+def _chat_case(queue: Queue, now) -> None:
+    content_id = "demo-chat-thread-001"
+    if db.session.scalar(select(Case.id).where(Case.content_id == content_id)):
+        return
+    user = cases.find_or_create_reported_user("user-chat-77", name="Chat Account", screen_name="friendly_77")
+    case = cases.open_case(
+        queue,
+        reported_at=now - timedelta(hours=3),
+        content_id=content_id,
+        reported_user=user,
+        policy=db.session.scalar(select(Policy).where(Policy.slug == "grooming")),
+        source_detail="demo data",
+    )
+    case.content_kind = "chat"
+    case.incident_details = {"chat_service": "Direct messages", "chat_room": "dm:user-chat-77/kid-12"}
+    case.thread = [
+        {
+            "sender": sender,
+            "recipient": recipient,
+            "sent_at": (now - timedelta(hours=4, minutes=10 - i)).isoformat(),
+            "text": text,
+            "attachments": [],
+        }
+        for i, (sender, recipient, text) in enumerate(CHAT)
+    ]
+    case.intended_recipient = {"platform_id": "kid-12", "screen_name": "kid_12", "age": 13}
+    case.victim = {"platform_id": "kid-12", "age": 13}
