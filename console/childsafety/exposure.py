@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 from flask import current_app
-from sqlalchemy import distinct, func, not_, select
+from sqlalchemy import distinct, func, literal_column, not_, select
 
 from console.accounts.models import User
 from console.childsafety import access
@@ -173,7 +173,8 @@ def _week(day: date) -> list[date]:
 def _utc_day(column):
     """The UTC calendar day of a stored time, in SQL (SQLite keeps UTC without an offset)."""
     if db.engine.dialect.name == "postgresql":
-        return func.date(func.timezone("UTC", column))
+        # A literal, not a bound parameter: GROUP BY must repeat the very expression the SELECT has.
+        return func.date(func.timezone(literal_column("'UTC'"), column))
     return func.date(column)
 
 
