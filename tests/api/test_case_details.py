@@ -122,3 +122,22 @@ def test_the_platforms_content_type_maps_to_a_kind(api):
         )
     )
     assert response.json["errors"] == {"internet_details.email_addresses[1]": "is not an email address"}
+
+
+def test_the_case_page_shows_the_thread_with_its_files_hidden(api, client, auth):
+    response = api.post_multipart(chat_body(), [("photo.png", factories.png_bytes(3), "image/png")])
+    case = db.session.get(Case, response.json["case_id"])
+    [photo] = case.media
+    factories.user("moderator", email="mod@example.org")
+    auth.login("mod@example.org")
+    page = client.get(f"/cases/{case.id}").text
+    assert "Message thread (3)" in page
+    assert "<strong>kid-12</strong> → acct-77" in page and "send me a photo,\nnobody will know" in page
+    assert 'id="content-kind">Chat or direct message · Chat service: Platform DMs' in page
+    assert "Known minor</dt><dd>Kim · age 13 · born 2011-02-03" in page
+    # The attachment is shown in its message, hidden like every file: its preview, never the file itself.
+    message = page.split('id="message-3"')[1].split("</li>\n  \n</ol>")[0]
+    assert (
+        f"/cases/{case.id}/media/{photo.id}/preview" in message and f"/media/{photo.id}/file" not in message
+    )
+    assert "<h3>Media" not in page  # every file is in the thread
