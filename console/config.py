@@ -5,6 +5,7 @@ Every setting the console understands is listed here and in the README's "Config
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from pathlib import Path
@@ -53,6 +54,11 @@ def _bool(name: str, default: bool) -> bool:
     return raw.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _networks(value: str) -> tuple:
+    parts = [part.strip() for part in value.split(",")]
+    return tuple(ipaddress.ip_network(part, strict=False) for part in parts if part)
+
+
 def from_environment() -> dict:
     instance = _instance_path()
     _private_dir(instance)
@@ -91,6 +97,11 @@ def from_environment() -> dict:
         # several uploads at once and keeps memory it once used).
         "MEDIA_INLINE_PREVIEW_PIXELS": int(os.environ.get("MEDIA_INLINE_PREVIEW_PIXELS", str(4_000_000))),
         "NCMEC_SIMULATOR_URL": os.environ.get("NCMEC_SIMULATOR_URL"),
+        # /metrics: a bearer token, and/or the networks that may scrape without one (loopback by default).
+        "METRICS_TOKEN": os.environ.get("METRICS_TOKEN", ""),
+        "METRICS_ALLOW_NETWORKS": _networks(os.environ.get("METRICS_ALLOW_NETWORKS", "127.0.0.0/8,::1/128")),
+        # Admins see a banner when confirmed content has waited longer than this for its NCMEC report.
+        "FILING_CLOCK_ALERT_MINUTES": float(os.environ.get("FILING_CLOCK_ALERT_MINUTES", "60")),
         # Filing: timeouts well below the lease, the lease well below RQ's job timeout (180 s).
         "NCMEC_CONNECT_TIMEOUT": float(os.environ.get("NCMEC_CONNECT_TIMEOUT", "5")),
         "NCMEC_READ_TIMEOUT": float(os.environ.get("NCMEC_READ_TIMEOUT", "30")),

@@ -34,6 +34,7 @@ RANKS = {
     "api": 6,
     "transparency": 6,
     "settings": 7,  # the admin's area: it manages reporting's rules and the API's tokens
+    "ops": 8,  # health, readiness, metrics: it reads every area's state
 }
 # The web face of a package: what a domain module never imports.
 WEB_MODULES = {"views", "forms", "cli", "api_tokens"}
