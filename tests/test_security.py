@@ -99,6 +99,8 @@ def _sweep_world():
         "hold_id": 1,
         "user_id": admin.id,
         "reported_user_id": case.reported_user_id,
+        "mapping_id": 1,
+        "policy_id": tree["csam"].id,
     }
     return admin, ids, raw
 

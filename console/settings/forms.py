@@ -82,7 +82,7 @@ class RuleForm(FlaskForm):
         places=None,
         validators=[Optional(), NumberRange(min=0, max=100, message="Enter a percentage from 0 to 100.")],
     )
-    escalation_policies = SelectMultipleField("Cases under these policies", coerce=int, validate_choice=False)
+    escalation_policies = SelectMultipleField("Cases confirmed as", coerce=int, validate_choice=False)
     escalation_reason = TextAreaField(
         "Reason sent to NCMEC",
         validators=[Optional(), Length(max=DESCRIPTION_MAX), PlainText(multiline=True)],
