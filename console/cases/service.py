@@ -288,6 +288,28 @@ def escalate(
     return load_case(case_id)
 
 
+def escalate_to_child_safety(case_id: int, *, actor, note: str, policy_id: int | None = None) -> Case:
+    """Someone without the child-safety permission found child-safety material: the case goes to the team's
+    queue (console/childsafety/access.escalation_queue) with their note, and the policy they chose becomes
+    the case's alleged one. Nothing is decided or filed by them, and the case is out of their sight.
+    Raises what `escalate` raises, and ValueError when no queue is marked child-safety."""
+    queue = access.escalation_queue()
+    if queue is None:
+        raise ValueError("no queue is marked child-safety yet: ask an admin (Settings → Child safety)")
+    policy = db.session.get(Policy, policy_id) if policy_id else None
+    chosen = policy.name if policy else "no policy chosen"
+    note = (note or "").strip() or f"Child-safety material found ({chosen})."
+    try:
+        if policy is not None:
+            db.session.execute(
+                update(Case).where(Case.id == case_id, Case.status == "open").values(policy_id=policy.id)
+            )
+        return escalate(case_id, actor=actor, note=note, to_queue_id=queue.id)
+    except Exception:
+        db.session.rollback()
+        raise
+
+
 def media_of(case_id: int, media_id: int) -> MediaFile:
     """A file of the case (a file of another case is not found here, whatever its id)."""
     media = db.session.scalar(select(MediaFile).where(MediaFile.id == media_id, MediaFile.case_id == case_id))

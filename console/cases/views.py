@@ -63,13 +63,18 @@ def _media_or_404(case_id: int, media_id: int) -> MediaFile:
     return media
 
 
+def _on_break_from(case: Case) -> bool:
+    """During a break, the child-safety files this person revealed before show hidden and are not served."""
+    return exposure.active_break(current_user.id) is not None and access.is_child_safety(case)
+
+
 def _case_context(case: Case, form: DecisionForm | None = None, **extra) -> dict:
     """Everything the case page shows, computed here once: other areas' sections included (NCMEC)."""
     return dict(
         case=case,
         form=form or _decision_form(case),
         history=audit.case_history(case.id),
-        viewed_by_me=service.viewed_by(case, current_user.id),
+        viewed_by_me=set() if _on_break_from(case) else service.viewed_by(case, current_user.id),
         where=kinds.where(case),
         viewing=viewing.for_user(current_user.id),
         **sections.context_for("case", case=case),
@@ -103,6 +108,12 @@ def decide(case_id: int):
             # Never a silent overwrite: the case stays as the claimer has it, the note stays in the form.
             message = f"{e} Your decision was not recorded; your note is kept."
             case, status, refused = service.load_case(case.id), 409, True
+        except access.Restricted:
+            # A child-safety policy, chosen by someone without the permission: the team takes the case over.
+            try:
+                return _escalated_to_child_safety(case, form)
+            except (ValueError, service.AlreadyDecided, claims.ClaimedByOther) as e:
+                case, status, message, refused = service.load_case(case.id), 409, f"Not escalated: {e}", True
         else:
             case, message = outcome.case, "Decision recorded."
             # Whatever the decision now asks of the moderator (file a report) opens in the dialog.
@@ -114,6 +125,18 @@ def decide(case_id: int):
     return page_or_fragment(
         "cases/show.html", "cases/_decision_and_history.html", context, status, hx_headers=headers
     )
+
+
+def _escalated_to_child_safety(case: Case, form: DecisionForm):
+    back = url_for("queues.show", queue_id=case.queue_id)  # the queue it came from (escalating moves it)
+    escalated = service.escalate_to_child_safety(
+        case.id, actor=current_user, note=form.note.data or "", policy_id=form.policy.data or None
+    )
+    flash(
+        f"Case #{escalated.id} went to the child-safety team ({escalated.queue.name}) with your note. "
+        "Nothing was filed by you, and the case is no longer shown to you."
+    )
+    return ("", 204, {"HX-Redirect": back}) if is_htmx() else redirect(back)
 
 
 @bp.route("/cases/<int:case_id>/media/<int:media_id>/reveal", methods=["POST"])
@@ -145,7 +168,7 @@ def reveal(case_id: int, media_id: int):
 def media_file(case_id: int, media_id: int):
     media = _media_or_404(case_id, media_id)
     # Bytes go only to a person who revealed this file, so every real view leaves a record.
-    if not service.has_viewed(media.id, current_user.id):
+    if not service.has_viewed(media.id, current_user.id) or _on_break_from(media.case):
         abort(403)
     response = send_file(storage.path_for(media), mimetype=media.mime_type, conditional=True, max_age=0)
     response.headers["Cache-Control"] = "no-store"

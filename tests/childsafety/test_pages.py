@@ -139,6 +139,9 @@ def test_over_the_soft_limit_a_reveal_leads_to_the_break_screen(app, ctx, client
     htmx = auth.post(url, htmx=True, token_from=f"/cases/{c.id}")
     assert htmx.status_code == 204 and htmx.headers["HX-Redirect"].startswith("/care/break")
     assert len(c.media[0].views) == 2  # nothing more was revealed
+    # What they revealed before shows hidden during the break, and is not served.
+    assert f"/media/{c.media[0].id}/file" not in client.get(f"/cases/{c.id}").text
+    assert client.get(f"/cases/{c.id}/media/{c.media[0].id}/file").status_code == 403
 
 
 def test_the_audit_log_keeps_child_safety_details_from_admins_without_the_permission(ctx, client, auth):
