@@ -192,7 +192,6 @@ def load(cases_per_queue: int = 8) -> dict:
             )
             db.session.add(queues[slug])
     db.session.flush()
-    _reporting_rule(by_slug, queues)
 
     now = utcnow()
     rnd = random.Random(7)
@@ -250,6 +249,8 @@ def load(cases_per_queue: int = 8) -> dict:
                 )
     _chat_case(queues["user-reports"], now)
     _company_details()
+    # After the cases: the audit log's first page, newest first, still shows the rule being created.
+    _reporting_rule(by_slug, queues)
     db.session.commit()
     for media in videos:
         storage.make_preview(media.id)  # the poster frame a worker would make (no worker runs yet)
