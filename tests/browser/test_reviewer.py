@@ -25,6 +25,14 @@ def _case_id(page) -> int:
     return int(re.search(r"Case #(\d+)", heading.inner_text()).group(1))
 
 
+def _reviewing(page) -> int:
+    """The case this page now holds: its scripts ran and it took the claim over (a key pressed while a page
+    is still loading is lost, as it would be for a person)."""
+    case_id = _case_id(page)
+    expect(page.locator('#claim input[name="token"]')).to_have_count(1)
+    return case_id
+
+
 def test_two_moderators_press_next_case_in_one_queue_and_get_different_cases(ctx, page, browser, live_server):
     factories.user("moderator", email="ann@example.org", name="Ann")
     factories.user("moderator", email="bob@example.org", name="Bob")
@@ -41,7 +49,7 @@ def test_two_moderators_press_next_case_in_one_queue_and_get_different_cases(ctx
         bob.goto(f"/queues/{queue_id}")
         page.get_by_role("button", name="Start reviewing").click()
         bob.get_by_role("button", name="Start reviewing").click()
-        ann_case, bob_case = _case_id(page), _case_id(bob)
+        ann_case, bob_case = _reviewing(page), _reviewing(bob)
         assert ann_case != bob_case and {ann_case, bob_case} <= set(made)
         expect(page.locator("#claim")).to_contain_text("You are reviewing this case")
         expect(bob.locator("#claim")).to_contain_text("You are reviewing this case")
@@ -83,7 +91,7 @@ def test_a_moderator_works_three_cases_by_keyboard_and_the_ncmec_dialog_opens_fo
 
     # Case 1: spam. n, reveal, c (the picker has the focus), choose, Enter.
     page.keyboard.press("n")
-    assert _case_id(page) == ids[0]
+    assert _reviewing(page) == ids[0]
     expect(page.locator("#claim")).to_contain_text("You are reviewing this case")
     reveal(media[0])
     page.keyboard.press("c")
@@ -97,7 +105,7 @@ def test_a_moderator_works_three_cases_by_keyboard_and_the_ncmec_dialog_opens_fo
 
     # Case 2: alleged CSAM (the picker already says so). Confirming opens the NCMEC dialog; nothing is filed.
     page.keyboard.press("n")
-    assert _case_id(page) == ids[1]
+    assert _reviewing(page) == ids[1]
     reveal(media[1])
     page.keyboard.press("c")
     expect(picker).to_have_value(str(csam_id))
@@ -111,7 +119,7 @@ def test_a_moderator_works_three_cases_by_keyboard_and_the_ncmec_dialog_opens_fo
 
     # Case 3: no violation. x focuses the button, Enter presses it.
     page.keyboard.press("n")
-    assert _case_id(page) == ids[2]
+    assert _reviewing(page) == ids[2]
     reveal(media[2])
     page.keyboard.press("g")  # colour, for the focused file only
     expect(page.locator(f"#media-{media[2]} img.in-colour")).to_be_visible()
