@@ -33,7 +33,9 @@ def upgrade():
             )
 
     with op.batch_alter_table("reporting_rules", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("contact_phone", sa.String(length=50), server_default="", nullable=False))
+        batch_op.add_column(
+            sa.Column("contact_phone", sa.String(length=50), server_default="", nullable=False)
+        )
         batch_op.add_column(sa.Column("escalate_min_confidence", sa.Double(), nullable=True))
         batch_op.add_column(
             sa.Column("escalation_reason", sa.String(length=3000), server_default="", nullable=False)
