@@ -128,8 +128,8 @@ def from_environment() -> dict:
         # The hash bank (console/hashbank): two PDQ hashes this many of 256 bits apart or closer are the same
         # picture. 31 is the reference's threshold; above 31 a lookup probes many more buckets.
         "HASHBANK_PDQ_DISTANCE": int(os.environ.get("HASHBANK_PDQ_DISTANCE", "31")),
-        # A moderator's claim on a case (console/cases/claims.py): the open page renews it every fifth of this,
-        # so a closed laptop or a lost tab frees the case for colleagues after at most this long.
+        # A moderator's claim on a case (console/cases/claims.py): the open page renews it every fifth of
+        # this, so a closed laptop or a lost tab frees the case for colleagues after at most this long.
         "CLAIM_SECONDS": float(os.environ.get("CLAIM_SECONDS", "300")),
         # Media of cases closed as "no violation" is deleted this many days after the decision (0: never).
         "NO_VIOLATION_MEDIA_DAYS": int(os.environ.get("NO_VIOLATION_MEDIA_DAYS", "0")),

@@ -80,8 +80,18 @@ def main() -> int:
             )
         )
     os.environ.setdefault("RQ_QUEUE", app.config["RQ_QUEUE"])
-    start([_bin("rq"), "worker", "-c", "jobs.settings", "--with-scheduler", "--url", redis_url,
-           app.config["RQ_QUEUE"]])
+    start(
+        [
+            _bin("rq"),
+            "worker",
+            "-c",
+            "jobs.settings",
+            "--with-scheduler",
+            "--url",
+            redis_url,
+            app.config["RQ_QUEUE"],
+        ]
+    )
     # The periodic sweep that re-enqueues reports whose job was lost (RQ's cron scheduler).
     cron_config = Path(__file__).resolve().parent.parent / "jobs" / "cron.py"
     start([_bin("rq"), "cron", "--url", redis_url, str(cron_config)])

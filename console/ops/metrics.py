@@ -23,9 +23,8 @@ FILING_BUCKETS = (1, 2, 5, 10, 30, 60, 300, 900, 3600, 6 * 3600, 24 * 3600)
 
 class ConsoleCollector:
     def collect(self):
-        states = dict(
-            db.session.execute(select(ExternalReport.state, func.count()).group_by(ExternalReport.state)).all()
-        )
+        by_state = select(ExternalReport.state, func.count()).group_by(ExternalReport.state)
+        states = dict(db.session.execute(by_state).all())
         reports = GaugeMetricFamily("console_reports", "NCMEC reports by state", labels=["state"])
         for state in REPORT_STATES:
             reports.add_metric([state], states.get(state, 0))
