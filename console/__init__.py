@@ -19,6 +19,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
 
+    from console import logs
+
+    logs.init_app(app)  # LOG_FORMAT (text or JSON lines) and a request id for every request, first of all
+
     from console import database, security, webutil
     from console.extensions import csrf, db, limiter, login_manager, migrate
 

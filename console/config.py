@@ -97,6 +97,10 @@ def from_environment() -> dict:
         # several uploads at once and keeps memory it once used).
         "MEDIA_INLINE_PREVIEW_PIXELS": int(os.environ.get("MEDIA_INLINE_PREVIEW_PIXELS", str(4_000_000))),
         "NCMEC_SIMULATOR_URL": os.environ.get("NCMEC_SIMULATOR_URL"),
+        # Logs (console/logs.py): "text" (as always) or "json", one object per line on stderr with request ids
+        # that follow the work into the workers; LOG_LEVEL: the console's own loggers' level in JSON logs.
+        "LOG_FORMAT": os.environ.get("LOG_FORMAT", "text").strip().lower(),
+        "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO").strip().upper(),
         # /metrics: a bearer token, and/or the networks that may scrape without one (loopback by default).
         "METRICS_TOKEN": os.environ.get("METRICS_TOKEN", ""),
         "METRICS_ALLOW_NETWORKS": _networks(os.environ.get("METRICS_ALLOW_NETWORKS", "127.0.0.0/8,::1/128")),
