@@ -6,6 +6,10 @@ on exist. What it calls along the way (filing.create_report, a receiver of a dec
 that same transaction and hands back the jobs to enqueue; it never commits and never enqueues. Views and jobs
 never commit: they call a service function. A job lost between the commit and Redis is not lost work: the
 database row is the truth, and the sweep enqueues it again.
+
+Every job carries the request id of the work that made it (console/logs.py) in its meta, whoever enqueues it
+(`enqueue`, or `task_queue().enqueue_at` for a retry): a web request's, or the job's own when a job enqueues
+another. The worker's `jobs.app_context` binds it again, so a report can be followed from the click to NCMEC.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import redis
 from flask import Flask, current_app
 from rq import Queue
 
+from console import logs
 from console.extensions import db
 
 log = logging.getLogger(__name__)
@@ -35,9 +40,19 @@ def redis_connection(app: Flask | None = None) -> redis.Redis:
     return conn
 
 
+class TracedQueue(Queue):
+    """RQ's queue, whose jobs carry the current request id in their meta (unless the caller set one)."""
+
+    def create_job(self, *args, meta: dict | None = None, **kwargs):
+        request_id = logs.current_request_id()
+        if request_id and not (meta and "request_id" in meta):
+            meta = {**(meta or {}), "request_id": request_id}
+        return super().create_job(*args, meta=meta, **kwargs)
+
+
 def task_queue(app: Flask | None = None) -> Queue:
     app = app or current_app
-    return Queue(app.config["RQ_QUEUE"], connection=redis_connection(app))
+    return TracedQueue(app.config["RQ_QUEUE"], connection=redis_connection(app))
 
 
 def enqueue(func: str, *args, job_id: str | None = None, **options) -> bool:
@@ -47,11 +62,13 @@ def enqueue(func: str, *args, job_id: str | None = None, **options) -> bool:
     pending, so a failure here is logged and reported back, never raised into the request.
     """
     try:
-        task_queue().enqueue(func, *args, job_id=job_id, **options)
-        return True
+        job = task_queue().enqueue(func, *args, job_id=job_id, **options)
     except redis.RedisError:
         log.exception("could not enqueue %s%r; the sweep will pick it up", func, args)
         return False
+    # INFO: written in JSON logs (the line that links a request to its job), not in the default text.
+    log.info("enqueued %s%r as job %s", func, args, job.id, extra={"enqueued_job_id": job.id})
+    return True
 
 
 @dataclass(frozen=True)

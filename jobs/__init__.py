@@ -4,12 +4,23 @@ Workers run the standard `rq worker` command against the project's queue name; j
 context from `app_context()`, the one well-known place. The app is created once per process; a forked
 work-horse that inherited it drops the parent's pooled connections first (sharing a socket across a fork
 corrupts both sides).
+
+`app_context()` also binds the job's request id (console/logs.py): the one its meta carries from the web
+request or job that enqueued it, or a new one for a job nobody started (RQ's cron); every line the job logs
+carries it and the job's id, and every job it enqueues carries it on.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 from contextlib import contextmanager
+
+from rq import get_current_job
+
+from console import logs
+
+log = logging.getLogger(__name__)
 
 _app = None
 _pid = None
@@ -39,5 +50,16 @@ def app():
 
 @contextmanager
 def app_context():
-    with app().app_context():
-        yield
+    job = get_current_job()
+    meta = job.meta if job is not None else {}
+    request_id = logs.sane_request_id(meta.get("request_id")) or logs.current_request_id()
+    request_id = request_id or logs.new_request_id()
+    tokens = logs.bind(request_id, job.id if job is not None else logs.current_job_id())
+    try:
+        with app().app_context():
+            if job is not None:
+                # INFO: in JSON logs (the worker's side of the web's "enqueued … as job …"), not in text.
+                log.info("job %s started: %s", job.id, job.description)
+            yield
+    finally:
+        logs.unbind(tokens)
