@@ -56,15 +56,25 @@ class CaseDetails:
     victim: dict[str, Any] = field(default_factory=dict)
 
     def apply(self, case: Case, media: list[MediaFile]) -> None:
-        """Set the details on a case being opened, each attachment index turned into its stored file's id."""
-        case.content_kind = self.content_kind
-        case.platform_content_type = self.content_type
-        case.incident_details = self.internet_details or None
-        case.thread = [
-            {**msg, "attachments": [media[i].id for i in msg["attachments"]]} for msg in self.thread
-        ] or None
-        case.intended_recipient = self.intended_recipient or None
-        case.victim = self.victim or None
+        """Set the details on a case being opened, each attachment index turned into its stored file's id.
+
+        Only the details the request gave: the case was inserted already (its id names its files), and a
+        column set again to the empty value it holds would cost an UPDATE of the new row for nothing.
+        """
+        if self.content_kind:
+            case.content_kind = self.content_kind
+        if self.content_type:
+            case.platform_content_type = self.content_type
+        if self.internet_details:
+            case.incident_details = self.internet_details
+        if self.thread:
+            case.thread = [
+                {**msg, "attachments": [media[i].id for i in msg["attachments"]]} for msg in self.thread
+            ]
+        if self.intended_recipient:
+            case.intended_recipient = self.intended_recipient
+        if self.victim:
+            case.victim = self.victim
 
 
 def parse(payload: dict, media_count: int, errors: dict[str, str]) -> CaseDetails:

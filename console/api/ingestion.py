@@ -115,6 +115,13 @@ class Ingested:
     case: Case
     created: bool
     rule: ReportingRule | None = None
+    # Read before the commit, which expires the case: the answer needs no query after it.
+    case_id: int = 0
+    queue_slug: str = ""
+
+    @classmethod
+    def existing(cls, case: Case) -> Ingested:
+        return cls(case, created=False, case_id=case.id, queue_slug=case.queue.slug)
 
 
 def parse_case_request(payload: Any, media: list[MediaUpload] | None = None) -> CaseRequest:
@@ -243,11 +250,12 @@ def ingest_case(req: CaseRequest, *, actor_label: str, attempts: int = 3) -> Ing
     Media are written to disk before the commit; on any error the transaction is rolled back and every file
     written is removed, so a failed request leaves no case row and no file behind.
     Raises ValidationFailed (routing, unreadable media) and lets other errors through after cleaning up.
+
+    No lookup before the insert: a content id seen before is the rare case (an upstream retry), and the
+    unique index refuses it anyway (the case row is inserted before any file is written); then the whole
+    transaction is rolled back and the existing case is returned.
     """
     for attempt in range(1, attempts + 1):
-        existing = find_case(req.content_id)
-        if existing is not None:
-            return Ingested(existing, created=False)
         stored: list[MediaFile] = []
         try:
             result = _open(req, actor_label, stored)
@@ -260,7 +268,7 @@ def ingest_case(req: CaseRequest, *, actor_label: str, attempts: int = 3) -> Ing
             # Another request inserted this content id (or the same new reported user) first.
             existing = find_case(req.content_id)
             if existing is not None:
-                return Ingested(existing, created=False)
+                return Ingested.existing(existing)
             if attempt == attempts:
                 raise
             for upload in req.media:
@@ -306,8 +314,9 @@ def _open(req: CaseRequest, actor_label: str, stored: list[MediaFile]) -> Ingest
         if not mime or mime == "application/octet-stream":
             mime = mimetypes.guess_type(upload.name)[0] or ""
         stored.append(storage.store(case.id, upload.name, upload.stream, mime))
-    db.session.flush()
-    req.details.apply(case, stored)  # after the flush: a message names its attachments by their ids
+    if stored:
+        db.session.flush()  # the files' ids: a message names its attachments by them, the bank's rows too
+    req.details.apply(case, stored)
     # Re-uploads of reported content go to the child-safety review queue, with the earlier CyberTip.
     routed = hashbank.match_new_case(case, stored, req.media_hashes, actor_label=actor_label)
     if routed is not None:
@@ -325,7 +334,7 @@ def _open(req: CaseRequest, actor_label: str, stored: list[MediaFile]) -> Ingest
         ai_confidence=req.ai_confidence,
         routed_by_rule=rule.name if rule else None,
     )
-    return Ingested(case, created=True, rule=rule)
+    return Ingested(case, created=True, rule=rule, case_id=case.id, queue_slug=queue.slug)
 
 
 def _undo(stored: list[MediaFile]) -> None:

@@ -92,12 +92,11 @@ def create_case():
     except ingestion.ValidationFailed as e:
         return _errors(422, e.errors)
 
-    case = result.case
     body = {
-        "case_id": case.id,
+        "case_id": result.case_id,
         "created": result.created,
-        "queue": case.queue.slug,
-        "url": url_for("cases.show", case_id=case.id, _external=True),
+        "queue": result.queue_slug,
+        "url": url_for("cases.show", case_id=result.case_id, _external=True),
     }
     if result.created:
         return body, 201, {"Location": body["url"]}

@@ -426,25 +426,54 @@ def test_media_in_a_json_body_is_refused(api):
     assert response.status_code == 422 and "multipart" in response.json["errors"]["media"]
 
 
-def test_losing_the_insert_race_returns_the_winners_case(api, monkeypatch):
-    """The lookup before the insert can miss a case committed a moment later: the unique index decides."""
+def test_a_content_id_seen_before_is_refused_by_the_unique_index(api, monkeypatch):
+    """No lookup before the insert: the unique index refuses a content id seen before (an upstream retry, or a
+    case committed a moment earlier by another request), the whole transaction is rolled back — no reported
+    user, counter or audit event of its own remains — and the answer is the existing case."""
     from console.api import ingestion
 
     winner = factories.case(api.user_reports, content_id="post-1001")
     real_find, calls = ingestion.find_case, []
 
-    def find_too_early(content_id):
+    def find(content_id):
         calls.append(content_id)
-        return None if len(calls) == 1 else real_find(content_id)
+        return real_find(content_id)
 
-    monkeypatch.setattr(ingestion, "find_case", find_too_early)
+    monkeypatch.setattr(ingestion, "find_case", find)
     db.session.commit()
-    response = api.post(body())
+    users, events = count(ReportedUser), count(AuditEvent)
+    open_before = db.session.get(type(api.user_reports), api.user_reports.id).open_cases
+    response = api.post(body(reported_user={"platform_id": "someone-new", "name": "Not Kept"}))
     assert response.status_code == 200 and response.json == {
         "case_id": winner.id,
         "created": False,
         "queue": api.user_reports.slug,
         "url": f"http://localhost/cases/{winner.id}",
     }
-    assert len(calls) == 2 and count(Case) == 1
-    assert db.session.get(type(api.user_reports), api.user_reports.id).open_cases == 1
+    assert calls == ["post-1001"]  # once, after the refusal
+    assert count(Case) == 1 and count(ReportedUser) == users and count(AuditEvent) == events
+    assert db.session.get(type(api.user_reports), api.user_reports.id).open_cases == open_before
+
+
+def test_a_new_case_is_inserted_once_and_not_read_back(api, app):
+    """The statements of one ingestion: the case row is written by its INSERT alone (no UPDATE of the new row
+    for details the request did not give) and the answer needs no query of the case after the commit."""
+    from sqlalchemy import event
+
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, *args):
+        statements.append(" ".join(statement.split()).upper())
+
+    db.session.commit()
+    engine = db.engine
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        response = api.post(body())
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert response.status_code == 201 and response.json["queue"] == api.user_reports.slug
+    touching_cases = [s for s in statements if " CASES " in f" {s} " or s.startswith("UPDATE CASES")]
+    assert [s.split(" (")[0] for s in touching_cases] == ["INSERT INTO CASES"], statements
+    case = db.session.get(Case, response.json["case_id"])
+    assert case.content_kind is None and case.thread is None and case.platform_content_type == ""
