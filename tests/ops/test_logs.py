@@ -286,7 +286,7 @@ def test_a_report_filed_on_the_web_is_followed_into_a_real_worker(
 
     worker = run_real_worker(app, tmp_path)
 
-    assert report.state == "finished", worker
+    assert report.state == "finished", [(e["logger"], e["message"], e.get("exception")) for e in worker]
     # The worker's lines for that job carry the web request's id and the job's id.
     ours = [e for e in worker if e["request_id"] == "trace-report-0001"]
     assert ours and {e["job_id"] for e in ours} == {job_id}
