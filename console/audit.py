@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import JSON, ForeignKey, Index, String, select
-from sqlalchemy.orm import Mapped, mapped_column, relationship, selectinload
+from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
 
 from console.extensions import db
 from console.timeutil import UTCDateTime, utcnow
@@ -61,7 +61,7 @@ def case_history(case_id: int) -> list[AuditEvent]:
     query = (
         select(AuditEvent)
         .where(AuditEvent.case_id == case_id)
-        .options(selectinload(AuditEvent.actor))  # the history names who acted: no query per person
+        .options(joinedload(AuditEvent.actor))  # the history names who acted: no query per person, no second
         .order_by(AuditEvent.id)
     )
     return list(db.session.scalars(query))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 from console.extensions import db
 
@@ -43,3 +44,30 @@ def install_sqlite_pragmas(app: Flask) -> None:
         # The price: on SQLite any open transaction blocks other writers, so code must never hold one across
         # a network call or a wait (jobs commit or roll back before each CyberTipline call).
         conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+# --- values read once per transaction ---
+#
+# A page asks several modules the same questions about small, rarely edited tables (the policy tree, which
+# queues are marked child-safety): each answer costs a round trip, and the case page asked five of them twice.
+# A memo keeps one answer per session for as long as nothing was written: any flush, commit or rollback drops
+# every memo, so a value is never older than the transaction's own reads, and a request that changes policies
+# reads them again.
+
+_MEMO = "console.memo"
+
+
+def memo(key: str, compute):
+    """`compute()`, once per session until its next flush, commit or rollback."""
+    values = db.session.info.setdefault(_MEMO, {})
+    if key not in values:
+        values[key] = compute()
+    return values[key]
+
+
+def _forget(session, *_args) -> None:
+    session.info.pop(_MEMO, None)
+
+
+for _event in ("after_flush", "after_commit", "after_rollback", "after_soft_rollback"):
+    event.listen(Session, _event, _forget)

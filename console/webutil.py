@@ -113,8 +113,22 @@ class ConsoleRequest(Request):
         self._max_content_length = value
 
 
+# A number no id reaches: the slot where url_maker's URLs take their id.
+_ID_SLOT = 9_081_726_354_453_627
+
+
+def url_maker(endpoint: str, id_arg: str, **values):
+    """`url_for(endpoint, id_arg=<id>, **values)` as a function of the id, built once: a page of 50 rows
+    built each row's link through Werkzeug's URL builder (a quarter of the queue page's template time)."""
+    from flask import url_for
+
+    prefix, _, suffix = url_for(endpoint, **{id_arg: _ID_SLOT}, **values).partition(str(_ID_SLOT))
+    return lambda id_: f"{prefix}{int(id_)}{suffix}"
+
+
 def init_app(app: Flask) -> None:
     app.request_class = ConsoleRequest
+    app.jinja_env.globals["url_maker"] = url_maker
     app.url_map.converters["int"] = IdConverter
     app.jinja_env.filters["age"] = age
     app.jinja_env.filters["dt"] = lambda d: d.strftime("%Y-%m-%d %H:%M UTC") if d else "—"

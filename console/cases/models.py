@@ -159,9 +159,14 @@ class Case(db.Model):
 
     @property
     def excerpt(self) -> str:
-        first = (self.thread or [{}])[0].get("text", "")
-        text = " ".join((self.text or first or self.content_url or "").split())
-        return text if len(text) <= 90 else text[:89] + "…"
+        return excerpt_of(self.text, self.thread, self.content_url)
+
+
+def excerpt_of(text: str | None, thread: list | None, content_url: str | None) -> str:
+    """A case in one line of at most 90 characters: its text, else its thread's first message, or its URL."""
+    first = (thread or [{}])[0].get("text", "")
+    line = " ".join((text or first or content_url or "").split())
+    return line if len(line) <= 90 else line[:89] + "…"
 
 
 @dataclass(frozen=True)

@@ -21,8 +21,9 @@ from sqlalchemy import false, func, not_, or_, select
 
 from console.cases.models import Case
 from console.childsafety.models import CareSettings
+from console.database import memo
 from console.extensions import db
-from console.policies.models import Policy
+from console.policies.service import all_policies
 from console.queues.models import Queue
 
 
@@ -39,12 +40,17 @@ class Marks:
 
 
 def marks() -> Marks:
-    rows = db.session.execute(select(Policy.id, Policy.parent_id, Policy.child_safety)).all()
+    """Read once per transaction (console/database.memo): a page asks for them from several places."""
+    return memo("childsafety.marks", _read_marks)
+
+
+def _read_marks() -> Marks:
+    policies = all_policies()
     children: dict[int | None, list[int]] = {}
-    for pid, parent, _marked in rows:
-        children.setdefault(parent, []).append(pid)
+    for p in policies:
+        children.setdefault(p.parent_id, []).append(p.id)
     found: set[int] = set()
-    stack = [pid for pid, _parent, marked in rows if marked]
+    stack = [p.id for p in policies if p.child_safety]
     while stack:
         pid = stack.pop()
         if pid not in found:

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from console.database import memo
 from console.extensions import db
 from console.policies.models import Policy
 
@@ -18,9 +19,15 @@ class PolicyNode:
         return ("\u2003" * self.depth) + self.policy.name
 
 
+def all_policies() -> list[Policy]:
+    """Every policy by name, read once per transaction (console/database.memo): the tree, its marks, rules'
+    lineages and filters' subtrees all come from this one read."""
+    return memo("policies", lambda: list(db.session.scalars(select(Policy).order_by(Policy.name))))
+
+
 def policy_tree() -> list[PolicyNode]:
     """All policies depth-first, parents before their sub-policies, for pickers and filters."""
-    policies = list(db.session.scalars(select(Policy).order_by(Policy.name)))
+    policies = all_policies()
     children: dict[int | None, list[Policy]] = {}
     for p in policies:
         children.setdefault(p.parent_id, []).append(p)
@@ -37,7 +44,7 @@ def policy_tree() -> list[PolicyNode]:
 
 def lineage_ids(policy_id: int) -> list[int]:
     """The policy and all its ancestors: a rule naming any of them covers this policy."""
-    parents = dict(db.session.execute(select(Policy.id, Policy.parent_id)).all())
+    parents = {p.id: p.parent_id for p in all_policies()}
     out, current, seen = [], policy_id, set()
     while current is not None and current not in seen:
         seen.add(current)
@@ -48,10 +55,9 @@ def lineage_ids(policy_id: int) -> list[int]:
 
 def subtree_ids(policy_id: int) -> list[int]:
     """The policy and every sub-policy below it, now and as the tree is at query time."""
-    rows = db.session.execute(select(Policy.id, Policy.parent_id)).all()
     children: dict[int | None, list[int]] = {}
-    for pid, parent in rows:
-        children.setdefault(parent, []).append(pid)
+    for p in all_policies():
+        children.setdefault(p.parent_id, []).append(p.id)
     out, stack = [], [policy_id]
     while stack:
         pid = stack.pop()

@@ -16,8 +16,10 @@ from datetime import datetime
 from sqlalchemy import func, literal, select, tuple_, union_all
 from sqlalchemy.orm import joinedload
 
-from console.cases.models import Case, review_order_columns
+from console.accounts.models import User
+from console.cases.models import CASE_STATUSES, Case, ReportedUser, excerpt_of, review_order_columns
 from console.extensions import db
+from console.policies.models import Policy
 from console.policies.service import subtree_ids
 from console.queues.models import Queue
 from console.timeutil import UTCDateTime, utcnow
@@ -109,9 +111,38 @@ def decode_cursor(token: str | None, order: str = "oldest") -> tuple | None:
         return None
 
 
+@dataclass(slots=True)
+class QueueRow:
+    """One row of a queue's page (templates/queues/_rows.html): what it shows and what its cursor needs, read
+    as plain columns. Fifty ORM cases with their reported user, policy and claimer cost a third of the page's
+    time to build; the rest of a case (report details, thread recipients, the claimer's account) is never
+    read here."""
+
+    id: int
+    status: str
+    text: str | None
+    thread: list | None
+    content_url: str | None
+    ai_detected: bool
+    reported_at: datetime
+    priority_rank: int
+    claim_expires_at: datetime | None
+    reported_user_name: str | None
+    policy_name: str | None
+    claimer_name: str | None
+
+    @property
+    def excerpt(self) -> str:
+        return excerpt_of(self.text, self.thread, self.content_url)
+
+    @property
+    def status_label(self) -> str:
+        return CASE_STATUSES.get(self.status, self.status)
+
+
 @dataclass
 class CasePage:
-    cases: list[Case]
+    cases: list  # Case, or QueueRow on a queue's page
     next_cursor: str | None
 
 
@@ -126,29 +157,55 @@ def page_of_cases(
 ) -> CasePage:
     """Cases of a queue in `order` (oldest report first, or priority), `size` at a time after the cursor;
     `visible`: the clause of the cases the reader may see (console/childsafety/access.visible_to)."""
-    query = select(Case).where(Case.queue_id == queue_id)
+    query = (
+        select(
+            Case.id,
+            Case.status,
+            Case.text,
+            Case.thread,
+            Case.content_url,
+            Case.ai_detected,
+            Case.reported_at,
+            Case.priority_rank,
+            Case.claim_expires_at,
+            ReportedUser.name,
+            Policy.name,
+            User.name,
+        )
+        .select_from(Case)
+        .outerjoin(ReportedUser, ReportedUser.id == Case.reported_user_id)
+        .outerjoin(Policy, Policy.id == Case.policy_id)
+        .outerjoin(User, User.id == Case.claimed_by_id)
+        .where(Case.queue_id == queue_id)
+    )
     if visible is not None:
         query = query.where(visible)
     if status != "all":
         query = query.where(Case.status == status)
     if policy_id is not None:
         query = query.where(Case.policy_id.in_(subtree_ids(policy_id)))
-    return keyset_page(query, after, size, order)
+    rows = [QueueRow(*row) for row in db.session.execute(_after_cursor(query, after, size, order))]
+    next_cursor = encode_cursor(rows[size - 1], order) if len(rows) > size else None
+    return CasePage(rows[:size], next_cursor)
 
 
 def keyset_page(query, after: str | None, size: int, order: str = "oldest") -> CasePage:
     """A page of `query`'s cases in `order` (cases/models.review_order_columns), `size` after the cursor."""
-    columns = review_order_columns(order)
-    query = (
-        query.options(joinedload(Case.reported_user), joinedload(Case.policy), joinedload(Case.claimed_by))
-        .order_by(*columns)
-        .limit(size + 1)
+    query = query.options(
+        joinedload(Case.reported_user), joinedload(Case.policy), joinedload(Case.claimed_by)
     )
+    cases = list(db.session.scalars(_after_cursor(query, after, size, order)).unique())
+    next_cursor = encode_cursor(cases[size - 1], order) if len(cases) > size else None
+    return CasePage(cases[:size], next_cursor)
+
+
+def _after_cursor(query, after: str | None, size: int, order: str):
+    """`query` in `order`, the first `size` + 1 rows after the cursor (one more: whether a page follows)."""
+    columns = review_order_columns(order)
+    query = query.order_by(*columns).limit(size + 1)
     cursor = decode_cursor(after, order)
     if cursor:
         # A row-value comparison, so that PostgreSQL seeks the (…, reported_at, id) index instead of
         # filtering every row before the cursor (566 ms → 0.2 ms, 2,000 pages deep in 1M cases).
         query = query.where(tuple_(*columns) > tuple_(*cursor))
-    cases = list(db.session.scalars(query).unique())
-    next_cursor = encode_cursor(cases[size - 1], order) if len(cases) > size else None
-    return CasePage(cases[:size], next_cursor)
+    return query

@@ -62,19 +62,14 @@ def case_panel(case: Case) -> CasePanel:
     """The case's NCMEC panel: its view computes it once per render, for the banner and the panel both."""
     rule = rules.rule_for_case(case)
     report = filing.existing_report_for(case, rule.agency_id) if rule else None
-    if report is None:
-        # A report filed under a rule since disabled still belongs on its case.
-        report = db.session.scalar(
-            select(ExternalReport)
-            .where(ExternalReport.case_id == case.id, ExternalReport.live.is_(True))
-            .order_by(ExternalReport.id.desc())
-            .limit(1)
-        )
     history = list(
         db.session.scalars(
             select(ExternalReport).where(ExternalReport.case_id == case.id).order_by(ExternalReport.id.desc())
         )
     )
+    if report is None:
+        # A report filed under a rule since disabled still belongs on its case: its newest live one.
+        report = next((r for r in history if r.live), None)
     return CasePanel(case, rule, report, history)
 
 

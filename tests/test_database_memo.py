@@ -1,0 +1,63 @@
+"""console/database.memo: one read per transaction of the small tables a page asks about several times, never a
+value older than the transaction's last write (a flush, commit or rollback forgets every memo)."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+from sqlalchemy import event
+
+from console.childsafety import access
+from console.extensions import db
+from console.policies.models import Policy
+from console.policies.service import lineage_ids, policy_tree, subtree_ids
+from tests import factories
+
+
+@contextmanager
+def counting():
+    seen: list[str] = []
+
+    def listener(conn, cursor, statement, parameters, context, executemany):
+        if not statement.startswith(("BEGIN", "COMMIT", "ROLLBACK", "PRAGMA")):
+            seen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        yield seen
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+
+
+def test_a_page_asking_five_questions_about_policies_reads_them_once(ctx):
+    tree = factories.policy_tree()
+    db.session.commit()
+    with counting() as statements:
+        access.marks()
+        policy_tree()
+        subtree_ids(tree["child-safety"].id)
+        lineage_ids(tree["csam"].id)
+        access.marks()
+    policy_reads = [s for s in statements if "FROM policies" in s]
+    assert len(policy_reads) == 1, statements
+    # The marks also read which queues are marked: once.
+    assert len([s for s in statements if "FROM queues" in s]) == 1, statements
+
+
+def test_a_write_makes_the_next_question_read_again(ctx):
+    tree = factories.policy_tree()
+    tree["child-safety"].child_safety = True
+    db.session.commit()
+    assert tree["csam"].id in access.marks().policy_ids
+    assert tree["spam"].id not in access.marks().policy_ids
+    # Marked and flushed in the same transaction: the memo is forgotten at the flush.
+    tree["spam"].child_safety = True
+    db.session.flush()
+    assert tree["spam"].id in access.marks().policy_ids
+    db.session.rollback()
+    assert tree["spam"].id not in access.marks().policy_ids
+    # A policy added and committed is in the tree at once.
+    db.session.add(Policy(slug="new", name="New policy", parent_id=tree["child-safety"].id))
+    db.session.commit()
+    assert "New policy" in [n.policy.name for n in policy_tree()]
+    assert db.session.scalar(db.select(Policy.id).where(Policy.slug == "new")) in access.marks().policy_ids
