@@ -37,7 +37,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench import common  # noqa: E402
 
 CSRF = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
-TARGET = 3.0
+# Issue 18's targets, p95(page) / p95(reference): with one user on one single-threaded gunicorn worker (the
+# single-request cost, without the load generator's own overhead) the queue pages ≤ 1.5× and the case page
+# ≤ 2×; under 20 users every page ≤ 2×.
+SINGLE_TARGETS = {"queues": 1.5, "queue_first": 1.5, "queue_deep": 1.5, "case": 2.0}
+LOAD_TARGET = 2.0
 
 
 class Client:
@@ -198,7 +202,15 @@ def pick_targets(dbname: str, deep_pages: int) -> dict:
                 "WHERE m.case_id = c.id) ORDER BY c.id LIMIT 200"
             )
         ]
-    return {"queue_id": queue_id, "open_cases": open_cases, "deep": deep, "cursor": cursor, "cases": case_ids}
+        total = conn.execute("SELECT count(*) FROM cases").fetchone()[0]
+    return {
+        "queue_id": queue_id,
+        "open_cases": open_cases,
+        "deep": deep,
+        "cursor": cursor,
+        "cases": case_ids,
+        "total": total,
+    }
 
 
 COUNT = re.compile(r'data-count="([a-z-]+)">(\d+)<')
@@ -239,14 +251,54 @@ def check_counts(client: Client, dbname: str, attempts: int = 3) -> tuple[bool, 
     return False, f"page {shown} != database {truth}"
 
 
-def profile(env: dict, paths: dict[str, str], repeat: int = 30) -> None:
-    """cProfile of the pages in-process (Flask test client), top functions by cumulative time."""
+# Where a request's time goes: each profiled function's own time is charged to the layer its file belongs to;
+# a C builtin (no file) is charged to its callers' layers, in proportion to what each caller spent in it.
+LAYERS = [
+    ("database driver + server round trips (psycopg)", ("psycopg/", "psycopg_binary", "sqlite3")),
+    ("SQLAlchemy (ORM, SQL compilation, result rows)", ("sqlalchemy/", "flask_sqlalchemy/")),
+    ("Jinja (templates, escaping)", ("jinja2/", "markupsafe/", "/templates/", "<template>")),
+    (
+        "session + login (Flask-Login, itsdangerous, cookie)",
+        ("flask_login/", "itsdangerous/", "flask/sessions"),
+    ),
+    ("forms + CSRF (WTForms, Flask-WTF)", ("wtforms/", "flask_wtf/")),
+    ("Flask + Werkzeug (routing, url_for, request, response)", ("flask/", "werkzeug/")),
+    ("the console's own code", ("/console/", "/jobs/")),
+]
+
+
+def _layer(filename: str) -> str:
+    for name, marks in LAYERS:
+        if any(m in filename for m in marks):
+            return name
+    return "other (stdlib, test client)"
+
+
+def breakdown(stats) -> dict[str, float]:
+    """Layer → seconds of own time, from a pstats.Stats."""
+    out: dict[str, float] = defaultdict(float)
+    for (filename, _line, _name), (_cc, _nc, tottime, _ct, callers) in stats.stats.items():
+        if filename != "~" or not callers:
+            out[_layer(filename)] += tottime
+            continue
+        spent = sum(c[2] for c in callers.values()) or 1.0
+        for (caller_file, _l, _n), c in callers.items():
+            out[_layer(caller_file)] += tottime * c[2] / spent
+    return out
+
+
+def profile(env: dict, paths: dict[str, str], repeat: int = 50) -> list[str]:
+    """Each page in-process (Flask test client, signed in): mean time unprofiled, SQL statements and the time
+    spent waiting on them, then a cProfile split by layer. The reference page is profiled the same way."""
     import cProfile
-    import io
     import pstats
 
+    from sqlalchemy import event
+
     common.use_env(env)
+    from bench import reference_app
     from console import create_app
+    from console.extensions import db
 
     app = create_app({"WTF_CSRF_ENABLED": False})
     client = app.test_client()
@@ -255,17 +307,47 @@ def profile(env: dict, paths: dict[str, str], repeat: int = 30) -> None:
     client.post(
         "/login", data={"email": common.BENCH_ADMIN, "password": common.BENCH_PASSWORD, "csrf_token": token}
     )
-    for name, path in paths.items():
-        client.get(path)
+    statements: list[float] = []
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        context._bench_t = time.perf_counter()
+
+    def after(conn, cursor, statement, parameters, context, executemany):
+        statements.append(time.perf_counter() - context._bench_t)
+
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", before)
+        event.listen(db.engine, "after_cursor_execute", after)
+    lines = []
+    targets = {
+        "reference": (reference_app.app.test_client(), "/"),
+        **{n: (client, p) for n, p in paths.items()},
+    }
+    for name, (who, path) in targets.items():
+        for _ in range(10):
+            who.get(path)
+        statements.clear()
+        t = time.perf_counter()
+        for _ in range(repeat):
+            who.get(path)
+        mean_ms = (time.perf_counter() - t) / repeat * 1000
+        sql_n, sql_ms = len(statements) / repeat, sum(statements) / repeat * 1000
         prof = cProfile.Profile()
         prof.enable()
         for _ in range(repeat):
-            client.get(path)
+            who.get(path)
         prof.disable()
-        out = io.StringIO()
-        pstats.Stats(prof, stream=out).sort_stats("cumulative").print_stats(18)
-        print(f"\n--- profile: {name} ({repeat} requests, in-process) ---")
-        print("\n".join(out.getvalue().splitlines()[:45]))
+        layers = breakdown(pstats.Stats(prof))
+        total = sum(layers.values()) or 1.0
+        lines.append(
+            f"\n--- where the time goes: {name} ({repeat} requests in-process; "
+            f"{mean_ms:.2f} ms each unprofiled; "
+            f"{sql_n:.0f} SQL statements, {sql_ms:.2f} ms in cursor.execute) ---"
+        )
+        for layer, seconds in sorted(layers.items(), key=lambda kv: -kv[1]):
+            lines.append(f"  {seconds / total * 100:5.1f} %  ~{mean_ms * seconds / total:6.2f} ms  {layer}")
+    print("\n".join(lines), flush=True)
+    return lines
 
 
 def main() -> int:
@@ -277,12 +359,24 @@ def main() -> int:
     parser.add_argument("--deep", type=int, default=2000, help="pages deep for the deep queue page")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
-    parser.add_argument("--profile", action="store_true", help="also profile the pages in-process")
+    parser.add_argument(
+        "--single",
+        action="store_true",
+        help="the single-request cost: 1 user, 1 gunicorn worker, 1 thread (overrides those three options)",
+    )
+    parser.add_argument("--profile", action="store_true", help="also split each page's time by layer")
+    parser.add_argument(
+        "--profile-only",
+        action="store_true",
+        help="only split each page's time by layer (no servers, no load)",
+    )
     parser.add_argument(
         "--phases", default="queues,queue_first,queue_deep,case", help="comma-separated: which pages to load"
     )
     parser.add_argument("--no-record", action="store_true", help="do not append to bench/RESULTS.md")
     args = parser.parse_args()
+    if args.single:
+        args.users, args.workers, args.threads = 1, 1, 1
     common.print_machine()
     if not common.database_exists(args.db):
         raise SystemExit(f"database {args.db} does not exist: run bench/generate.py --db {args.db} first")
@@ -295,6 +389,16 @@ def main() -> int:
     )
     tmp = Path(tempfile.mkdtemp(prefix="bench-pages-"))
     env = common.console_env(args.db, f"bench-pages-{__import__('os').getpid()}", str(tmp / "instance"))
+    if args.profile_only:
+        chosen = [p.strip() for p in args.phases.split(",") if p.strip()]
+        paths = {
+            "queues": "/queues",
+            "queue_first": f"/queues/{q}",
+            "queue_deep": f"/queues/{q}?after={targets['cursor']}",
+            "case": f"/cases/{targets['cases'][0]}",
+        }
+        profile(env, {name: paths[name] for name in chosen})
+        return 0
     console_log, ref_log = tmp / "console.log", tmp / "reference.log"
     console, cport = start_gunicorn("wsgi:app", env, console_log, args.workers, args.threads)
     reference, rport = start_gunicorn("bench.reference_app:app", env, ref_log, args.workers, args.threads)
@@ -358,21 +462,23 @@ def main() -> int:
     )
     rows, missed = [], {}
     for name in phases:
+        target = SINGLE_TARGETS[name] if args.single else LOAD_TARGET
         med = common.spread(ratios[name])[0]
-        met = med <= TARGET and errors[name] == 0 and (name != "queues" or counts_ok)
+        met = med <= target and errors[name] == 0 and (name != "queues" or counts_ok)
         print(
             f"{name:12s} p95 server {common.fmt_spread(p95s[name])} ms; "
             f"ratio {common.fmt_spread(ratios[name])}"
             f"; client-p95 ratio {common.fmt_spread(client_ratios[name])}; errors {errors[name]}; "
-            f"target ≤ {TARGET}× and 0 errors: {'met' if met else 'NOT MET'}"
+            f"target ≤ {target}× and 0 errors: {'met' if met else 'NOT MET'}"
         )
         rows.append(
             {
-                "figure": f"p95 server time, {name.replace('_', ' ')} page (1M cases, {args.users} users)"
+                "figure": f"p95 server time, {name.replace('_', ' ')} page ({targets['total']:,} cases, "
+                + ("single request: 1 user, 1 worker × 1 thread)" if args.single else f"{args.users} users)")
                 + (f", {targets['deep']} pages deep" if name == "queue_deep" else ""),
                 "reference": f"bare Flask 50-row page, p95 {common.spread(p95s['reference'])[0]:.1f} ms",
                 "ratios": ratios[name],
-                "target": f"≤ {TARGET}×, 0 errors (errors: {errors[name]})"
+                "target": f"≤ {target}×, 0 errors (errors: {errors[name]})"
                 + (f"; counts = count(*): {'yes' if counts_ok else 'NO'}" if name == "queues" else ""),
                 "met": met,
             }

@@ -1,9 +1,10 @@
 """The references for bench/pages.py and bench/ingest.py, served by the same gunicorn settings as the console.
 
-`GET /` renders a 50-row table page from a Jinja template: no database, no session, no login — what the machine
-can do for "a page of 50 rows" before any of the console's own work. The template is compiled once, as Flask
-does for a file template (`render_template_string` would compile it on every request: an earlier version of
-this file did, which made the reference ~3.5× slower than a real bare page and flattered every ratio).
+`GET /` renders a 50-row table page from a Jinja template: no database, no session, no login — what the
+machine can do for "a page of 50 rows" before any of the console's own work. The template is compiled once,
+as Flask does for a file template (`render_template_string` would compile it on every request: an earlier
+version of this file did, which made the reference ~3.5× slower than a real bare page and flattered every
+ratio).
 
 `POST /json` takes the body the ingestion API takes, parses it as JSON and answers 201 with a small JSON
 document: the bare Flask JSON endpoint that `POST /api/v1/cases` is compared with.
