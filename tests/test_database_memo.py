@@ -1,5 +1,5 @@
-"""console/database.memo: one read per transaction of the small tables a page asks about several times, never a
-value older than the transaction's last write (a flush, commit or rollback forgets every memo)."""
+"""console/database.memo: one read per transaction of the small tables a page asks about several times, never
+a value older than the transaction's last write (a flush, commit or rollback forgets every memo)."""
 
 from __future__ import annotations
 
