@@ -297,12 +297,64 @@ def load(
     return out
 
 
+# --- the floor: what one durable row per request costs, without the console ---
+#
+# Served by the same gunicorn settings (`bench.ingest:floor_app`): the reference's endpoint plus one INSERT of
+# the body into a table of its own with a durable commit (psycopg, one connection per thread, no ORM, no
+# validation, no audit). Not a target: it tells how much of the gap is the database's commit itself.
+
+FLOOR_TABLE = "bench_ingest_floor"
+
+
+def _make_floor_app():
+    from flask import Flask, jsonify, request
+
+    floor = Flask("bench-ingest-floor")
+    local = threading.local()
+
+    @floor.route("/floor", methods=["POST"])
+    def floor_endpoint():
+        import psycopg
+
+        body = request.get_json()
+        conn = getattr(local, "conn", None)
+        if conn is None:
+            conn = local.conn = psycopg.connect(os.environ["DATABASE_URL"], autocommit=True)
+        row = conn.execute(
+            f"INSERT INTO {FLOOR_TABLE} (content_id, body) VALUES (%s, %s) RETURNING id",  # noqa: S608
+            (body["content_id"], json.dumps(body)),
+        ).fetchone()
+        response = jsonify({"id": row[0], "content_id": body["content_id"], "status": "open"})
+        response.status_code = 201
+        return response
+
+    return floor
+
+
+def prepare_floor(dbname: str) -> None:
+    import psycopg
+
+    with psycopg.connect(common.db_url(dbname), autocommit=True) as conn:
+        conn.execute(
+            f"CREATE TABLE IF NOT EXISTS {FLOOR_TABLE} (id bigserial PRIMARY KEY, content_id text UNIQUE, "
+            "body jsonb, at timestamptz DEFAULT now())"
+        )
+        conn.execute(f"TRUNCATE {FLOOR_TABLE}")
+
+
+if __name__ != "__main__":
+    floor_app = _make_floor_app()
+
+
 # --- the in-process profile ---
 
 
 def profile(env: dict, token: str, repeat: int = 200) -> None:
-    """cProfile of the ingestion request in-process (Flask test client): time by package, the top functions,
-    and one request's SQL statements with their timings."""
+    """The ingestion request in-process (Flask test client), where saturation is decided — CPU:
+    1. CPU per request: this process's (Python) and PostgreSQL's (its backends, from /proc), wall time; and
+       the Python CPU of each step (token check, validation, opening the case, commit, audit chain linking);
+    2. cProfile with a CPU clock: own time by package, the top functions by cumulative time;
+    3. one request's SQL statements with their timings."""
     import cProfile
     import io
     import pstats
@@ -318,28 +370,41 @@ def profile(env: dict, token: str, repeat: int = 200) -> None:
     headers = {"Authorization": f"Bearer {token}"}
     rnd = random.Random(f"profile-{os.getpid()}")
     tag = f"bench-ingest-profile-{os.getpid()}-{int(time.time())}"
+    counter = iter(range(10**9))
 
-    def post(n: int) -> int:
+    def post() -> int:
+        n = next(counter)
         return client.post("/api/v1/cases", json=case_body(f"{tag}-{n}", n, rnd), headers=headers).status_code
 
-    statuses = [post(n) for n in range(20)]  # warm: compiled statements, connections
-    prof = cProfile.Profile()
-    started = time.perf_counter()
-    prof.enable()
-    statuses += [post(n) for n in range(20, 20 + repeat)]
-    prof.disable()
-    per_request = (time.perf_counter() - started) / repeat * 1000
-    bad = sum(1 for s in statuses if s != 201)
+    statuses = [post() for _ in range(20)]  # warm: compiled statements, connections
+    steps = step_clocks()
+    pg_before, cpu_before, wall_before = postgres_cpu(env), time.process_time(), time.perf_counter()
+    statuses += [post() for _ in range(repeat)]
+    cpu = (time.process_time() - cpu_before) / repeat * 1000
+    wall = (time.perf_counter() - wall_before) / repeat * 1000
+    pg = (postgres_cpu(env) - pg_before) / repeat * 1000
+    for undo in steps.pop("_undo"):
+        undo()
     print(
-        f"\n--- profile: POST /api/v1/cases ({repeat} requests, in-process, {per_request:.2f} ms each under "
-        f"the profiler; non-201: {bad}) ---"
+        f"\n--- profile: POST /api/v1/cases in-process, {repeat} requests: wall {wall:.2f} ms, "
+        f"Python CPU {cpu:.2f} ms, PostgreSQL CPU {pg:.2f} ms per request ---"
     )
+    print("Python CPU by step (ms per request; steps nest, see the indentation):")
+    for label, seconds in steps.items():
+        print(f"  {seconds / repeat * 1000:7.2f} ms  {label}")
+
+    prof = cProfile.Profile(time.process_time)
+    prof.enable()
+    statuses += [post() for _ in range(repeat)]
+    prof.disable()
+    bad = sum(1 for s in statuses if s != 201)
+    print(f"\ncProfile, CPU clock ({repeat} requests; non-201 answers in the whole profile: {bad})")
     stats = pstats.Stats(prof)
     by_package: dict[str, float] = {}
     for (filename, _line, _name), (_cc, _nc, tottime, _ct, _callers) in stats.stats.items():
         by_package[package_of(filename)] = by_package.get(package_of(filename), 0.0) + tottime
     total = sum(by_package.values()) or 1.0
-    print("own time by package (ms per request, share):")
+    print("own time by package (ms per request under the profiler, share):")
     for name, seconds in sorted(by_package.items(), key=lambda kv: -kv[1]):
         if seconds / total >= 0.005:
             print(f"  {name:24s} {seconds / repeat * 1000:7.3f} ms  {seconds / total:6.1%}")
@@ -361,10 +426,10 @@ def profile(env: dict, token: str, repeat: int = 200) -> None:
     event.listen(engine, "before_cursor_execute", before)
     event.listen(engine, "after_cursor_execute", after)
     try:
-        for n in range(repeat + 20, repeat + 25):
+        for _ in range(5):
             statements.clear()
             t = time.perf_counter()
-            status = post(n)
+            status = post()
             wall = (time.perf_counter() - t) * 1000
     finally:
         event.remove(engine, "before_cursor_execute", before)
@@ -376,6 +441,62 @@ def profile(env: dict, token: str, repeat: int = 200) -> None:
     )
     for statement, ms in statements:
         print(f"  {ms:6.2f} ms  {statement[:150]}")
+
+
+# Where the Python CPU of one request goes: the steps of POST /api/v1/cases, timed by wrapping them.
+STEPS = [
+    ("console.api.tokens", "verify_token", "token check (its own transaction)"),
+    ("console.api.ingestion", "parse_case_request", "validation (with the policy and queue lookups)"),
+    ("console.api.ingestion", "ingest_case", "opening the case: ingest_case, with its commit"),
+    ("console.api.ingestion", "_open", "  rows added: route, reported user, case, counter, audit"),
+    ("console.cases.service", "open_case", "    cases.service.open_case (INSERTs flushed, counter)"),
+    ("console.evidence.chain", "link_pending", "  audit chain: linking after the commit"),
+]
+
+
+def step_clocks() -> dict:
+    """Wrap each step with a CPU clock; returns label → seconds, and "_undo": the unwrapping calls."""
+    import functools
+    import importlib
+
+    clocks: dict = {"_undo": []}
+    for module_name, name, label in STEPS:
+        module = importlib.import_module(module_name)
+        original = getattr(module, name)
+        clocks[label] = 0.0
+
+        def timed(*args, _original=original, _label=label, **kwargs):
+            started = time.process_time()
+            try:
+                return _original(*args, **kwargs)
+            finally:
+                clocks[_label] += time.process_time() - started
+
+        setattr(module, name, functools.wraps(original)(timed))
+        clocks["_undo"].append(functools.partial(setattr, module, name, original))
+    return clocks
+
+
+def postgres_cpu(env: dict) -> float:
+    """CPU seconds used so far by the PostgreSQL backends of the benchmark's database (a local server)."""
+    import psycopg
+
+    dbname = env["DATABASE_URL"].rsplit("/", 1)[1]
+    with psycopg.connect(env["DATABASE_URL"]) as conn:
+        pids = [
+            row[0]
+            for row in conn.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()", (dbname,)
+            )
+        ]
+    ticks = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # not local, or gone
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def package_of(filename: str) -> str:
@@ -407,6 +528,12 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--profile", action="store_true", help="also profile the request in-process")
+    parser.add_argument(
+        "--no-floor",
+        dest="floor",
+        action="store_false",
+        help="skip the floor phase (bare endpoint + one durable INSERT, reported, not a target)",
+    )
     parser.add_argument("--no-record", action="store_true", help="do not append to bench/RESULTS.md")
     args = parser.parse_args()
     common.print_machine()
@@ -419,6 +546,12 @@ def main() -> int:
     before = database_figures(args.db)
     print(f"{args.db}: {before['cases']:,} cases before the run", flush=True)
     console, cport = start_gunicorn("wsgi:app", env, tmp / "console.log", args.workers, args.threads)
+    floor = None
+    if args.floor:
+        prepare_floor(args.db)
+        floor, fport = start_gunicorn(
+            "bench.ingest:floor_app", env, tmp / "floor.log", args.workers, args.threads
+        )
     reference, rport = start_gunicorn(
         "bench.reference_app:app", env, tmp / "reference.log", args.workers, args.threads
     )
@@ -426,13 +559,16 @@ def main() -> int:
         "reference": (rport, "/json"),
         "console": (cport, "/api/v1/cases"),
     }
+    if args.floor:
+        servers["floor"] = (fport, "/floor")
     run = f"bench-ingest-{os.getpid()}-{int(time.time())}"
     ratios: list[float] = []
-    rps: dict[str, list[float]] = {"reference": [], "console": []}
-    p50: dict[str, list[float]] = {"reference": [], "console": []}
-    gen_cpu: dict[str, list[float]] = {"reference": [], "console": []}
-    errors = {"reference": 0, "console": 0}
-    statuses: dict[str, dict[int, int]] = {"reference": {}, "console": {}}
+    rps: dict[str, list[float]] = {name: [] for name in servers}
+    p50: dict[str, list[float]] = {name: [] for name in servers}
+    gen_cpu: dict[str, list[float]] = {name: [] for name in servers}
+    errors = dict.fromkeys(servers, 0)
+    statuses: dict[str, dict[int, int]] = {name: {} for name in servers}
+    floor_ratios: list[float] = []
     created = 0
     ctx = multiprocessing.get_context("fork")
     try:
@@ -462,6 +598,8 @@ def main() -> int:
                     print(f"  {clients:3d} clients: " + ", ".join(line), flush=True)
             for r in range(1, args.rounds + 1):
                 order = ["reference", "console"] if r % 2 else ["console", "reference"]
+                if args.floor:
+                    order.append("floor")  # after the pair: the figure's two phases stay side by side
                 got = {}
                 for name in order:
                     got[name] = phase(name, f"{run}-r{r}-{name}", args.clients, args.seconds)
@@ -471,16 +609,22 @@ def main() -> int:
                     gen_cpu[name].append(got[name]["gen_cpu_ms_per_req"])
                 ratio = got["console"]["rps"] / got["reference"]["rps"]
                 ratios.append(ratio)
+                floor_note = ""
+                if args.floor:
+                    floor_ratios.append(got["floor"]["rps"] / got["reference"]["rps"])
+                    floor_note = f"; floor {got['floor']['rps']:.0f} req/s ({floor_ratios[-1]:.2f})"
                 print(
                     f"round {r}: reference {got['reference']['rps']:.0f} req/s "
                     f"(p50 {p50['reference'][-1]:.1f} ms), console {got['console']['rps']:.0f} req/s "
-                    f"(p50 {p50['console'][-1]:.1f} ms); ratio {ratio:.2f}; errors so far "
+                    f"(p50 {p50['console'][-1]:.1f} ms); ratio {ratio:.2f}{floor_note}; errors so far "
                     f"reference {errors['reference']}, console {errors['console']}",
                     flush=True,
                 )
     finally:
         common.stop(console)
         common.stop(reference)
+        if floor is not None:
+            common.stop(floor)
 
     time.sleep(0.5)
     after = database_figures(args.db)
@@ -494,7 +638,7 @@ def main() -> int:
         f"{args.workers} workers × {args.threads} threads (gthread); "
         f"load average {load_before:.2f}→{load_after:.2f}"
     )
-    for name in ("reference", "console"):
+    for name in servers:
         print(
             f"{name:9s} req/s {common.fmt_spread(rps[name], 0)}; "
             f"client p50 {common.fmt_spread(p50[name], 1)} ms; "
@@ -513,6 +657,12 @@ def main() -> int:
         f"ingestion req/s ratio console/reference: {common.fmt_spread(ratios)}; target ≥ {TARGET} with "
         f"0 errors and cases grown by the 201s: {'TARGET MET' if met else 'TARGET NOT MET'}"
     )
+    if floor_ratios:
+        print(
+            f"floor (bare endpoint + one durable INSERT, no ORM) req/s ratio to the reference: "
+            f"{common.fmt_spread(floor_ratios)}; errors {errors['floor']} — not a target: how much of the "
+            "gap a durable commit per request is by itself"
+        )
     if not args.no_record:
         ref_med = common.spread(rps["reference"])[0]
         common.append_results(
@@ -528,6 +678,20 @@ def main() -> int:
                     "met": met,
                 }
             ]
+            + (
+                [
+                    {
+                        "figure": "ingestion floor: bare Flask POST + one durable INSERT (psycopg, no ORM), "
+                        "same gunicorn, same load",
+                        "reference": f"bare Flask POST /json, median {ref_med:.0f} req/s",
+                        "ratios": floor_ratios,
+                        "target": f"reported (errors: {errors['floor']})",
+                        "met": errors["floor"] == 0,
+                    }
+                ]
+                if floor_ratios
+                else []
+            )
         )
     if args.profile or not met:
         profile(env, token)
