@@ -9,10 +9,13 @@ import os
 
 from rq import cron
 
+from console import logs
 from jobs import evidence, hashbank
 from jobs.reports import sweep
 
 QUEUE = os.environ.get("RQ_QUEUE", "console")
+# `rq cron` never creates the app: its lines follow LOG_FORMAT here (the jobs it enqueues get their own ids).
+logs.configure(os.environ.get("LOG_FORMAT", "text"), os.environ.get("LOG_LEVEL", "INFO"))
 
 cron.register(sweep, queue_name=QUEUE, interval=int(os.environ.get("SWEEP_INTERVAL_SECONDS", "30")))
 cron.register(
