@@ -105,15 +105,18 @@ def verify_token(raw: str | None) -> ApiCaller | None:
         return None
     now = utcnow()
     try:
-        token = db.session.scalar(
-            select(ApiToken).where(ApiToken.token_hash == hash_token(raw), ApiToken.revoked_at.is_(None))
-        )
+        # Three columns, not the entity: this runs on every API call, and nothing here changes the token.
+        token = db.session.execute(
+            select(ApiToken.id, ApiToken.name, ApiToken.last_used_at).where(
+                ApiToken.token_hash == hash_token(raw), ApiToken.revoked_at.is_(None)
+            )
+        ).first()
         if token is None:
             return None
         caller = ApiCaller(token.id, token.name)
         if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
             db.session.execute(update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now))
-        db.session.commit()
+            db.session.commit()
         return caller
     finally:
         db.session.rollback()

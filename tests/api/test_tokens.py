@@ -109,6 +109,25 @@ def test_last_used_is_recorded(ctx, client):
     assert db.session.get(ApiToken, token.id).last_used_at is not None
 
 
+def test_last_used_is_written_at_most_once_a_minute(ctx, client):
+    """Every call reads the token; only a call a minute or more after the recorded use writes it again."""
+    from sqlalchemy import update
+
+    token, raw = tokens.create_token("scanner")
+    _post_case_with(client, raw)
+    db.session.expire_all()
+    first = db.session.get(ApiToken, token.id).last_used_at
+    assert tokens.verify_token(raw).name == "scanner"
+    db.session.expire_all()
+    assert db.session.get(ApiToken, token.id).last_used_at == first
+    earlier = first - tokens.LAST_USED_RESOLUTION
+    db.session.execute(update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=earlier))
+    db.session.commit()
+    assert tokens.verify_token(raw).name == "scanner"
+    db.session.expire_all()
+    assert db.session.get(ApiToken, token.id).last_used_at > first
+
+
 def test_moderators_get_403_on_token_pages(ctx, client, auth):
     factories.user("moderator", email="m@example.org")
     token, _raw = tokens.create_token("scanner")
