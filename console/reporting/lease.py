@@ -41,8 +41,12 @@ def lease_seconds() -> float:
     return current_app.config["REPORT_LEASE_SECONDS"]
 
 
-def claim(report_id: int, owner: str) -> bool:
-    """Take an active, due report that nobody holds, counting one attempt. False: someone else has it."""
+def claim(report_id: int, owner: str, *, commit: bool = True) -> bool:
+    """Take an active, due report that nobody holds, counting one attempt. False: someone else has it.
+
+    commit=False leaves a won claim's transaction open for the caller to add to and commit (the pipeline
+    reads the row and writes the document it will send in it); a lost claim is always ended here.
+    """
     now = utcnow()
     claimed = db.session.execute(
         update(ExternalReport)
@@ -62,7 +66,8 @@ def claim(report_id: int, owner: str) -> bool:
             updated_at=now,
         )
     ).rowcount
-    db.session.commit()
+    if claimed != 1 or commit:
+        db.session.commit()
     if claimed == 1:
         _lease_until[owner] = now + timedelta(seconds=lease_seconds())
     return claimed == 1
@@ -114,6 +119,11 @@ def renew(report_id: int, owner: str, **values) -> None:
     update_owned(report_id, owner, lease_expires_at=until, updated_at=now, **values)
     db.session.commit()
     _lease_until[owner] = until
+
+
+def forget(owner: str) -> None:
+    """The lease was given back by a write of the caller's own (the finish): stop tracking it."""
+    _lease_until.pop(owner, None)
 
 
 def release(report_id: int, owner: str, **values) -> None:

@@ -37,7 +37,9 @@ import logging
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import or_, select, update
+from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from console import audit, tasks
 from console.evidence import preservation
@@ -84,30 +86,41 @@ def _worker_event(action: str, report_id: int, case_id: int, **details) -> None:
 
 
 def drive(report_id: int, owner: str | None = None, client=None) -> str | None:
-    """Take the report as far as it can go now. Returns its state, or None if another worker holds it."""
+    """Take the report as far as it can go now. Returns its state, or None if another worker holds it.
+
+    The row is read once, in the claim's own transaction; from then on the worker knows the row because
+    nobody else may write it while the lease is held (every write of ours checks the lease by rowcount, and
+    an operator's action takes the lease first), so it keeps its copy in step with what it commits instead of
+    reading the row again before every step.
+    """
     owner = owner or lease.new_owner()
-    if not lease.claim(report_id, owner):
+    if not lease.claim(report_id, owner, commit=False):
         return None
+    session = db.session()
+    expire_on_commit, session.expire_on_commit = session.expire_on_commit, False
     try:
-        client = client or client_for(fresh(report_id).agency)
-        db.session.commit()
-        while True:
-            report = fresh(report_id)
-            if report.state == "finished":
-                break
+        try:
+            report, xml = _load_claimed(report_id, owner)
+            client = client or client_for(report.agency)
+        finally:
+            db.session.commit()  # the claim (and the document about to be submitted): durable together
+        while report.state != "finished":
             if report.ncmec_report_id is None:
-                _submit(report, client, owner)
+                _submit(report, client, owner, xml)
+                xml = None
                 continue
             pending = next((f for f in report.files if f.ncmec_file_id is None or not f.fileinfo_sent), None)
             if pending is not None:
                 _send_file(report, pending, client, owner)
                 continue
             _finish(report, client, owner)
-        lease.release(report_id, owner, attempts=0)
+        session.expire_on_commit = expire_on_commit
+        lease.forget(owner)  # the finish gave the lease back in its own transaction
         preservation.preserve_after_finish(report_id)  # never raises; the evidence sweep retries
         return "finished"
     except lease.LeaseLost:
         db.session.rollback()
+        lease.forget(owner)
         log.warning("report %s: lease lost, another worker continues", report_id)
         return None
     except (NeedsAdminError, CredentialsError) as e:
@@ -130,6 +143,32 @@ def drive(report_id: int, owner: str | None = None, client=None) -> str | None:
         log.exception("report %s: unexpected error", report_id)
         _park(report_id, owner, "failed", "bug", e)
         return "failed"
+    finally:
+        session.expire_on_commit = expire_on_commit
+
+
+def _load_claimed(report_id: int, owner: str) -> tuple[ExternalReport, bytes | None]:
+    """In the claim's transaction: the report with its files and agency, and (when it is still to be
+    submitted) its document, written to the row as the claim commits — what is sent is on record before it is
+    sent, without a transaction of its own."""
+    db.session.expire_all()
+    report = db.session.scalars(
+        select(ExternalReport)
+        .where(ExternalReport.id == report_id)
+        .options(joinedload(ExternalReport.agency), selectinload(ExternalReport.files))
+    ).one()
+    if report.ncmec_report_id is not None:
+        return report, None
+    xml = documents.report_document(report)
+    lease.update_owned(report_id, owner, report_xml=xml.decode())
+    set_committed_value(report, "report_xml", xml.decode())
+    return report, xml
+
+
+def _mirror(row, **values) -> None:
+    """Keep our copy of a row we hold the lease of in step with what we just wrote to it."""
+    for key, value in values.items():
+        set_committed_value(row, key, value)
 
 
 def _attempts(report_id: int) -> int:
@@ -137,10 +176,13 @@ def _attempts(report_id: int) -> int:
     return db.session.scalar(select(ExternalReport.attempts).where(ExternalReport.id == report_id)) or 0
 
 
-def _submit(report: ExternalReport, client, owner: str) -> None:
+def _submit(report: ExternalReport, client, owner: str, xml: bytes | None = None) -> None:
     report_id = report.id
-    xml = documents.report_document(report)
-    lease.renew(report_id, owner, report_xml=xml.decode())
+    if xml is None:  # filed anew after a start-over: the document is written before it is sent
+        xml = documents.report_document(report)
+        lease.renew(report_id, owner, report_xml=xml.decode())
+    else:
+        lease.renew(report_id, owner)  # just claimed: a no-op unless the lease is short
     try:
         ncmec_id = client.submit(xml)
     except IndeterminateError:
@@ -148,10 +190,7 @@ def _submit(report: ExternalReport, client, owner: str) -> None:
         lease.renew(report_id, owner, state="submit_unknown")
         raise
     # Once a report id is stored, submit is never called again for this row.
-    lease.update_owned(
-        report_id,
-        owner,
-        ExternalReport.ncmec_report_id.is_(None),
+    values = dict(
         ncmec_report_id=ncmec_id,
         state="submitted",
         submitted_at=utcnow(),
@@ -159,12 +198,14 @@ def _submit(report: ExternalReport, client, owner: str) -> None:
         error_kind="",
         attempts=0,
     )
+    lease.update_owned(report_id, owner, ExternalReport.ncmec_report_id.is_(None), **values)
     _worker_event("report_submitted", report_id, report.case_id, ncmec_report_id=ncmec_id)
     db.session.commit()
+    _mirror(report, **values)
 
 
 def _send_file(report: ExternalReport, f: ReportFile, client, owner: str) -> None:
-    report_id, file_row, ncmec_id = report.id, f.id, report.ncmec_report_id
+    report_id, ncmec_id = report.id, report.ncmec_report_id
     if f.ncmec_file_id is None:
         if f.upload_started_at is not None:
             # An earlier upload of this file was sent and never answered (or its worker died): the open
@@ -175,7 +216,7 @@ def _send_file(report: ExternalReport, f: ReportFile, client, owner: str) -> Non
         stored = f if f.storage_key else db.session.get(MediaFile, f.media_id)
         path, name = storage.path_for(stored), f.original_name
         lease.renew(report_id, owner)
-        _record_file(report_id, owner, file_row, upload_started_at=utcnow())  # durable before the call
+        _record_file(report, f, owner, upload_started_at=utcnow())  # durable before the call
         try:
             uploaded = client.upload(ncmec_id, path, filename=name)
         except IndeterminateError:
@@ -191,12 +232,12 @@ def _send_file(report: ExternalReport, f: ReportFile, client, owner: str) -> Non
         except (CyberTiplineError, OSError):
             # Refused before the service stored anything (connection refused, 5xx, an error code, a file we
             # could not read): the same report can take the file on the next attempt.
-            _record_file(report_id, owner, file_row, upload_started_at=None)
+            _record_file(report, f, owner, upload_started_at=None)
             raise
         _record_file(
-            report_id,
+            report,
+            f,
             owner,
-            file_row,
             ncmec_file_id=uploaded.file_id,
             ncmec_md5=uploaded.md5,
             upload_started_at=None,
@@ -210,34 +251,27 @@ def _send_file(report: ExternalReport, f: ReportFile, client, owner: str) -> Non
         if not e.file_missing:
             raise
         # NCMEC does not know the file (it was lost on their side): upload it again.
-        _record_file(report_id, owner, file_row, ncmec_file_id=None, ncmec_md5=None, fileinfo_sent=False)
+        _record_file(report, f, owner, ncmec_file_id=None, ncmec_md5=None, fileinfo_sent=False)
         return
-    _record_file(report_id, owner, file_row, fileinfo_sent=True, fileinfo_xml=xml.decode())
+    _record_file(report, f, owner, fileinfo_sent=True, fileinfo_xml=xml.decode())
 
 
-def _record_file(report_id: int, owner: str, file_row: int, **values) -> None:
+def _record_file(report: ExternalReport, f: ReportFile, owner: str, **values) -> None:
+    report_id = report.id
     holds = select(ExternalReport.id).where(
         ExternalReport.id == report_id, ExternalReport.lease_owner == owner
     )
     changed = db.session.execute(
-        update(ReportFile).where(ReportFile.id == file_row, ReportFile.report_id.in_(holds)).values(**values)
+        update(ReportFile).where(ReportFile.id == f.id, ReportFile.report_id.in_(holds)).values(**values)
     ).rowcount
     if changed != 1:
         db.session.rollback()
         raise lease.LeaseLost(report_id)
-    done = (
-        db.session.scalar(
-            select(db.func.count())
-            .select_from(ReportFile)
-            .where(
-                ReportFile.report_id == report_id,
-                or_(ReportFile.ncmec_file_id.is_(None), ReportFile.fileinfo_sent.is_(False)),
-            )
-        )
-        == 0
-    )
-    if done:
+    # Our copy of the files is the row's (we hold the lease): no need to count them in the database.
+    _mirror(f, **values)
+    if all(g.ncmec_file_id is not None and g.fileinfo_sent for g in report.files):
         lease.renew(report_id, owner, attempts=0, state="files_uploaded")
+        _mirror(report, attempts=0, state="files_uploaded")
     else:
         db.session.commit()
 
@@ -255,6 +289,7 @@ def _finish(report: ExternalReport, client, owner: str) -> None:
             raise
         reply = preservation.finish_reply(None, already_finished=True)
     now = utcnow()
+    # The lease is given back in the same transaction: nobody claims a finished report.
     lease.update_owned(
         report_id,
         owner,
@@ -264,6 +299,9 @@ def _finish(report: ExternalReport, client, owner: str) -> None:
         last_error="",
         error_kind="",
         next_attempt_at=None,
+        lease_owner=None,
+        lease_expires_at=None,
+        attempts=0,
     )
     _worker_event("report_finished", report_id, case_id, ncmec_report_id=ncmec_id)
     # The REPORT Act's preservation, promised in this same transaction (console/evidence/preservation.py);
@@ -271,6 +309,7 @@ def _finish(report: ExternalReport, client, owner: str) -> None:
     preservation.note_finished(report_id, now, reply)
     report_finished.send(report_id)  # the hash bank banks its hashes; receivers never raise
     db.session.commit()
+    _mirror(report, state="finished", finished_at=now, lease_owner=None, lease_expires_at=None, attempts=0)
 
 
 def _start_over(report_id: int, owner: str, old_id: str, reason: str, client=None) -> None:
