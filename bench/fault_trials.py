@@ -1,4 +1,5 @@
-"""The larger randomized fault suite: many trials of reports filed by real forked workers under a storm of
+"""The larger randomized fault suite: many trials of reports filed by real production workers
+(`rq worker -c jobs.settings -w jobs.worker.ConsoleWorker`, tests/reporting/fault_harness.py) under a storm of
 CyberTipline faults (drop after acting, HTTP 500, 1xxx codes, timeouts) and SIGKILLs of workers.
 
     .venv/bin/python bench/fault_trials.py [TRIALS] [SEED]

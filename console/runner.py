@@ -86,6 +86,8 @@ def main() -> int:
             "worker",
             "-c",
             "jobs.settings",
+            "-w",
+            "jobs.worker.ConsoleWorker",
             "--with-scheduler",
             "--url",
             redis_url,

@@ -1,7 +1,10 @@
-"""Settings for the standard worker: `rq worker -c jobs.settings` (add `--with-scheduler` for retries).
+"""Settings for the console's workers: `rq worker -c jobs.settings -w jobs.worker.ConsoleWorker`
+(add `--with-scheduler` for retries).
 
-Imported once by the worker's main process, before it forks a work-horse per job: creating the Flask app
-here means each job starts with it ready instead of building it again in every fork.
+Imported once by the worker process: the Flask app is created here and warmed up (one synthetic report filed
+in a rolled-back transaction, jobs/warmup.py), so that the first job finds SQLAlchemy's statements compiled.
+ConsoleWorker (jobs/worker.py) runs every job in this process, so every job finds them, and the database
+connections, ready; with RQ's forking Worker each work-horse inherits the warm app instead.
 """
 
 import os

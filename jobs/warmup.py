@@ -1,6 +1,6 @@
-"""Warming a worker up: the worker's main process files one synthetic report, rolled back, before it forks.
+"""Warming a worker up: the worker process files one synthetic report, rolled back, before its first job.
 
-Used by jobs/settings.py (`rq worker -c jobs.settings`) only.
+Used by jobs/settings.py (`rq worker -c jobs.settings -w jobs.worker.ConsoleWorker`) only.
 """
 
 from __future__ import annotations
@@ -34,11 +34,11 @@ class _DryRunClient:
 
 
 def warm_up() -> str | None:
-    """File one synthetic report inside a transaction that is rolled back, in a worker's main process.
+    """File one synthetic report inside a transaction that is rolled back, in the worker process.
 
-    A forking worker runs each job in a fresh work-horse; without this, every horse compiles every SQL
-    statement of the pipeline again (SQLAlchemy's compiled cache lives in process memory). Forks inherit the
-    parent's cache. Nothing is committed and no network call is made.
+    SQLAlchemy's compiled cache lives in process memory: warmed here, the first report does not compile the
+    pipeline's statements (and a forking worker's work-horses would inherit the cache). Nothing is committed
+    and no network call is made.
     """
     configure_mappers()
     with db.engine.connect() as conn:

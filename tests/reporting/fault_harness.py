@@ -1,4 +1,7 @@
-"""Filing reports through real forked `rq worker` processes while the CyberTipline misbehaves.
+"""Filing reports through real `rq worker` processes while the CyberTipline misbehaves.
+
+The workers run the production command, `rq worker -c jobs.settings -w jobs.worker.ConsoleWorker` (no
+work-horse: jobs run in the worker process, which a SIGKILL takes down mid-call as it took a horse down).
 
 Used by tests/reporting/test_fault_suite.py (a few trials, in CI) and bench/fault_trials.py (hundreds).
 The oracle is the product's promise: every report that should exist is finished exactly once at NCMEC, none
@@ -26,6 +29,7 @@ from tests.factories import CSAM
 from tests.reporting.helpers import reporting_setup
 
 RQ = str(Path(sys.executable).parent / "rq")
+WORKER_CLASS = "jobs.worker.ConsoleWorker"  # as console/runner.py and the README start workers
 FAST = {
     "NCMEC_CONNECT_TIMEOUT": 1.0,
     "NCMEC_READ_TIMEOUT": 0.8,
@@ -37,7 +41,7 @@ FAST = {
 
 
 class Workers:
-    """Real `rq worker` processes (each forks a work-horse per job), killed with SIGKILL on demand."""
+    """Real `rq worker` processes of the production class, killed with SIGKILL on demand."""
 
     def __init__(self, app, redis_url: str | None = None):
         cfg = app.config
@@ -64,6 +68,8 @@ class Workers:
                 "worker",
                 "-c",
                 "jobs.settings",
+                "-w",
+                WORKER_CLASS,
                 "--url",
                 self.redis_url,
                 "--logging_level",
@@ -82,8 +88,23 @@ class Workers:
     def alive(self) -> list[subprocess.Popen]:
         return [p for p in self.procs if p.poll() is None]
 
+    def working(self) -> list[subprocess.Popen]:
+        """Alive and registered with RQ on the queue: started up (app built, warmed) and taking jobs.
+
+        On a loaded machine a worker takes seconds to start; a SIGKILL before it registers tests nothing.
+        """
+        from redis import Redis
+        from rq import Queue, Worker
+
+        connection = Redis.from_url(self.redis_url)
+        try:
+            pids = {w.pid for w in Worker.all(queue=Queue(self.queue, connection=connection))}
+        finally:
+            connection.close()
+        return [p for p in self.alive() if p.pid in pids]
+
     def kill(self, proc: subprocess.Popen) -> None:
-        """SIGKILL the worker and its work-horse: no cleanup, no callbacks, exactly like a lost machine."""
+        """SIGKILL the worker (its process group): no cleanup, no callbacks, exactly like a lost machine."""
         try:
             os.killpg(proc.pid, signal.SIGKILL)
         except ProcessLookupError:

@@ -1,4 +1,5 @@
-"""Proof, not promises: real forked workers, SIGKILL, Redis restarts and a misbehaving CyberTipline.
+"""Proof, not promises: real workers (the production class), SIGKILL, Redis restarts and a misbehaving
+CyberTipline.
 
 Each test files several reports and checks the oracle in tests/reporting/fault_harness.py. The larger
 randomized version is `python bench/fault_trials.py` (marked `slow` here, so CI runs a few trials only).
@@ -59,10 +60,13 @@ def trial(
 
     def chaos():
         if kill_every and time.monotonic() - last_kill[0] > kill_every:
-            alive = pool.alive()
-            if alive:
-                pool.kill(rnd.choice(alive))
-            pool.start(scheduler=True)
+            # Kill a worker that is taking jobs (one still starting up would test nothing), then replace it.
+            working = pool.working()
+            if working:
+                pool.kill(rnd.choice(working))
+                pool.start(scheduler=True)
+            elif not pool.alive():
+                pool.start(scheduler=True)
             last_kill[0] = time.monotonic()
 
     try:

@@ -1,0 +1,28 @@
+"""The console's RQ worker class: `rq worker -c jobs.settings -w jobs.worker.ConsoleWorker …`.
+
+It runs each job in the worker process itself, as RQ's SimpleWorker does, instead of forking a work-horse per
+job. What that keeps from one job to the next: the Flask app (built once by jobs/settings.py, warmed up by
+jobs/warmup.py), SQLAlchemy's compiled statements and its pool of database connections. A forking worker pays
+for a fork, a fresh PostgreSQL connection and the copy-on-write of every page the job touches, on every job.
+
+Crash safety never rested on the fork: a report is driven only under its row's lease (console/reporting/
+lease.py), every NCMEC id is committed before the next call (pipeline.py), and the sweep (sweep.py)
+re-enqueues whatever nobody drives. A worker killed mid-job — SIGKILL, a lost machine, a crash in a C
+extension — leaves its report with a lease that expires and a job the sweep replaces, exactly as a killed
+work-horse did; tests/reporting/test_fault_suite.py and bench/fault_trials.py run with this class.
+
+What a forking worker isolated and this one does not: memory a job leaks stays in the process (bench/memory.py
+measures a non-forking worker's RSS over 10,000 reports: flat), and a job's timeout is RQ's SIGALRM in the
+worker process itself (the same death penalty the work-horse used). Job code gets its app context from
+jobs.app_context() in either class.
+"""
+
+from __future__ import annotations
+
+from rq.worker import SimpleWorker
+
+CLASS_PATH = "jobs.worker.ConsoleWorker"
+
+
+class ConsoleWorker(SimpleWorker):
+    """No work-horse: jobs run in this process, reusing its app and database connections."""
