@@ -1,7 +1,7 @@
 """Shared by worker.py, e2e.py and memory.py: a small filing database connected to the simulator, reports
 created the way the console creates them (a case with media, `filing.create_report`, commit, then enqueue),
-and
-real `rq worker -c jobs.settings` processes with the same environment as production."""
+and real `rq worker -c jobs.settings -w jobs.worker.ConsoleWorker` processes (the production command) with
+the same environment as production."""
 
 from __future__ import annotations
 
@@ -14,6 +14,9 @@ from pathlib import Path
 from bench import common
 
 CSAM = "Child Pornography (possession, manufacture, and distribution)"
+# The production worker class (README, console/runner.py, the fault suite) and RQ's forking one.
+PRODUCTION_WORKER = "jobs.worker.ConsoleWorker"
+FORKING_WORKER = "rq.worker.Worker"
 
 
 class Filing:
@@ -110,12 +113,25 @@ class Filing:
         db.session.refresh(row)
         return row.state, row.finished_at
 
-    def worker(self, *, burst: bool, simple: bool = False, quiet: bool = True) -> subprocess.Popen:
+    def worker(
+        self,
+        *,
+        burst: bool,
+        worker_class: str | None = None,
+        simple: bool = False,
+        quiet: bool = True,
+        env: dict | None = None,
+    ) -> subprocess.Popen:
+        """An `rq worker` of `worker_class` (worker.py and e2e.py pass PRODUCTION_WORKER); without one, RQ's
+        SimpleWorker (simple=True) or its forking Worker, as bench/memory.py compares them."""
+        worker_class = worker_class or ("rq.worker.SimpleWorker" if simple else FORKING_WORKER)
         cmd = [
             str(common.VENV_BIN / "rq"),
             "worker",
             "-c",
             "jobs.settings",
+            "-w",
+            worker_class,
             "--url",
             common.REDIS_URL,
             "--logging_level",
@@ -123,13 +139,11 @@ class Filing:
         ]
         if burst:
             cmd.append("--burst")
-        if simple:
-            cmd += ["-w", "rq.worker.SimpleWorker"]
         cmd.append(self.queue_name)
         return subprocess.Popen(
             cmd,
             cwd=common.ROOT,
-            env=self.env,
+            env={**self.env, **(env or {})},
             start_new_session=True,
             stdout=subprocess.DEVNULL if quiet else None,
             stderr=subprocess.DEVNULL if quiet else None,
