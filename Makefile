@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml requirements.lock | cksum | cut -d' ' -f1)
 PIP_TOOLS := pip-tools==7.6.2
 
-.PHONY: run test lint lock bench-pages bench-worker bench-e2e bench-faults bench-memory clean
+.PHONY: run test lint lock bench-pages bench-worker bench-e2e bench-faults bench-memory bench-ingest clean
 
 $(STAMP): pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,11 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+
+# Ingestion at saturation: POST /api/v1/cases vs a bare Flask JSON endpoint, with 1M cases (bench/generate.py
+# first); the ramp shows where req/s flattens. Prints TARGET MET / TARGET NOT MET.
+bench-ingest: $(STAMP)
+	$(BIN)/python bench/ingest.py --ramp 8,16,32,64
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache
