@@ -7,8 +7,8 @@ Creates the database (dropping an earlier one of the same name; only names start
 runs the migrations there, then COPYs policies, queues, users, reported users, cases, decisions (one per
 decided case; AI-reviewed ones get the AI's decision too), media rows, external reports with their files and
 the audit trail. Foreign keys and secondary indexes are dropped during the load and put back after it (exactly
-the definitions the migrations made), the queues' `open_cases` counters are set from the data, then VACUUM
-ANALYZE.
+the definitions the migrations made), the queues' `open_cases` and per-hour counters are set from the data,
+then VACUUM ANALYZE.
 The moderators sign in with bench/common.py's BENCH_PASSWORD.
 
 Each queue gets an SLA target and an order (QUEUE_REVIEW), each case a report count and its priority rank
@@ -581,6 +581,12 @@ def generate(args) -> dict:
     conn.execute(
         "UPDATE queues SET open_cases = (SELECT count(*) FROM cases "
         "WHERE cases.queue_id = queues.id AND cases.status = 'open')"
+    )
+    conn.execute("DELETE FROM queue_open_hours")
+    conn.execute(
+        "INSERT INTO queue_open_hours (queue_id, hour, open) "
+        "SELECT queue_id, date_trunc('hour', reported_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC', count(*) "
+        "FROM cases WHERE status = 'open' GROUP BY 1, 2"
     )
     # Claims as the moderators hold them now (most live, some run out) and cases escalated to them by name.
     # Live claims last past the benchmark: they count as "claimed" on the queues page.

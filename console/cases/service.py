@@ -17,7 +17,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from console import audit, tasks
 from console.accounts.models import User
-from console.cases import claims, drafts, priority
+from console.cases import claims, counters, drafts, priority
 from console.cases.models import Case, Decision, ReportedUser
 from console.cases.signals import FollowUp, violation_confirmed
 from console.childsafety import access, exposure
@@ -139,7 +139,7 @@ def open_case(
         priority_rank=priority.rank(source_kind, report_count, ai_confidence),
     )
     db.session.add(case)
-    db.session.execute(update(Queue).where(Queue.id == queue.id).values(open_cases=Queue.open_cases + 1))
+    counters.opened(queue.id, reported_at)
     db.session.flush()
     audit.record("case_opened", "case", case.id, actor_label=actor_label, case_id=case.id, queue=queue.name)
     return case
@@ -175,7 +175,7 @@ def decide(case_id: int, verdict: str, policy_id: int | None, moderator, note: s
         values["policy_id"] = policy_id
     _compare_and_set(case_id, moderator.id, values)
     drafts.discard(case_id)
-    db.session.execute(update(Queue).where(Queue.id == case.queue_id).values(open_cases=Queue.open_cases - 1))
+    counters.closed(case.queue_id, case.reported_at)
     decision = Decision(
         case_id=case_id,
         verdict=verdict,
@@ -268,11 +268,7 @@ def escalate(
         values["queue_id"] = to_queue.id
     _compare_and_set(case_id, actor.id, values)
     if to_queue is not None:
-        # Both counters in one id order: two escalations crossing between the same queues never deadlock.
-        for queue_id, delta in sorted([(from_queue_id, -1), (to_queue.id, +1)]):
-            db.session.execute(
-                update(Queue).where(Queue.id == queue_id).values(open_cases=Queue.open_cases + delta)
-            )
+        counters.moved(from_queue_id, to_queue.id, case.reported_at)
     from_queue = db.session.get(Queue, from_queue_id)
     audit.record(
         "case_escalated",

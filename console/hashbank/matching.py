@@ -16,9 +16,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from flask import current_app
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, or_, select
 
 from console import audit, tasks
+from console.cases import counters
 from console.cases.models import Case
 from console.extensions import db
 from console.hashbank import hashing
@@ -235,12 +236,7 @@ def _route(case: Case, rule: ReportingRule, policy_id: int | None, cybertips: li
     if case.status == "open" and case.queue_id != rule.review_queue_id:
         old = db.session.get(Queue, case.queue_id)
         moved_from = old.name if old is not None else None
-        db.session.execute(
-            update(Queue).where(Queue.id == case.queue_id).values(open_cases=Queue.open_cases - 1)
-        )
-        db.session.execute(
-            update(Queue).where(Queue.id == rule.review_queue_id).values(open_cases=Queue.open_cases + 1)
-        )
+        counters.moved(case.queue_id, rule.review_queue_id, case.reported_at)
         case.queue = rule.review_queue
     if not case.ai_detected and case.status == "open":
         # "An upstream model or rule flagged the content": the bank is that rule. A person confirms in the

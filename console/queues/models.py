@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import String, false
+from sqlalchemy import ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from console.extensions import db
+from console.timeutil import UTCDateTime
 
 # The kinds of source a queue is fed by; also recorded on each case.
 SOURCE_KINDS = {
@@ -83,3 +84,21 @@ class Queue(db.Model):
         due = reported_at + timedelta(minutes=self.sla_minutes)
         minutes = abs((now - due).total_seconds()) / 60
         return SlaStatus(self.sla_label, now >= due, duration_label(minutes))
+
+
+class QueueOpenHour(db.Model):
+    """Open cases of a queue by the hour they were reported in (UTC), kept in the same transaction as
+    Queue.open_cases (console/queues/counters.py). The queues page counts the cases within an SLA window from
+    these rows plus one partial hour of the index, so its work does not grow with the cases per window (at
+    10M cases a 24-hour window held ~9,400 cases of one queue, each visited by the count)."""
+
+    __tablename__ = "queue_open_hours"
+
+    queue_id: Mapped[int] = mapped_column(ForeignKey("queues.id", ondelete="CASCADE"), primary_key=True)
+    hour: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
+    open: Mapped[int] = mapped_column(default=0)
+
+
+def hour_of(moment: datetime) -> datetime:
+    """The start of the UTC hour a moment falls in."""
+    return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)

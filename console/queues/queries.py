@@ -1,17 +1,18 @@
 """Reading queues: counters, oldest open case, claims, SLA, and keyset pages of cases (never OFFSET).
 
 The queues page never counts a queue's cases (RELIABILITY.md: an exact count(*) over 250,000 rows is 76 ms).
-Open cases are a counter kept in every transaction that moves a case (Queue.open_cases). Claimed cases are
-counted through a partial index over the live claims (one per moderator at most). Cases past the SLA are the
-open ones minus those reported within the SLA window, which are counted on the (queue, status, reported_at)
-index: the work grows with the cases reported in the last SLA period, never with the backlog behind it.
+Open cases are a counter kept in every transaction that moves a case (Queue.open_cases, cases/counters.py).
+Claimed cases are counted through a partial index over the live claims (one per moderator at most). Cases past
+the SLA are the open ones minus those reported within the SLA window: the window's whole hours from the
+per-hour counters (QueueOpenHour, kept with Queue.open_cases), its first partial hour on the (queue, status,
+reported_at) index — the work grows with neither the backlog nor the cases per window.
 """
 
 from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import lru_cache
 
 from sqlalchemy import Integer, bindparam, func, select, tuple_, union_all
@@ -22,7 +23,7 @@ from console.cases.models import CASE_STATUSES, Case, ReportedUser, excerpt_of, 
 from console.extensions import db
 from console.policies.models import Policy
 from console.policies.service import subtree_ids
-from console.queues.models import Queue
+from console.queues.models import Queue, QueueOpenHour, hour_of
 from console.timeutil import UTCDateTime, utcnow
 
 # SQLite allows 500 terms in one compound SELECT: the within-SLA counts go out in statements of this many.
@@ -73,31 +74,50 @@ def claimed_counts(now: datetime) -> dict[int, int]:
 
 
 def within_sla_counts(queues: list[Queue], now: datetime) -> dict[int, int]:
-    """Queue id → open cases reported within the queue's SLA window: one index range count per queue."""
+    """Queue id → open cases reported within the queue's SLA window.
+
+    The whole hours of the window are summed from QueueOpenHour (one row per hour); only the first, partial
+    hour is counted on the (queue, status, reported_at) index. The work is the window's hours plus one hour of
+    cases, whatever the cases per window.
+    """
     out: dict[int, int] = {}
     for start in range(0, len(queues), COUNTS_PER_STATEMENT):
         chunk = queues[start : start + COUNTS_PER_STATEMENT]
         params = {}
         for i, q in enumerate(chunk):
-            params[f"q{i}"], params[f"since{i}"] = q.id, q.sla_since(now)
+            since = q.sla_since(now)
+            whole = hour_of(since) + timedelta(hours=1)
+            params[f"q{i}"], params[f"since{i}"], params[f"whole{i}"] = q.id, since, whole
         out.update(db.session.execute(_within_sla_statement(len(chunk)), params).all())
     return out
 
 
 @lru_cache(maxsize=64)
 def _within_sla_statement(n: int):
-    """The union of `n` range counts, built once per number of queues (building it is most of the queues
-    page's SQLAlchemy time); the queue ids and window starts are its parameters."""
-    return union_all(
-        *[
-            select(bindparam(f"q{i}", type_=Integer).label("queue_id"), func.count().label("n")).where(
-                Case.queue_id == bindparam(f"q{i}", type_=Integer),
+    """The counts of `n` queues in one statement, built once per number of queues (building it was most of the
+    queues page's SQLAlchemy time); the queue ids and window bounds are its parameters."""
+    parts = []
+    for i in range(n):
+        queue_id = bindparam(f"q{i}", type_=Integer)
+        since, whole = bindparam(f"since{i}", type_=UTCDateTime), bindparam(f"whole{i}", type_=UTCDateTime)
+        in_whole_hours = (
+            select(func.coalesce(func.sum(QueueOpenHour.open), 0))
+            .where(QueueOpenHour.queue_id == queue_id, QueueOpenHour.hour >= whole)
+            .scalar_subquery()
+        )
+        in_first_hour = (
+            select(func.count())
+            .select_from(Case)
+            .where(
+                Case.queue_id == queue_id,
                 Case.status == "open",
-                Case.reported_at >= bindparam(f"since{i}", type_=UTCDateTime),
+                Case.reported_at >= since,
+                Case.reported_at < whole,
             )
-            for i in range(n)
-        ]
-    )
+            .scalar_subquery()
+        )
+        parts.append(select(queue_id.label("queue_id"), (in_whole_hours + in_first_hour).label("n")))
+    return union_all(*parts)
 
 
 def encode_cursor(case: Case, order: str = "oldest") -> str:
