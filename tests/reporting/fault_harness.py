@@ -126,6 +126,26 @@ class Workers:
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
+        self._unregister_the_dead()
+
+    def _unregister_the_dead(self) -> None:
+        """A SIGKILLed worker stays registered with RQ until its key expires (minutes): take ours out, so that
+        the next test (readiness counts workers) sees none of them."""
+        from redis import Redis
+        from rq import Queue, Worker
+
+        from redis.exceptions import ConnectionError as RedisDown
+
+        ours = {p.pid for p in self.procs}
+        connection = Redis.from_url(self.redis_url)
+        try:
+            for worker in Worker.all(queue=Queue(self.queue, connection=connection)):
+                if worker.pid in ours:
+                    worker.register_death()
+        except RedisDown:
+            pass  # a test that stopped its Redis: nothing registered survives it
+        finally:
+            connection.close()
 
 
 @dataclass
