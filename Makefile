@@ -29,6 +29,15 @@ test: $(STAMP)
 	@scripts/ensure-chromium
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# Worker throughput (reports/s vs no-op jobs/s of the production worker class) and scaling with 1, 2, 4 workers;
+# end-to-end confirm → finished with the simulator adding 50 and 100 ms per call. Each prints TARGET lines.
+bench-worker: $(STAMP)
+	$(BIN)/python bench/worker.py
+	$(BIN)/python bench/worker.py --scaling 1 2 4 --latency 50
+
+bench-e2e: $(STAMP)
+	$(BIN)/python bench/e2e.py --latency 50 100
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 

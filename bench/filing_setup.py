@@ -68,10 +68,13 @@ class Filing:
 
     def make_report(self, files: int = 1) -> int:
         """A confirmed case with `files` images (one revealed), its report row; committed, not enqueued."""
+        return self.confirm(self.make_case(files))
+
+    def make_case(self, files: int = 1) -> int:
+        """A case as ingestion leaves it, with `files` images, one of them revealed by the moderator."""
         from console.cases import service as cases
         from console.extensions import db
         from console.media import storage
-        from console.reporting import filing
         from console.timeutil import utcnow
         from tests.factories import png_bytes
 
@@ -94,8 +97,17 @@ class Filing:
         db.session.flush()
         if files:
             cases.reveal(c.media[0].id, c.id, self.moderator)
+        db.session.commit()
+        return c.id
+
+    def confirm(self, case_id: int) -> int:
+        """What the confirm does for the report: the row created (`filing.create_report`) and committed."""
+        from console.cases.models import Case
+        from console.extensions import db
+        from console.reporting import filing
+
         report, created = filing.create_report(
-            c, self.rule, CSAM, triggered_by="human", created_by=self.moderator
+            db.session.get(Case, case_id), self.rule, CSAM, triggered_by="human", created_by=self.moderator
         )
         db.session.commit()
         assert created
