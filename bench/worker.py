@@ -113,7 +113,7 @@ def main() -> int:
     parser.add_argument("--files", type=int, default=1)
     parser.add_argument("--worker-class", choices=sorted(CLASSES), default="console")
     parser.add_argument("--scaling", type=int, nargs="+", help="worker counts: 1 2 4 (first = base)")
-    parser.add_argument("--latency", type=float, default=None, help="ms per simulator call (scaling: 50)")
+    parser.add_argument("--latency", type=int, default=None, help="ms per simulator call (scaling: 50)")
     parser.add_argument("--per-worker", type=int, default=15, help="scaling: reports per worker per run")
     parser.add_argument("--db", default="console_bench_worker")
     parser.add_argument("--no-record", action="store_true")
