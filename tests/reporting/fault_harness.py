@@ -132,9 +132,8 @@ class Workers:
         """A SIGKILLed worker stays registered with RQ until its key expires (minutes): take ours out, so that
         the next test (readiness counts workers) sees none of them."""
         from redis import Redis
-        from rq import Queue, Worker
-
         from redis.exceptions import ConnectionError as RedisDown
+        from rq import Queue, Worker
 
         ours = {p.pid for p in self.procs}
         connection = Redis.from_url(self.redis_url)
