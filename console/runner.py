@@ -108,6 +108,9 @@ def main() -> int:
             f"{host}:{port}",
             "--access-logfile",
             "-",
+            # The request id (console/logs.py) on every access line: grep it to find the request's log lines.
+            "--access-logformat",
+            '%(h)s "%(r)s" %(s)s %(b)s %(M)sms rid=%({x-request-id}o)s',
             # gunicorn's control socket defaults to one path in the home folder, shared by every console on
             # the machine; the one-command run has no use for it.
             "--no-control-socket",

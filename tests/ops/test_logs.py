@@ -224,8 +224,8 @@ def _worker_env(app) -> dict:
 
 
 def run_real_worker(app, tmp_path) -> list[dict]:
-    """`rq worker -c jobs.settings --burst` in its own process (a forked work-horse per job), LOG_FORMAT=json:
-    its stderr, parsed line by line (every line must be JSON)."""
+    """`rq worker -c jobs.settings -w jobs.worker.ConsoleWorker --burst` (the production worker) in its own
+    process, LOG_FORMAT=json: its stderr, parsed line by line (every line must be JSON)."""
     db.session.commit()  # SQLite: no lock held by this session while the worker writes
     err = tmp_path / "worker.stderr"
     with err.open("wb") as stderr:
@@ -235,6 +235,8 @@ def run_real_worker(app, tmp_path) -> list[dict]:
                 "worker",
                 "-c",
                 "jobs.settings",
+                "-w",
+                "jobs.worker.ConsoleWorker",
                 "--burst",
                 "--url",
                 app.config["REDIS_URL"],
