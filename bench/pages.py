@@ -17,6 +17,12 @@ same phase on --db: the figure is p95 there / p95 here, per round (target within
 The queues page's figures are also checked against the database: each queue's open, claimed and past-SLA
 counts as the page shows them must equal an exact count(*) over the cases (made once, outside the timing).
 
+With --single the one user takes turns, request by request, between the reference, the page and (--scale-db)
+the page on the large database, so that all of them meet the same moments of a shared machine (in blocks, one
+run's reference p95 moved 2.5–7.9 ms from round to round); each phase's ratio is to the reference requests
+made between its own. Under load the servers are loaded one at a time (interleaving concurrent users would
+make the reference compete with the console for the cores).
+
 Server time is gunicorn's access log `%(D)s` (microseconds, request in to response out); client latency is
 measured too. The figure is p95(page) / p95(reference) per round, zero errors; targets (issue 18): single
 request, queue pages ≤ 1.5× and the case page ≤ 2×; under 20 users every page ≤ 2×. --profile (or a missed
@@ -186,6 +192,24 @@ def load(
     for t in threads:
         t.join(timeout=600)
     return latencies, errors[0], clients
+
+
+def load_interleaved(targets: list[tuple[Client, list[str]]], per_user: int) -> list[tuple[list[float], int]]:
+    """One user taking turns: request k goes to each target in order (the reference, the page, the page on the
+    large database), so that every target sees the same moments of a noisy machine. For --single only: with
+    concurrent users, interleaving would make the reference compete with the console for the cores."""
+    out = [([], 0) for _ in targets]
+    for k in range(per_user):
+        for i, (client, paths) in enumerate(targets):
+            t = time.perf_counter()
+            try:
+                status, _ = client.request("GET", paths[k % len(paths)])
+            except Exception:  # noqa: BLE001 - every failure counts as an error
+                status = 0
+            out[i][0].append((time.perf_counter() - t) * 1000)
+            if status != 200:
+                out[i] = (out[i][0], out[i][1] + 1)
+    return out
 
 
 def pick_targets(dbname: str, deep_pages: int) -> dict:
@@ -369,6 +393,23 @@ def page_paths(targets: dict) -> dict:
     }
 
 
+def run_single_round(r, phases, scale, ref_clients, console_clients, requests, errors) -> dict:
+    """--single: per phase, one user takes turns between the reference, the page and (--scale-db) the page on
+    the large database; returns the client latencies by tag."""
+    client = {}
+    for name, paths in phases.items():
+        targets = [(ref_clients[0], [f"/?b=r{r}-{name}-ref"]), (console_clients[0], paths(f"r{r}-{name}"))]
+        if scale:
+            targets.append((scale["clients"][0], scale["phases"][name](f"r{r}-{name}")))
+        results = load_interleaved(targets, requests)
+        (client[name + "-ref"], ref_err), (client[name], err) = results[0], results[1]
+        errors["reference"] += ref_err
+        errors[name] += err
+        if scale:
+            errors[name + " (scale)"] += results[2][1]
+    return client
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--db", default=common.DEFAULT_DB)
@@ -473,6 +514,31 @@ def main() -> int:
             counts_ok, counts_note = check_counts(console_clients[0], args.db)
             print(f"queues page counts vs count(*): {'match' if counts_ok else 'MISMATCH'} ({counts_note})")
         for r in range(1, args.rounds + 1):
+            if args.single:
+                client = run_single_round(
+                    r, phases, scale, ref_clients, console_clients, args.requests, errors
+                )
+                time.sleep(0.5)  # let the access logs flush
+                server = {**server_times(ref_log), **server_times(console_log)}
+                at_scale = server_times(scale["log"]) if scale else {}
+                line = []
+                for name in phases:
+                    ref = common.p95(server[f"r{r}-{name}-ref"])
+                    value = common.p95(server[f"r{r}-{name}"])
+                    p95s["reference"].append(ref)
+                    p95s[name].append(value)
+                    ratios[name].append(value / ref)
+                    client_ratios[name].append(common.p95(client[name]) / common.p95(client[name + "-ref"]))
+                    line.append(f"{name} {value:.2f} ms / reference {ref:.2f} ms ({value / ref:.2f}×)")
+                    errors[name] += len(server.get(f"r{r}-{name}:errors", []))
+                    errors["reference"] += len(server.get(f"r{r}-{name}-ref:errors", []))
+                    if scale:
+                        big = common.p95(at_scale[f"r{r}-{name}"])
+                        scale_ratios[name].append(big / value)
+                        errors[name + " (scale)"] += len(at_scale.get(f"r{r}-{name}:errors", []))
+                        line[-1] += f", at scale {big:.2f} ms ({big / value:.2f}×)"
+                print(f"round {r}: " + "; ".join(line), flush=True)
+                continue
             lat, err, _ = load(rport, [f"/?b=r{r}-reference"], args.users, args.requests, None, ref_clients)
             client = {"reference": lat}
             errors["reference"] += err
