@@ -3,30 +3,12 @@ a value older than the transaction's last write (a flush, commit or rollback for
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
-from sqlalchemy import event
-
 from console.childsafety import access
 from console.extensions import db
 from console.policies.models import Policy
 from console.policies.service import lineage_ids, policy_tree, subtree_ids
 from tests import factories
-
-
-@contextmanager
-def counting():
-    seen: list[str] = []
-
-    def listener(conn, cursor, statement, parameters, context, executemany):
-        if not statement.startswith(("BEGIN", "COMMIT", "ROLLBACK", "PRAGMA")):
-            seen.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", listener)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine, "before_cursor_execute", listener)
+from tests.bench.test_query_counts import counting
 
 
 def test_a_page_asking_five_questions_about_policies_reads_them_once(ctx):
