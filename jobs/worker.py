@@ -21,8 +21,20 @@ from __future__ import annotations
 
 from rq.worker import SimpleWorker
 
+from console import logs
+
 CLASS_PATH = "jobs.worker.ConsoleWorker"
 
 
 class ConsoleWorker(SimpleWorker):
     """No work-horse: jobs run in this process, reusing its app and database connections."""
+
+    def execute_job(self, job, queue):
+        # The job's request id (console/logs.py) on RQ's own lines for it too ("Successfully completed",
+        # "Job OK", a failure's traceback), not only on the job's: one id greps a report from the click on.
+        request_id = logs.sane_request_id(job.meta.get("request_id")) or logs.new_request_id()
+        tokens = logs.bind(request_id, job.id)
+        try:
+            return super().execute_job(job, queue)
+        finally:
+            logs.unbind(tokens)

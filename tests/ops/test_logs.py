@@ -293,8 +293,12 @@ def test_a_report_filed_on_the_web_is_followed_into_a_real_worker(
     ours = [e for e in worker if e["request_id"] == "trace-report-0001"]
     assert ours and {e["job_id"] for e in ours} == {job_id}
     assert any(e["logger"] == "jobs" and e["message"].startswith(f"job {job_id} started") for e in ours)
-    # RQ's own lines are JSON too (its handlers are not installed when the app's are).
+    # RQ's own lines are JSON too (its handlers are not installed when the app's are), and the production
+    # worker class binds the ids around the job: its "Job OK" names the same request.
     assert any(e["logger"] == "rq.worker" for e in worker)
+    assert any(e["logger"] == "rq.worker" and "Job OK" in e["message"] for e in ours), [
+        (e["logger"], e["message"], e["request_id"]) for e in worker
+    ]
 
 
 def test_jobs_enqueued_by_jobs_keep_the_id_and_jobs_without_an_origin_get_one(
