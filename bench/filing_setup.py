@@ -92,7 +92,7 @@ class Filing:
             reported_user=user,
         )
         for i in range(files):
-            # A few unique bytes per file: the fingerprint (SHA-256) must differ per content.
+            # A few unique bytes per file, as real uploads mostly are (each case is its own content item).
             storage.store(c.id, f"file-{n}-{i}.png", io.BytesIO(png_bytes(n * 10 + i)), "image/png")
         db.session.flush()
         if files:

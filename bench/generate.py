@@ -442,16 +442,8 @@ def generate(args) -> dict:
             state = rnd.choices(["finished", "failed", "queued", "waiting_credentials"], [95, 2, 2, 1])[0]
             created = NOW - timedelta(days=rnd.randrange(300))
             files = media_ids.get(cid, [])
-            fingerprint = (
-                ("sha256:" + files[0][1])
-                if len(files) == 1
-                else (
-                    "sha256-set:"
-                    + hashlib.sha256("\n".join(sorted(f[1] for f in files)).encode()).hexdigest()
-                    if files
-                    else "content:" + hashlib.sha256(f"c-{cid}".encode()).hexdigest()
-                )
-            )
+            # The content item (reporting.filing.content_item): the case's content id, never the bytes.
+            fingerprint = "content:" + hashlib.sha256(f"c-{cid}".encode()).hexdigest()
             for pos, (mid, sha, md5) in enumerate(files):
                 report_files.append((rid, mid, pos, sha, md5, state == "finished"))
             payload = json.dumps({"case_id": cid, "incident_type": CSAM, "content_id": f"c-{cid}"})

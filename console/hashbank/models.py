@@ -116,6 +116,24 @@ class HashMatch(db.Model):
         return self.algorithm != "pdq" or self.distance == 0
 
 
+def _numbered(ids) -> list[str]:
+    return sorted({i for i in ids if i.isascii() and i.isdigit()}, key=int)
+
+
+def prior_cybertips_by_file(case_id: int) -> dict[int, list[str]]:
+    """For each of the case's files that matches earlier reported content: those CyberTips (the dialog says
+    "reported before in CyberTip N" beside the file)."""
+    found: dict[int, list[str]] = {}
+    rows = db.session.execute(
+        select(HashMatch.media_id, HashMatch.cybertip_id)
+        .where(HashMatch.case_id == case_id, HashMatch.cybertip_id.is_not(None))
+        .distinct()
+    )
+    for media_id, cybertip_id in rows:
+        found.setdefault(media_id, []).append(cybertip_id)
+    return {media_id: _numbered(ids) for media_id, ids in found.items() if _numbered(ids)}
+
+
 def prior_cybertips(case_id: int) -> list[str]:
     """The CyberTip ids of earlier reports whose content this case's files match, as NCMEC numbers them.
 
@@ -127,4 +145,4 @@ def prior_cybertips(case_id: int) -> list[str]:
         .where(HashMatch.case_id == case_id, HashMatch.cybertip_id.is_not(None))
         .distinct()
     )
-    return sorted({i for i in ids if i.isascii() and i.isdigit()}, key=int)
+    return _numbered(ids)

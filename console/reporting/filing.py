@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from console import audit
 from console.cases.models import Case
 from console.extensions import db
-from console.hashbank.models import prior_cybertips
+from console.hashbank.models import prior_cybertips, prior_cybertips_by_file
 from console.media.models import MediaView
 from console.ncmec import (
     DocumentError,
@@ -54,74 +54,61 @@ def normalise_url(url: str) -> str:
     return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path, parts.query, ""))
 
 
-def _url_fingerprint(url: str) -> str:
+def _url_key(url: str) -> str:
     return "url:" + hashlib.sha256(normalise_url(url).encode()).hexdigest()
 
 
-def _content_fingerprint(content_id: str) -> str:
+def _content_key(content_id: str) -> str:
     return "content:" + hashlib.sha256(content_id.encode()).hexdigest()
 
 
 def _is_thread(case: Case) -> bool:
-    """A chat thread without files: the thread (its content id) is the content, not the conversation's URL.
+    """A chat thread without files: a link to its conversation names every thread ever reported from it, so
+    the URL says nothing about which content this is."""
+    return bool(case.thread) and not case.media
 
-    A link to a conversation names every thread ever reported from it; each thread is its own content.
+
+def url_key(case: Case) -> str | None:
+    """The content URL as an identity, when it names one item (not a conversation's threads)."""
+    if case.content_url and not _is_thread(case):
+        return _url_key(case.content_url)
+    return None
+
+
+def content_item(case: Case) -> str:
+    """Which item on the platform a report is about: "the same content" of one report per content.
+
+    The platform's content id; else the normalised content URL; else the case itself. Never the bytes: the
+    same file uploaded again (by anyone) is another item on the platform, a new apparent violation that
+    18 U.S.C. §2258A asks to be reported — NCMEC links such reports itself, helped by priorCTReports.
     """
-    return bool(case.thread) and bool(case.content_id) and not case.media
-
-
-def fingerprint(case: Case) -> str:
-    """What makes two cases "the same content" for NCMEC.
-
-    Media: the SHA-256 of the bytes (of the sorted set of files, when there are several). A chat thread
-    without media: its content id. Otherwise the normalised content URL, else the platform's content id, else
-    the case itself.
-    """
-    hashes = sorted({m.sha256 for m in case.media})
-    if len(hashes) == 1:
-        return "sha256:" + hashes[0]
-    if hashes:
-        return "sha256-set:" + hashlib.sha256("\n".join(hashes).encode()).hexdigest()
-    if _is_thread(case):
-        return _content_fingerprint(case.content_id)
-    if case.content_url:
-        return _url_fingerprint(case.content_url)
     if case.content_id:
-        return _content_fingerprint(case.content_id)
-    return f"case:{case.id}"
+        return _content_key(case.content_id)
+    return url_key(case) or f"case:{case.id}"
 
 
 def existing_report_for(case: Case, agency_id: int) -> ExternalReport | None:
-    """A live report for the same content: same fingerprint, any same file, the same URL or content id.
+    """The live report for the same content item, if there is one.
 
-    One indexed lookup per kind of sameness, united: an OR across them would make the database scan every
-    report (this runs on every case page).
+    The item's own key (what the partial unique index holds); and, as the platform may name one item by its
+    content id in one report and only by its URL in another, a report keyed by this case's URL, or — for a
+    case known only by its URL — a report whose case had a content id and the same URL. One indexed lookup
+    per kind, united: an OR across them would scan every report (this runs on every case page).
     """
-    fingerprints = {fingerprint(case)}
-    if case.content_url and not _is_thread(case):
-        fingerprints.add(_url_fingerprint(case.content_url))
-    branches = [
-        select(ExternalReport.id).where(
-            ExternalReport.agency_id == agency_id,
-            ExternalReport.live,  # as the partial unique index states it, so it is used
-            ExternalReport.fingerprint.in_(sorted(fingerprints)),
-        )
-    ]
-    hashes = sorted({m.sha256 for m in case.media})
-    if hashes:
-        branches.append(select(ReportFile.report_id).where(ReportFile.sha256.in_(hashes)))
-    if case.content_id:
-        branches.append(
-            select(ExternalReport.id)
-            .join(Case, Case.id == ExternalReport.case_id)
-            .where(Case.content_id == case.content_id)
-        )
+    keys = {content_item(case)}
+    url = url_key(case)
+    branches = []
+    if url:
+        keys.add(url)
+        if not case.content_id:
+            branches.append(select(ExternalReport.id).where(ExternalReport.url_key == url))
+    branches.append(select(ExternalReport.id).where(ExternalReport.fingerprint.in_(sorted(keys))))
     return db.session.scalar(
         select(ExternalReport)
         .where(
             ExternalReport.id.in_(union(*branches).scalar_subquery()),
             ExternalReport.agency_id == agency_id,
-            ExternalReport.live,
+            ExternalReport.live,  # as the partial unique index states it, so it is used
         )
         .order_by(ExternalReport.id)
         .limit(1)
@@ -207,8 +194,16 @@ def preview(
     incident = incident_type or incident_type_for(case.policy_id)
     choices = choices if choices is not None else details.defaults(case, rule)
     viewed = viewed_media_ids(case)
+    reported_before = prior_cybertips_by_file(case.id) if case.id and case.media else {}
     files = [
-        {"media": m, "viewed": m.id in viewed, "name": m.original_name, "md5": m.md5, "sha256": m.sha256}
+        {
+            "media": m,
+            "viewed": m.id in viewed,
+            "name": m.original_name,
+            "md5": m.md5,
+            "sha256": m.sha256,
+            "reported_before": reported_before.get(m.id, []),
+        }
         for m in case.media
     ]
     payload = build_payload(case, rule, incident or IncidentType.CHILD_PORNOGRAPHY.value, choices=choices)
@@ -223,6 +218,7 @@ def preview(
                 "name": generated.original_name,
                 "md5": generated.md5,
                 "sha256": generated.sha256,
+                "reported_before": [],
             }
         )
     return Preview(
@@ -383,7 +379,8 @@ def create_report(
         agency_id=rule.agency_id,
         case_id=case.id,
         rule_id=rule.id,
-        fingerprint=fingerprint(case),
+        fingerprint=content_item(case),
+        url_key=url_key(case),
         live=True,
         state="queued",
         triggered_by=triggered_by,

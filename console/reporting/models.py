@@ -1,7 +1,8 @@
 """External reporting: agencies (NCMEC), reporting rules, and the reports filed with them.
 
-The exactly-once guard lives in the schema: a partial UNIQUE index on (agency, content fingerprint) over live
-reports, so the database — not a Python check — refuses a second live report for the same content.
+The exactly-once guard lives in the schema: a partial UNIQUE index on (agency, content item) over live
+reports, so the database — not a Python check — refuses a second live report for the same item on the
+platform.
 """
 
 from __future__ import annotations
@@ -138,8 +139,12 @@ class ExternalReport(db.Model):
     agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
     rule_id: Mapped[int | None] = mapped_column(ForeignKey("reporting_rules.id"), index=True)
-    # SHA-256 of the media bytes, or the normalised content URL / platform content id without media.
+    # The content item (filing.content_item): the platform's content id, else the normalised content URL,
+    # else the case — never the bytes. The partial unique index above holds one live report per item.
     fingerprint: Mapped[str] = mapped_column(String(128))
+    # The content URL's key when the case had one (filing.url_key): an item known by its content id in one
+    # case and only by its URL in another is still one item.
+    url_key: Mapped[str | None] = mapped_column(String(80), index=True)
     # False only once retracted: a retracted report no longer blocks a new one for the same content.
     live: Mapped[bool] = mapped_column(default=True)
     state: Mapped[str] = mapped_column(String(30), default="queued")
@@ -218,7 +223,7 @@ class ReportFile(db.Model):
     relevance: Mapped[str] = mapped_column(String(30), default="Reported", server_default="Reported")
     position: Mapped[int] = mapped_column(default=0)
     original_name: Mapped[str] = mapped_column(String(255))
-    # Indexed: "was any of these files already reported?" is asked on every case page.
+    # Indexed: the evidence store and the hash bank find a file's reports by its bytes.
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     md5: Mapped[str] = mapped_column(String(32))
     # From the media-view records at the time the report was created, never a checkbox default.

@@ -70,7 +70,9 @@ def test_a_finished_report_banks_its_files_hashes_under_its_cybertip(world):
     assert algorithms == {"sha256", "md5", "pdq"}
 
 
-def test_an_exact_reupload_is_matched_routed_and_already_reported(world, client, auth):
+def test_an_exact_reupload_by_another_user_is_its_own_report_naming_the_earlier_cybertip(
+    world, client, auth, ncmec_simulator
+):
     posted = post_case(client, world.token, "post-copy", [("copy.png", world.original, "image/png")])
     case = db.session.get(Case, posted["case_id"])
     # Sent as a user report, it waits in the child-safety review queue instead.
@@ -78,13 +80,50 @@ def test_an_exact_reupload_is_matched_routed_and_already_reported(world, client,
     page = client.get(f"/cases/{case.id}").text
     assert "Matches reported content" in page and f"CyberTip {world.cybertip}" in page
     assert "the same file (SHA-256)" in page
+    assert "This upload is its own content" in page
 
-    # The same bytes are the same content: the earlier report covers them, no second report.
-    assert confirm(auth, case.id, world.policies["csam"].id) is None
-    assert db.session.scalar(select(func.count()).select_from(ExternalReport)) == 1
+    # The same bytes in another post are another item on the platform: confirmed, it is reported too.
+    second = confirm(auth, case.id, world.policies["csam"].id)
+    assert second is not None and second.id != world.report.id and second.triggered_by == "ai"
+    assert second.payload["prior_ct_reports"] == [world.cybertip]
+    assert pipeline.drive(second.id) == "finished"
+    db.session.expire_all()
+    second = db.session.get(ExternalReport, second.id)
+    received = ncmec_simulator.report(second.ncmec_report_id)
+    assert received["state"] == "finished" and second.ncmec_report_id != world.cybertip
+    assert f"<priorCTReports>{world.cybertip}</priorCTReports>" in received["xml"]
+    assert [f["md5"] for f in received["files"]] == [second.files[0].md5]
+    # Two finished reports at the service, one per post.
+    finished = [r for r in ncmec_simulator.reports() if r["state"] == "finished"]
+    assert {r["report_id"] for r in finished} == {world.cybertip, second.ncmec_report_id}
     page = client.get(f"/cases/{case.id}").text
-    assert f"case #{world.report.case_id}</a> (same content)" in page and world.cybertip in page
-    assert "NCMEC report required" not in page
+    assert second.ncmec_report_id in page and "(the same content item)" not in page
+    # The transparency figures count it as a follow-up of the earlier CyberTip.
+    from console.transparency import queries as transparency
+
+    assert transparency.figures(transparency.default_period()).follow_up_reports == 1
+
+
+def test_the_same_file_posted_twice_by_one_user_is_two_reports(world, client, auth, ncmec_simulator):
+    """The world's original was posted by "user-of-post-original"; the same person posts it again."""
+    posted = post_case(
+        client,
+        world.token,
+        "post-again-by-the-same-user",
+        [("again.png", world.original, "image/png")],
+        reported_user={"platform_id": "user-of-post-original", "name": "Sam Uploader"},
+    )
+    case = db.session.get(Case, posted["case_id"])
+    assert case.reported_user_id == world.report.case.reported_user_id
+    dialog_before = client.get(f"/cases/{case.id}").text
+    assert f"CyberTip {world.cybertip}" in dialog_before
+    again = confirm(auth, case.id, world.policies["csam"].id)
+    assert again is not None and again.id != world.report.id
+    # Named once, though both the user's history and the file's match point at it.
+    assert again.payload["prior_ct_reports"] == [world.cybertip]
+    assert pipeline.drive(again.id) == "finished"
+    finished = [r for r in ncmec_simulator.reports() if r["state"] == "finished"]
+    assert len(finished) == 2
 
 
 def test_a_reencoded_resized_reupload_is_matched_and_reported_naming_the_earlier_cybertip(

@@ -151,27 +151,51 @@ class Workers:
 class Trial:
     reports: list[int] = field(default_factory=list)
     file_md5s: dict[int, list[str]] = field(default_factory=dict)
+    # The content item each report is for, by the URL its report carries (one report per item, not per bytes).
+    item_urls: dict[int, str] = field(default_factory=dict)
     # Reports the simulator already held before this trial (several trials share one simulator).
     baseline: set[str] = field(default_factory=set)
 
 
 def make_reports(app, simulator, n: int, seed: int) -> Trial:
-    """n confirmed contents, each with 0–2 media files (0: a URL-only report), queued for filing."""
+    """n confirmed contents, each with 0–2 media files (0: a URL-only report), queued for filing.
+
+    About a fifth are reposts: another post carrying the same bytes as an earlier one of the trial — another
+    content item, with its own report. Some items are confirmed again (re-reviewed): still one report.
+    """
+    from console.media import storage
+
     app.config.update(FAST)
     rnd = random.Random(seed)
     _policies, review, rule = reporting_setup(simulator)
     mod = factories.user("moderator")
     trial = Trial(baseline={r["report_id"] for r in simulator.reports()})
+    with_media = []
     for i in range(n):
-        images = rnd.choice([0, 1, 2, 2])
-        c = factories.case(review, images=images, content_url=f"https://platform.example/p/{seed}-{i}")
-        if images:
+        url = f"https://platform.example/p/{seed}-{i}"
+        if with_media and rnd.random() < 0.2:
+            original = rnd.choice(with_media)
+            c = factories.case(review, content_url=url)
+            for m in original.media:
+                with open(storage.path_for(m), "rb") as fh:
+                    storage.store(c.id, "repost-" + m.original_name, fh, m.mime_type)
+            db.session.commit()
+            db.session.refresh(c)
+        else:
+            c = factories.case(review, images=rnd.choice([0, 1, 2, 2]), content_url=url)
+        if c.media:
             cases.reveal(c.media[0].id, c.id, mod)
+            with_media.append(c)
         report, created = filing.create_report(c, rule, CSAM, triggered_by="ai", created_by=mod)
         db.session.commit()
         assert created
         trial.reports.append(report.id)
         trial.file_md5s[report.id] = [m.md5 for m in c.media]
+        trial.item_urls[report.id] = url
+        if rnd.random() < 0.2:  # re-reviewed: the same item finds its report
+            again, created = filing.create_report(c, rule, CSAM, triggered_by="ai", created_by=mod)
+            db.session.commit()
+            assert not created and again.id == report.id
     db.session.rollback()
     return trial
 
@@ -229,9 +253,14 @@ def check_oracle(trial: Trial, simulator) -> None:
     finished = [r for r in at_service if r["state"] == "finished"]
     finished_ids = Counter(r["report_id"] for r in finished)
     ours = Counter(r.ncmec_report_id for r in rows.values())
-    # Exactly once: one finished report per content, and it is the one we recorded.
+    # Exactly once: one finished report per content item, and it is the one we recorded.
     assert len(finished) == len(trial.reports), (len(finished), len(trial.reports))
     assert finished_ids == ours
+    xml = {r["report_id"]: simulator.report(r["report_id"])["xml"] for r in finished}
+    per_item = Counter(
+        url for x in xml.values() for url in trial.item_urls.values() if f"<url>{url}</url>" in x
+    )
+    assert per_item == Counter(trial.item_urls.values()), per_item
     for report_id, md5s in trial.file_md5s.items():
         received = next(r for r in finished if r["report_id"] == rows[report_id].ncmec_report_id)
         # Exactly the files we meant, each once and each described: no stray copy from a lost /upload answer.

@@ -22,7 +22,8 @@ def run_worker(app):
     db.session.expire_all()
 
 
-def post_detection(client, token, content_id="post-1", images=1):
+def post_detection(client, token, content_id="post-1", images=1, status=201):
+    """An upstream detector posts a case; 200 (not 201) answers a content id seen before with its case."""
     case = {
         "content_id": content_id,
         "reported_at": "2026-11-20T08:00:00Z",
@@ -41,7 +42,7 @@ def post_detection(client, token, content_id="post-1", images=1):
         headers={"Authorization": f"Bearer {token}"},
         content_type="multipart/form-data",
     )
-    assert response.status_code == 201, response.json
+    assert response.status_code == status, response.json
     return response.json
 
 
@@ -117,19 +118,23 @@ def test_a_paused_rule_fires_for_nothing_new(app, ctx, client, auth, ncmec_simul
     assert db.session.scalar(db.select(db.func.count()).select_from(ExternalReport)) == 0
 
 
-def test_the_same_media_posted_again_is_not_reported_twice(app, ctx, client, auth, ncmec_simulator):
+def test_the_same_media_in_a_repost_is_reported_again_and_the_same_post_once(
+    app, ctx, client, auth, ncmec_simulator
+):
     policies, review, rule = reporting_setup(ncmec_simulator)
     factories.user("moderator", email="mod@example.org")
     _token, raw = tokens.create_token("scanner")
     db.session.commit()
     auth.login("mod@example.org")
-    for content_id in ("post-4", "post-4-repost"):
-        case_id = post_detection(client, raw, content_id)["case_id"]  # the same image bytes both times
+    # The same image bytes every time; "post-4" arrives twice (a second detection of the same post).
+    for content_id, status in (("post-4", 201), ("post-4-repost", 201), ("post-4", 200)):
+        case_id = post_detection(client, raw, content_id, status=status)["case_id"]
         auth.post(
             f"/cases/{case_id}/decision",
             {"verdict": "violation", "policy": policies["csam"].id},
             token_from=f"/cases/{case_id}",
         )
         run_worker(app)
-    assert len(ncmec_simulator.reports("finished")) == 1
-    assert db.session.scalar(db.select(db.func.count()).select_from(ExternalReport)) == 1
+    # One report per post: the repost is another item on the platform, the second detection is not.
+    assert len(ncmec_simulator.reports("finished")) == 2
+    assert db.session.scalar(db.select(db.func.count()).select_from(ExternalReport)) == 2

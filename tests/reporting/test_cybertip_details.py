@@ -123,7 +123,7 @@ def test_a_chat_enticement_without_media_is_filed_with_its_thread(ctx, fast, cli
     assert "    | =cmd|' /C calc'!A0" in text  # kept as sent, indented: no line of it starts a message
     assert "[3] 2024-05-01T12:00:00+00:00 acct-77 → kid-12" in text
     # The one report for this thread: named by the thread's content id, not the conversation's URL.
-    assert report.fingerprint == filing._content_fingerprint("dm-thread-9")
+    assert report.fingerprint == filing._content_key("dm-thread-9")
     assert report.report_xml == shown
     assert ncmec_simulator.refusals() == []
 
@@ -350,7 +350,7 @@ def test_two_threads_of_one_conversation_are_two_reports(ctx, fast, ncmec_simula
         {"sender": "acct-77", "recipient": "kid-13", "sent_at": "2024-05-02T10:00:00+00:00", "text": "hi"}
     ]
     db.session.commit()
-    assert filing.fingerprint(a) != filing.fingerprint(b)
+    assert filing.content_item(a) != filing.content_item(b)
     filing.create_report(a, rule, ENTICEMENT, triggered_by="human")
     db.session.commit()
     assert filing.existing_report_for(b, rule.agency_id) is None
