@@ -1,0 +1,64 @@
+"""Run the stand-in: ``python -m dsa_standin --port 8766 --platform NAME [--token-file PATH] [--db PATH]``.
+
+The token comes from ``DSA_STANDIN_TOKEN`` or a file, never from the command line: arguments are visible to
+every user of the machine (``ps``) and end up in shell history and logs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from .app import StandinServer, create_standin
+
+TOKEN_VARIABLE = "DSA_STANDIN_TOKEN"  # noqa: S105 - the variable's name
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m dsa_standin",
+        description="A local DSA Transparency Database stand-in (development only). "
+        f"The token is read from ${TOKEN_VARIABLE} or --token-file.",
+        allow_abbrev=False,
+    )
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8766)
+    parser.add_argument("--platform", default="Demo platform", help="the platform the token belongs to")
+    parser.add_argument("--token-file", type=Path, help="a file holding the token (one line)")
+    parser.add_argument("--db", help="SQLite file to keep received statements in (default: in memory)")
+    return parser
+
+
+def _token(parser: argparse.ArgumentParser, token_file: Path | None) -> str:
+    if token_file is not None:
+        try:
+            token = token_file.read_text(encoding="utf-8").strip()
+        except OSError as error:
+            parser.error(f"cannot read --token-file: {error.strerror}")
+    else:
+        token = os.environ.get(TOKEN_VARIABLE, "").strip()
+    if not token:
+        parser.error(f"no token: set {TOKEN_VARIABLE} or pass --token-file")
+    return token
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    parser = _parser()
+    # Refused before argparse sees it: its "unrecognized arguments" message would echo the token.
+    if any(arg == "--token" or arg.startswith("--token=") for arg in argv):
+        parser.error(f"--token is not accepted; set {TOKEN_VARIABLE} or pass --token-file")
+    args = parser.parse_args(argv)
+    app = create_standin({_token(parser, args.token_file): args.platform}, args.db)
+    server = StandinServer(app, args.host, args.port, quiet=False)
+    print(f"DSA Transparency Database stand-in on {server.base_url} (received statements at /)", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()

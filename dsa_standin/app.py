@@ -1,0 +1,146 @@
+"""The stand-in's application factory, the state its blueprints share, and serving it over real HTTP."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, Response, jsonify, request
+from werkzeug.serving import WSGIRequestHandler, make_server
+
+from .faults import Fault, Faults
+from .limits import RateLimits
+from .store import CACHE_SECONDS, LOCK_SECONDS, StandinStore
+
+STATE_KEY = "dsa_standin"
+
+
+@dataclass
+class StandinState:
+    tokens: dict[str, str | None]  # token → its user's platform (None: a user without one, answered 403)
+    store: StandinStore
+    faults: Faults
+    limits: RateLimits
+    calls: Counter[str] = field(default_factory=Counter)
+    _mutex: threading.Lock = field(default_factory=threading.Lock)
+
+    def count(self, endpoint: str) -> None:
+        with self._mutex:
+            self.calls[endpoint] += 1
+
+    def stats(self) -> dict[str, Any]:
+        with self._mutex:
+            calls = dict(self.calls)
+        return {"calls": calls, "faults_fired": dict(self.faults.fired), "statements": self.store.count()}
+
+
+def create_standin(
+    tokens: dict[str, str | None],
+    store_path: str | Path | None = None,
+    *,
+    lock_seconds: float = LOCK_SECONDS,
+    cache_seconds: float = CACHE_SECONDS,
+    limits: RateLimits | None = None,
+) -> Flask:
+    """The stand-in as a WSGI app. ``tokens``: each accepted token and its platform (PUIDs are unique per
+    platform); ``store_path``: a SQLite file (default: in memory)."""
+    from .api import api_blueprint
+    from .pages import pages_blueprint
+
+    state = StandinState(
+        dict(tokens),
+        StandinStore(store_path, lock_seconds=lock_seconds, cache_seconds=cache_seconds),
+        Faults(),
+        limits or RateLimits(),
+    )
+    app = Flask(__name__)
+    app.json.sort_keys = False  # answers keep the service's key order ("message" first)
+    app.extensions[STATE_KEY] = state
+    app.register_blueprint(api_blueprint(state))
+    app.register_blueprint(pages_blueprint(state))
+
+    @app.errorhandler(404)
+    def not_found(_error: Exception) -> Response | tuple[str, int]:
+        if request.path.startswith("/api/"):  # no v2 here either: every /api/v2 route is commented out
+            response = jsonify({"message": f"The route {request.path.lstrip('/')} could not be found."})
+            response.status_code = 404
+            return response
+        return "Not found", 404
+
+    return app
+
+
+class _Quiet(WSGIRequestHandler):
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        pass
+
+
+class StandinServer:
+    """The stand-in on a real socket, in a background thread (tests, ``make run``) or in the foreground."""
+
+    def __init__(self, app: Flask, host: str = "127.0.0.1", port: int = 0, *, quiet: bool = True) -> None:
+        self.app = app
+        self.state: StandinState = app.extensions[STATE_KEY]
+        self._server = make_server(host, port, app, threaded=True, request_handler=_Quiet if quiet else None)
+        self.port = self._server.server_port
+        self.base_url = f"http://{host}:{self.port}"
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="dsa-standin", daemon=True
+        )
+
+    def start(self) -> StandinServer:
+        self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        try:
+            self._server.serve_forever()
+        finally:
+            self._server.server_close()
+
+    def shutdown(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+    def __enter__(self) -> StandinServer:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.shutdown()
+
+    # What tests and demos do from Python; the same is on /_standin over HTTP.
+
+    @property
+    def store(self) -> StandinStore:
+        return self.state.store
+
+    def add_token(self, token: str, platform: str | None) -> None:
+        self.state.tokens[token] = platform
+
+    def add_fault(self, endpoint: str, action: str, **options: Any) -> Fault:
+        """E.g. ``add_fault("statements", "drop")``, ``add_fault("*", "server_error", status=503)``."""
+        return self.state.faults.add(Fault(endpoint=endpoint, action=action, **options))
+
+    def clear_faults(self) -> None:
+        self.state.faults.clear()
+
+    def set_latency(self, ms: int) -> None:
+        self.state.faults.latency_ms = ms
+
+    def set_limits(self, **limits: int) -> None:
+        self.state.limits.set(**limits)
+
+    def statements(self, platform: str | None = None, puid: str | None = None) -> list[dict[str, Any]]:
+        return self.state.store.statements(platform, puid)
+
+    def stats(self) -> dict[str, Any]:
+        return self.state.stats()
+
+
+def serve_in_thread(tokens: dict[str, str | None], host: str = "127.0.0.1", port: int = 0, **kwargs: Any):
+    """A stand-in on ``host:port`` (0: any free port) in a daemon thread; call ``.shutdown()`` when done."""
+    return StandinServer(create_standin(tokens, **kwargs), host, port).start()
