@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date
+from functools import cache
 from typing import Any
 
 from .vocabulary import (
@@ -150,8 +151,7 @@ def validate(data: dict[str, Any], rules: dict[str, list[str]] = RULES) -> tuple
     excluded = set()
     for field, field_rules in rules.items():
         value, present = _lookup(data, field)
-        for rule in field_rules:
-            name, _, parameter = rule.partition(":")
+        for name, parameter in _parsed(tuple(field_rules)):
             if name == "exclude_unless":
                 other, wanted = parameter.split(",", 1)
                 if _lookup(data, other)[0] != wanted:
@@ -169,6 +169,16 @@ def validate(data: dict[str, Any], rules: dict[str, list[str]] = RULES) -> tuple
             if message:
                 errors.setdefault(field, []).append(message)
     return errors, excluded
+
+
+@cache
+def _parsed(field_rules: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    return tuple((name, parameter) for name, _, parameter in (rule.partition(":") for rule in field_rules))
+
+
+@cache
+def _allowed(parameter: str) -> frozenset[str]:
+    return frozenset(parameter.split(","))
 
 
 def summary(errors: dict[str, list[str]]) -> str:
@@ -238,7 +248,7 @@ def _array(value: Any, _p: str, _d: dict, field: str) -> str | None:
 
 
 def _in(value: Any, parameter: str, _d: dict, field: str) -> str | None:
-    allowed = parameter.split(",")
+    allowed = _allowed(parameter)
     items = _as_list(value)
     candidates = items if items is not None else [value]
     if all(isinstance(v, str) and v in allowed for v in candidates):
@@ -284,10 +294,16 @@ def _url(value: Any, _p: str, _d: dict, field: str) -> str | None:
 
 
 def _parse_day(value: Any) -> date | None:
-    if not isinstance(value, str) or not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+    return _day(value) if isinstance(value, str) else None
+
+
+@cache
+def _day(value: str) -> date | None:
+    """Y-m-d exactly: four digits, two, two, and a day the calendar has (no 2023-02-30)."""
+    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
         return None
     try:
-        return datetime.strptime(value, "%Y-%m-%d").date()
+        return date(int(value[:4]), int(value[5:7]), int(value[8:10]))
     except ValueError:
         return None
 

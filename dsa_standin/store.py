@@ -123,9 +123,9 @@ class StandinStore:
             self._db.execute("BEGIN")
             try:
                 stored = []
-                for statement in statements:
-                    row = self._db.execute("SELECT MAX(id) FROM statements").fetchone()
-                    statement_id = max(row[0] or 0, FIRST_ID) + 1
+                last = self._db.execute("SELECT MAX(id) FROM statements").fetchone()[0]
+                for number, statement in enumerate(statements, start=max(last or 0, FIRST_ID) + 1):
+                    statement_id = number
                     uuid = str(uuid_module.uuid4())
                     self._db.execute(
                         "INSERT INTO platform_puids (platform, puid) VALUES (?, ?)",

@@ -2,9 +2,11 @@
 the existing-PUID lookup.
 
 Every call returns a parsed success or raises one of errors.py's classes. Statements are checked against
-validation.py before they leave (``LocalValidationError``, nothing sent). Redirects are never followed: the
-lookup answers "found" with a 302 that has no Location, and any other redirect means the request was not read
-as an API call.
+validation.py before they leave (``LocalValidationError``, nothing sent); ``check_before_sending=False`` sends
+them as they are, to hear the service's own verdict (tests, and diagnosing a disagreement between the two).
+
+Redirects are never followed: the lookup answers "found" with a 302 that has no Location, and any other
+redirect means the request was not read as an API call.
 
 Timeouts: 5 s to connect, 20 s per read, and the whole answer read within ``read_timeout``: a call ends
 within about 25 s, far below RQ's job timeout (180 s), so a job making a few calls is never killed mid-way.
@@ -89,6 +91,7 @@ class TransparencyDatabaseClient:
         read_timeout: float = READ_TIMEOUT,
         max_response_bytes: int = MAX_RESPONSE_BYTES,
         puid_lock_seconds: float = PUID_LOCK_SECONDS,
+        check_before_sending: bool = True,
         session: requests.Session | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
@@ -96,6 +99,7 @@ class TransparencyDatabaseClient:
         self.read_timeout = read_timeout
         self.max_response_bytes = max_response_bytes
         self.puid_lock_seconds = puid_lock_seconds
+        self.check_before_sending = check_before_sending
         self.session = session or requests.Session()
         self._token = token
 
@@ -118,7 +122,7 @@ class TransparencyDatabaseClient:
     def submit(self, statement: Statement | Mapping[str, Any]) -> Receipt:
         """Create one statement (``POST /api/v1/statement``)."""
         body = _body(statement)
-        if found := problems(body, batch=False):
+        if self.check_before_sending and (found := problems(body, batch=False)):
             raise LocalValidationError(_summary(found), found)
         answer = self._call("POST", STATEMENT_PATH, body)
         self._raise_for_common(answer, STATEMENT_PATH)
@@ -144,7 +148,7 @@ class TransparencyDatabaseClient:
         Returns one receipt per statement, in the order given (matched on the PUID, not the position).
         """
         bodies = [_body(s) for s in statements]
-        if found := batch_problems(bodies):
+        if self.check_before_sending and (found := batch_problems(bodies)):
             raise LocalValidationError(_summary(found), found)
         answer = self._call("POST", STATEMENTS_PATH, {BATCH_KEY: bodies})
         self._raise_for_common(answer, STATEMENTS_PATH)

@@ -106,7 +106,7 @@ def deliver(
     run = _Run(client, clock() + budget, clock, batch=batch)
     valid = []
     for puid, body in zip(puids, bodies, strict=True):
-        if found := problems(body, batch=batch):
+        if client.check_before_sending and (found := problems(body, batch=batch)):
             run.outcomes[puid] = Refused(puid, found, sent=False)
         else:
             valid.append((puid, body))

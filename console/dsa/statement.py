@@ -15,6 +15,7 @@ from datetime import date
 from typing import Any
 
 from .constants import (
+    DATE_FORMAT,
     EAN13_KEY,
     NO,
     PUID_PATTERN,
@@ -175,4 +176,4 @@ def _sorted_unique(values: Iterable[Any]) -> list[str]:
 
 
 def _day(value: date | None) -> str | None:
-    return None if value is None else value.isoformat()
+    return None if value is None else value.strftime(DATE_FORMAT)

@@ -15,7 +15,7 @@ expected, a number where text is expected. What the console sends is therefore w
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -26,7 +26,6 @@ from .constants import (
     BATCH_MIN,
     CONDITIONAL_TEXT,
     DATE_FIELDS,
-    DATE_FORMAT,
     DATE_PATTERN,
     DECISION_FIELDS,
     EAN13_KEY,
@@ -226,7 +225,7 @@ def _day(value: Any) -> date | None:
     if not isinstance(value, str) or not DATE_PATTERN.fullmatch(value):
         return None
     try:
-        return datetime.strptime(value, DATE_FORMAT).date()
+        return date.fromisoformat(value)  # the pattern above keeps it to YYYY-MM-DD
     except ValueError:  # 2023-02-30
         return None
 
