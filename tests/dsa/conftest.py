@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
 import pytest
 import requests
+from werkzeug.serving import make_server
+from werkzeug.wrappers import Request, Response
 
 from console.dsa import (
     AutomatedDecision,
@@ -73,6 +77,20 @@ def raw_get(server: StandinServer, path: str, *, token: str | None = TOKEN) -> r
     if token is not None:
         headers["Authorization"] = f"Bearer {token}"
     return requests.get(f"{server.base_url}{path}", headers=headers, timeout=10, allow_redirects=False)
+
+
+@contextmanager
+def answering(handler: Callable[[Request], Response]) -> Iterator[str]:
+    """A server answering every request with ``handler``: for answers the stand-in never gives (the API's
+    documentation where it differs from the code, or answers outside the API)."""
+    server = make_server("127.0.0.1", 0, Request.application(handler), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
 
 
 @pytest.fixture

@@ -4,13 +4,10 @@ console acts on (retry, verify, park, ask an admin)."""
 from __future__ import annotations
 
 import socket
-import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 
 import pytest
-from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from console.dsa import (
@@ -23,7 +20,7 @@ from console.dsa import (
     TransparencyDatabaseClient,
     UnexpectedResponseError,
 )
-from tests.dsa.conftest import LOCK_SECONDS, NO_PLATFORM_TOKEN, TOKEN, raw_post, statement
+from tests.dsa.conftest import LOCK_SECONDS, NO_PLATFORM_TOKEN, TOKEN, answering, raw_post, statement
 
 
 def test_ping_checks_the_address_and_the_token(standin, client):
@@ -204,19 +201,6 @@ def test_no_connection_is_transient_not_lost():
 def test_a_malformed_base_url_asks_an_admin():
     with pytest.raises(NeedsAdminError):
         TransparencyDatabaseClient("transparency.example", TOKEN).ping()
-
-
-@contextmanager
-def answering(handler: Callable[[Request], Response]) -> Iterator[str]:
-    """A server that answers every request with ``handler``: for answers the API never gives."""
-    server = make_server("127.0.0.1", 0, Request.application(handler), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
 
 
 def test_answers_outside_the_api_are_unexpected():

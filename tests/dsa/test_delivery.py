@@ -3,10 +3,12 @@ verified with the lookup, and a lost answer settles with one copy and no false "
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 
 import pytest
+from werkzeug.wrappers import Request, Response
 
 from console.dsa import (
     AlreadyThere,
@@ -21,7 +23,7 @@ from console.dsa import (
     Unresolved,
     deliver,
 )
-from tests.dsa.conftest import LOCK_SECONDS, TOKEN, raw_get, raw_post, statement
+from tests.dsa.conftest import LOCK_SECONDS, TOKEN, answering, raw_get, raw_post, statement
 
 
 def _kinds(outcomes: dict) -> dict[str, str]:
@@ -184,6 +186,27 @@ def test_a_duplicate_the_lookup_does_not_confirm_stays_unresolved(standin, clien
     assert outcome.retry_after == LOCK_SECONDS
     time.sleep(LOCK_SECONDS)
     assert isinstance(deliver(client, [statement("decision-1")], batch=False)["decision-1"], Stored)
+
+
+def test_the_documentations_duplicate_answer_gives_the_earlier_uuid():
+    # The documentation shows the earlier statement in "existing"; the code sends only its puid.
+    not_unique = "The identifier given is not unique within this platform."
+    documented = {
+        "message": not_unique,
+        "errors": {"puid": [not_unique]},
+        "existing": {"uuid": "0b8c1a4e-3b7f-4c36-9c55-4f0d1c2b9a10", "puid": "decision-1", "permalink": "x"},
+    }
+
+    def service(request: Request) -> Response:
+        if request.path == "/api/v1/statement/existing-puid/decision-1":
+            found = {"message": "statement of reason found", "puid": "decision-1"}
+            return Response(json.dumps(found), 302, content_type="application/json")
+        return Response(json.dumps(documented), 422, content_type="application/json")
+
+    with answering(service) as url:
+        outcomes = deliver(TransparencyDatabaseClient(url, TOKEN), [statement("decision-1")], batch=False)
+
+    assert outcomes["decision-1"] == AlreadyThere("decision-1", "0b8c1a4e-3b7f-4c36-9c55-4f0d1c2b9a10")
 
 
 def test_a_rate_limit_stops_the_run_and_leaves_the_rest_for_later(standin, client):
