@@ -22,7 +22,7 @@ Control (JSON, no auth: a development tool bound to localhost): ``GET /_standin/
 """
 
 from .app import StandinServer, StandinState, create_standin, serve_in_thread
-from .faults import ACTIONS, ENDPOINTS, Fault, Faults
+from .faults import ACTIONS, ENDPOINTS, Fault, FaultBook
 from .limits import RateLimits
 from .store import StandinStore
 
@@ -30,7 +30,7 @@ __all__ = [
     "ACTIONS",
     "ENDPOINTS",
     "Fault",
-    "Faults",
+    "FaultBook",
     "RateLimits",
     "StandinServer",
     "StandinState",

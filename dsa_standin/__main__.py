@@ -7,9 +7,10 @@ every user of the machine (``ps``) and end up in shell history and logs.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
+
+from standins.secrets import read_secret, refuse_on_command_line
 
 from .app import StandinServer, create_standin
 
@@ -31,33 +32,18 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _token(parser: argparse.ArgumentParser, token_file: Path | None) -> str:
-    if token_file is not None:
-        try:
-            token = token_file.read_text(encoding="utf-8").strip()
-        except OSError as error:
-            parser.error(f"cannot read --token-file: {error.strerror}")
-    else:
-        token = os.environ.get(TOKEN_VARIABLE, "").strip()
-    if not token:
-        parser.error(f"no token: set {TOKEN_VARIABLE} or pass --token-file")
-    return token
-
-
 def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     parser = _parser()
-    # Refused before argparse sees it: its "unrecognized arguments" message would echo the token.
-    if any(arg == "--token" or arg.startswith("--token=") for arg in argv):
-        parser.error(f"--token is not accepted; set {TOKEN_VARIABLE} or pass --token-file")
+    refuse_on_command_line(parser, argv, "token", TOKEN_VARIABLE)
     args = parser.parse_args(argv)
-    app = create_standin({_token(parser, args.token_file): args.platform}, args.db)
+    app = create_standin(
+        {read_secret(parser, "token", TOKEN_VARIABLE, args.token_file): args.platform}, args.db
+    )
     server = StandinServer(app, args.host, args.port, quiet=False)
-    print(f"DSA Transparency Database stand-in on {server.base_url} (received statements at /)", flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
+    server.serve_until_interrupted(
+        f"DSA Transparency Database stand-in on {server.base_url} (received statements at /)"
+    )
 
 
 if __name__ == "__main__":

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import sqlite3
 import time
 from collections.abc import Callable
@@ -10,6 +9,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
+
+from standins.serving import drop_connection
 
 from . import rules, service
 from .faults import Fault
@@ -28,7 +29,7 @@ def api_blueprint(state: Any) -> Blueprint:
         def decorator(handler: Handler) -> Handler:
             def view(**kwargs: Any) -> Response:
                 state.count(name)
-                wait, fault = state.faults.draw(name)
+                wait, fault = state.faults.take(name)
                 if wait:
                     time.sleep(wait)
                 if fault and fault.action == "server_error":
@@ -51,13 +52,13 @@ def api_blueprint(state: Any) -> Blueprint:
                     return _json({"message": "This action is unauthorized."}, 403)
                 stall = fault if fault and fault.action == "timeout" else None
                 if stall and not stores:
-                    time.sleep(stall.ms / 1000)
+                    time.sleep(stall.timeout_ms / 1000)
                     stall = None
                 response = handler(platform, stall, **kwargs)
                 response.headers["X-RateLimit-Limit"] = str(verdict.limit)
                 response.headers["X-RateLimit-Remaining"] = str(verdict.remaining)
                 if fault and fault.action == "drop":
-                    _drop_connection()
+                    drop_connection()  # whatever the handler stored stays stored
                 return response
 
             api.add_url_rule(path, endpoint=name, view_func=view, methods=[method])
@@ -85,7 +86,7 @@ def api_blueprint(state: Any) -> Blueprint:
             return _duplicate(refused, platform, taken, batch=batch)
         try:
             if stall:
-                time.sleep(stall.ms / 1000)
+                time.sleep(stall.timeout_ms / 1000)
                 if stall.then == "fail":
                     return _server_error(500)
             try:
@@ -252,16 +253,6 @@ def _too_many(retry_after: int, limit: int, reset_at: int) -> Response:
         "X-RateLimit-Reset": str(reset_at),
     }
     return Response(LIMIT_REACHED, 429, headers=headers, content_type="text/plain; charset=UTF-8")
-
-
-def _drop_connection() -> None:
-    # Close the socket without an answer: whatever the handler stored stays stored.
-    sock = request.environ.get("werkzeug.socket")
-    if sock is not None:
-        try:
-            sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
 
 
 def _base() -> str:

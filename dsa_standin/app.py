@@ -9,9 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, jsonify, request
-from werkzeug.serving import WSGIRequestHandler, make_server
 
-from .faults import Fault, Faults
+from standins.serving import BackgroundServer
+
+from .faults import Fault, FaultBook
 from .limits import RateLimits
 from .store import CACHE_SECONDS, LOCK_SECONDS, StandinStore
 
@@ -22,7 +23,7 @@ STATE_KEY = "dsa_standin"
 class StandinState:
     tokens: dict[str, str | None]  # token → its user's platform (None: a user without one, answered 403)
     store: StandinStore
-    faults: Faults
+    faults: FaultBook
     limits: RateLimits
     calls: Counter[str] = field(default_factory=Counter)
     _mutex: threading.Lock = field(default_factory=threading.Lock)
@@ -53,7 +54,7 @@ def create_standin(
     state = StandinState(
         dict(tokens),
         StandinStore(store_path, lock_seconds=lock_seconds, cache_seconds=cache_seconds),
-        Faults(),
+        FaultBook(),
         limits or RateLimits(),
     )
     app = Flask(__name__)
@@ -73,44 +74,16 @@ def create_standin(
     return app
 
 
-class _Quiet(WSGIRequestHandler):
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        pass
+class StandinServer(BackgroundServer):
+    """The stand-in on a real socket, in a background thread (tests, ``make run``) or in the foreground.
 
-
-class StandinServer:
-    """The stand-in on a real socket, in a background thread (tests, ``make run``) or in the foreground."""
+    ``base_url`` is what a sender is configured with: the API is under ``/api`` below it, as at the service.
+    """
 
     def __init__(self, app: Flask, host: str = "127.0.0.1", port: int = 0, *, quiet: bool = True) -> None:
-        self.app = app
+        super().__init__(app, host, port, quiet=quiet, name="dsa-standin")
         self.state: StandinState = app.extensions[STATE_KEY]
-        self._server = make_server(host, port, app, threaded=True, request_handler=_Quiet if quiet else None)
-        self.port = self._server.server_port
-        self.base_url = f"http://{host}:{self.port}"
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="dsa-standin", daemon=True
-        )
-
-    def start(self) -> StandinServer:
-        self._thread.start()
-        return self
-
-    def serve_forever(self) -> None:
-        try:
-            self._server.serve_forever()
-        finally:
-            self._server.server_close()
-
-    def shutdown(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
-
-    def __enter__(self) -> StandinServer:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.shutdown()
+        self.base_url = self.root_url
 
     # What tests and demos do from Python; the same is on /_standin over HTTP.
 

@@ -10,6 +10,8 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, jsonify, render_template_string, request
 
+from .faults import Fault
+
 _STYLE = """body{font:14px system-ui,sans-serif;margin:1.5rem}
 table{border-collapse:collapse;margin-bottom:1.5rem}
 td,th{border:1px solid #ccc;padding:.3rem .5rem;vertical-align:top;text-align:left}small{color:#555}
@@ -91,20 +93,20 @@ def pages_blueprint(state: Any) -> Blueprint:
 
     @pages.get("/_standin/faults")
     def faults() -> Response:
-        return jsonify(state.faults.shown())
+        return jsonify({"faults": state.faults.list(), "latency_ms": state.faults.latency_ms})
 
     @pages.post("/_standin/faults")
     def add_faults() -> Response | tuple[Response, int]:
         try:
-            state.faults.apply(request.get_json(silent=True))
+            state.faults.apply_json(request.get_json(silent=True), Fault)
         except (TypeError, ValueError) as error:
             return jsonify({"error": str(error)}), 400
-        return jsonify(state.faults.shown())
+        return faults()
 
     @pages.delete("/_standin/faults")
     def clear_faults() -> Response:
         state.faults.clear()
-        return jsonify(state.faults.shown())
+        return faults()
 
     @pages.get("/_standin/limits")
     def limits() -> Response:

@@ -50,7 +50,7 @@ SIZE_EXEMPT = ("console/ncmec/",)
 # The protocol libraries: each imports nothing from the console but itself.
 PROTOCOLS = ("console.ncmec", "console.dsa")
 # Stand-ins for outside services, run beside the console: never imported by it.
-STAND_INS = ("simulator", "dsa_standin")
+STAND_INS = ("simulator", "dsa_standin", "standins")
 
 
 @dataclass(frozen=True)

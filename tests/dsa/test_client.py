@@ -155,7 +155,7 @@ def test_a_timeout_is_a_lost_answer_and_the_statement_may_still_be_stored(standi
     impatient = TransparencyDatabaseClient(
         standin.base_url, TOKEN, read_timeout=0.3, puid_lock_seconds=LOCK_SECONDS
     )
-    standin.add_fault("statement", "timeout", ms=800, then="store")
+    standin.add_fault("statement", "timeout", timeout_ms=800, then="store")
 
     started = time.monotonic()
     with pytest.raises(IndeterminateError) as lost:

@@ -138,7 +138,7 @@ def test_a_lost_answer_that_stored_nothing_is_sent_again_not_taken_as_there(stan
         standin.base_url, TOKEN, read_timeout=0.3, puid_lock_seconds=LOCK_SECONDS
     )
     # The service holds the PUIDs' locks while it works, then fails: nothing is stored.
-    standin.add_fault("statements", "timeout", ms=700, then="fail")
+    standin.add_fault("statements", "timeout", timeout_ms=700, then="fail")
     statements = [statement(f"decision-{i}") for i in range(10)]
 
     first = deliver(impatient, statements)
@@ -154,7 +154,7 @@ def test_a_lost_answer_that_stored_nothing_is_sent_again_not_taken_as_there(stan
 def test_asking_too_soon_after_a_lost_answer_meets_the_lock_and_a_false_found(standin):
     # Why the console waits: the service's duplicate answer and lookup say "there" while the first request
     # still holds the lock, and the batch endpoint keeps saying it for two days — though nothing was stored.
-    standin.add_fault("statements", "timeout", ms=700, then="fail")
+    standin.add_fault("statements", "timeout", timeout_ms=700, then="fail")
     body = {"statements": [statement("decision-1").to_json()]}
     first = threading.Thread(target=raw_post, args=(standin, "/api/v1/statements", body))
     first.start()
@@ -171,7 +171,7 @@ def test_asking_too_soon_after_a_lost_answer_meets_the_lock_and_a_false_found(st
 def test_a_duplicate_the_lookup_does_not_confirm_stays_unresolved(standin, client):
     # On the single endpoint a locked PUID is answered "not unique" without the two-day mark: the lookup
     # still says 404, and nothing is concluded.
-    standin.add_fault("statement", "timeout", ms=700, then="fail")
+    standin.add_fault("statement", "timeout", timeout_ms=700, then="fail")
     first = threading.Thread(
         target=raw_post, args=(standin, "/api/v1/statement", statement("decision-1").to_json())
     )

@@ -62,7 +62,7 @@ def test_a_dropped_answer_still_stores(standin, platform):
 
 
 def test_a_timeout_stores_late_or_fails_after_holding_the_lock(standin, platform):
-    standin.add_fault("statement", "timeout", ms=400, then="store")
+    standin.add_fault("statement", "timeout", timeout_ms=400, then="store")
     with pytest.raises(requests.ReadTimeout):
         requests.post(
             f"{standin.base_url}/api/v1/statement",
@@ -73,7 +73,7 @@ def test_a_timeout_stores_late_or_fails_after_holding_the_lock(standin, platform
     time.sleep(0.5)
     assert [row["puid"] for row in standin.statements()] == ["post-1"]
 
-    standin.add_fault("statement", "timeout", ms=100, then="fail")
+    standin.add_fault("statement", "timeout", timeout_ms=100, then="fail")
     failed = platform.one(sor("post-2"))
     assert failed.status_code == 500 and platform.lookup("post-2").status_code == 404
 

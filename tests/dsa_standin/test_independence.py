@@ -28,4 +28,5 @@ def test_no_module_of_the_stand_in_names_the_console():
                 names = [alias.name for alias in node.names]
             elif isinstance(node, ast.ImportFrom):
                 names = [node.module or ""]
+            # The stand-ins share plumbing (standins), never each other's or the console's code.
             assert not any(n == "console" or n.startswith(("console.", "simulator")) for n in names), path
