@@ -195,7 +195,7 @@ def _check_identifiers(values: dict[str, Any], add: Any, *, batch: bool) -> None
                 if key != EAN13_KEY:
                     add(f"{F.CONTENT_ID}.{key}", f"Only {EAN13_KEY} is a known content id.")
             ean = content_id.get(EAN13_KEY)
-            if ean is not None and not (isinstance(ean, str) and EAN13_PATTERN.fullmatch(ean)):
+            if EAN13_KEY in content_id and not (isinstance(ean, str) and EAN13_PATTERN.fullmatch(ean)):
                 add(f"{F.CONTENT_ID}.{EAN13_KEY}", f"The {EAN13_KEY} must be a string of 13 digits.")
     ean = values.get(F.CONTENT_ID_EAN)
     if not batch and ean is not None and not (isinstance(ean, str) and EAN13_PATTERN.fullmatch(ean)):

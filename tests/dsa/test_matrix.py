@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import itertools
+import random
 from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
@@ -30,6 +31,7 @@ from console.dsa import (
     DecisionMonetary,
     DecisionProvision,
     DecisionVisibility,
+    Field,
     IllegalContent,
     IncompatibleContent,
     LocalValidationError,
@@ -37,6 +39,7 @@ from console.dsa import (
     Statement,
     problems,
 )
+from console.dsa.constants import ENUMERATIONS, MAX_LENGTH
 from tests.dsa.conftest import raw_post, statement
 
 GROUNDS = ("illegal", "incompatible")
@@ -401,6 +404,7 @@ REFUSED: list[tuple[str, Callable[[dict], dict], str]] = [
     ("end date not a date", _with(end_date_account_restriction="soon"), "end_date_account_restriction"),
     ("EAN as a number", _with(content_id={"EAN-13": 4006381333931}), "content_id.EAN-13"),
     ("EAN of 12 digits", _with(content_id={"EAN-13": "400638133393"}), "content_id.EAN-13"),
+    ("EAN empty", _with(content_id={"EAN-13": " "}), "content_id.EAN-13"),
     ("content id not an object", _with(content_id="4006381333931"), "content_id"),
 ]
 
@@ -488,3 +492,100 @@ def test_the_client_refuses_an_invalid_statement_without_sending_it(client, stan
     assert set(refused_batch.value.by_index[1]) == {"puid", "decision_facts"}
     assert "decision facts field is required" in str(refused.value)
     assert standin.stats()["calls"] == {}
+
+
+# Values a sender might put anywhere: right ones for other fields, blanks, nulls, wrong types, the quirks.
+ODD_VALUES: list[Any] = [
+    None,
+    "",
+    " ",
+    "null",
+    0,
+    12345,
+    True,
+    [],
+    {},
+    ["null"],
+    "x" * 501,
+    "x" * 2001,
+    "2026-02-30",
+    "2026-11-21",
+    "1999-01-01",
+    "2038-01-02",
+    "en",
+    "EN",
+    "EL",
+    "GR",
+    ["GR"],
+    ["EL"],
+    "Yes",
+    "No",
+    "https://platform.example/terms",
+    "not a url",
+    {"EAN-13": "4006381333931"},
+    {"EAN-13": 4006381333931},
+    {"EAN-13": None},
+    *(v for values in ENUMERATIONS.values() for v in values[:2]),
+    *([v] for values in ENUMERATIONS.values() for v in values[:1]),
+]
+
+
+def _damaged() -> list[dict[str, Any]]:
+    """Valid statements, each damaged in one field (every odd value, or the field removed), then in one to
+    three fields at random (seeded)."""
+    fields = [f.value for f in Field]
+    bodies = []
+    for field in fields:
+        for value in [_REMOVED, *ODD_VALUES]:
+            body = dict(BASE)
+            if value is _REMOVED:
+                body.pop(field, None)
+            else:
+                body[field] = value
+            bodies.append(body)
+    chance = random.Random(20261207)
+    for case in range(1000):
+        body = dict(matrix()[case % len(matrix())].to_json())
+        for field in chance.sample(fields, chance.randint(1, 3)):
+            if chance.random() < 0.2:
+                body.pop(field, None)
+            else:
+                body[field] = chance.choice(ODD_VALUES)
+        bodies.append(body)
+    for number, body in enumerate(bodies):
+        if isinstance(body.get("puid"), str) and body["puid"].strip() and "puid" not in _changed(body):
+            body["puid"] = f"damaged-{number}"  # unique, so that only validation speaks
+    return bodies
+
+
+_REMOVED = object()
+
+
+def _changed(body: dict[str, Any]) -> set[str]:
+    return {key for key in body if body.get(key) != BASE.get(key)} | {key for key in BASE if key not in body}
+
+
+def test_whatever_the_stand_in_refuses_the_console_refuses_too(standin):
+    """The console's reading is never laxer than the service's, field by field."""
+    bodies = _damaged()
+    disagreements = []
+    for start in range(0, len(bodies), 100):
+        chunk = bodies[start : start + 100]
+        answer = raw_post(standin, "/api/v1/statements", {"statements": chunk})
+        assert answer.status_code in (201, 422, 500), answer.text
+        refused = answer.json().get("errors", {}) if answer.status_code == 422 else {}
+        for index, body in enumerate(chunk):
+            theirs = set(refused.get(f"statement_{index}", {}))
+            ours = set(problems(body, batch=True))
+            if not theirs <= ours:
+                disagreements.append((body, theirs - ours))
+    assert len(bodies) > 3000 and disagreements == []
+
+
+@pytest.mark.parametrize("field", sorted(f.value for f in Field if f in MAX_LENGTH))
+def test_text_that_is_not_text_never_reaches_the_service(standin, field):
+    # The service does not type-check free text: an array there fails at storage with a 500.
+    body = {**BASE, field: ["not", "text"]}
+
+    assert field in problems(body)
+    assert raw_post(standin, "/api/v1/statement", body).status_code in (422, 500)
