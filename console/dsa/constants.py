@@ -23,6 +23,8 @@ STATEMENT_PATH = "/api/v1/statement"
 STATEMENTS_PATH = "/api/v1/statements"
 EXISTING_PUID_PATH = "/api/v1/statement/existing-puid/{puid}"
 PING_ANSWER = {"you_say": "ping", "i_say": "pong"}
+# A Sanctum personal access token, "<number>|<random>", shown once on the user's profile page.
+TOKEN_PATTERN = re.compile(r"[0-9]+\|\S+")
 
 
 class _Labelled(StrEnum):

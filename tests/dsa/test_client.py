@@ -6,6 +6,7 @@ from __future__ import annotations
 import socket
 import time
 from collections.abc import Callable
+from datetime import datetime
 
 import pytest
 from werkzeug.wrappers import Request, Response
@@ -20,6 +21,7 @@ from console.dsa import (
     TransparencyDatabaseClient,
     UnexpectedResponseError,
 )
+from console.dsa.constants import CREATED_AT_FORMAT
 from tests.dsa.conftest import LOCK_SECONDS, NO_PLATFORM_TOKEN, TOKEN, answering, raw_post, statement
 
 
@@ -58,6 +60,7 @@ def test_a_created_statement_comes_back_with_the_uuid_the_service_gave_it(standi
         stored["uuid"],
         stored["created_at"],
     )
+    assert datetime.strptime(receipt.created_at, CREATED_AT_FORMAT)
     assert repr(client).count(TOKEN) == 0
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 
@@ -174,6 +174,15 @@ def test_the_batch_size_and_rate_limits_are_the_documents():
         per_minute,
         anonymous,
     )
+
+
+def test_the_token_and_the_answers_dates_have_the_documents_shapes():
+    assert "Its shape is `<number>|<random>`" in apidoc.text()
+    assert dsa.TOKEN_PATTERN.fullmatch("4711|Xy9fA0b1c2") and not dsa.TOKEN_PATTERN.fullmatch("Xy9fA0b1c2")
+    assert "`created_at` as `YYYY-MM-DD HH:MM:SS`" in apidoc.text()
+    assert datetime.strptime("2026-11-21 10:04:05", dsa.CREATED_AT_FORMAT)
+    assert "Only `YYYY-MM-DD`, with leading zeros" in apidoc.text()
+    assert dsa.DATE_FORMAT == "%Y-%m-%d"
 
 
 def test_the_endpoints_are_the_documents():
