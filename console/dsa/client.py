@@ -119,10 +119,11 @@ class TransparencyDatabaseClient:
                 body=_shown(answer),
             )
 
-    def submit(self, statement: Statement | Mapping[str, Any]) -> Receipt:
-        """Create one statement (``POST /api/v1/statement``)."""
+    def submit(self, statement: Statement | Mapping[str, Any], *, checked: bool = False) -> Receipt:
+        """Create one statement (``POST /api/v1/statement``). ``checked``: the caller has just run
+        validation.problems on it (deliver does), so it is not checked twice."""
         body = _body(statement)
-        if self.check_before_sending and (found := problems(body, batch=False)):
+        if self.check_before_sending and not checked and (found := problems(body, batch=False)):
             raise LocalValidationError(_summary(found), found)
         answer = self._call("POST", STATEMENT_PATH, body)
         self._raise_for_common(answer, STATEMENT_PATH)
@@ -142,13 +143,16 @@ class TransparencyDatabaseClient:
             f"{STATEMENT_PATH}: unexpected answer", http_status=answer.status, body=_shown(answer)
         )
 
-    def submit_batch(self, statements: Sequence[Statement | Mapping[str, Any]]) -> list[Receipt]:
+    def submit_batch(
+        self, statements: Sequence[Statement | Mapping[str, Any]], *, checked: bool = False
+    ) -> list[Receipt]:
         """Create 1–100 statements in one call (``POST /api/v1/statements``): all are stored, or none.
 
         Returns one receipt per statement, in the order given (matched on the PUID, not the position).
+        ``checked``: as for ``submit``.
         """
         bodies = [_body(s) for s in statements]
-        if self.check_before_sending and (found := batch_problems(bodies)):
+        if self.check_before_sending and not checked and (found := batch_problems(bodies)):
             raise LocalValidationError(_summary(found), found)
         answer = self._call("POST", STATEMENTS_PATH, {BATCH_KEY: bodies})
         self._raise_for_common(answer, STATEMENTS_PATH)

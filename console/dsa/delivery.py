@@ -155,7 +155,7 @@ class _Run:
             if not self._may_call(puids):
                 return
             try:
-                receipts = self.client.submit_batch([body for _, body in chunk])
+                receipts = self.client.submit_batch([body for _, body in chunk], checked=True)
             except StatementRejectedError as refusal:
                 by_index = refusal.by_index
                 if not by_index:  # a refusal of the call itself, not of a statement: our bug
@@ -191,7 +191,7 @@ class _Run:
         if not self._may_call([puid]):
             return
         try:
-            receipt = self.client.submit(body)
+            receipt = self.client.submit(body, checked=True)
         except StatementRejectedError as refusal:
             self.outcomes[puid] = Refused(puid, dict(refusal.errors), sent=True)
         except DuplicatePuidError as duplicate:
