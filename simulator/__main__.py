@@ -7,9 +7,10 @@ are visible to every user of the machine (``ps``) and end up in shell history an
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
+
+from standins.secrets import read_secret, refuse_on_command_line
 
 from .app import create_simulator
 from .server import SimulatorServer
@@ -40,39 +41,22 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _password(parser: argparse.ArgumentParser, password_file: Path | None) -> str:
-    if password_file is not None:
-        try:
-            password = password_file.read_text(encoding="utf-8").rstrip("\r\n")
-        except OSError as error:
-            parser.error(f"cannot read --password-file: {error.strerror}")
-    else:
-        password = os.environ.get(PASSWORD_VARIABLE, "")
-    if not password:
-        parser.error(f"no password: set {PASSWORD_VARIABLE} or pass --password-file")
-    return password
-
-
 def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     parser = _parser()
-    # Refused before argparse sees it: its "unrecognized arguments" message would echo the password.
-    if any(arg == "--password" or arg.startswith("--password=") for arg in argv):
-        parser.error(f"--password is not accepted; set {PASSWORD_VARIABLE} or pass --password-file")
+    refuse_on_command_line(parser, argv, "password", PASSWORD_VARIABLE)
     args = parser.parse_args(argv)
     app = create_simulator(
         args.username,
-        _password(parser, args.password_file),
+        read_secret(parser, "password", PASSWORD_VARIABLE, args.password_file),
         args.db,
         args.xsd,
         expire_unfinished=args.expire_unfinished,
     )
     server = SimulatorServer(app, args.host, args.port, quiet=False)
-    print(f"CyberTipline simulator on {server.base_url} (inspect at {server.root_url}/)", flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
+    server.serve_until_interrupted(
+        f"CyberTipline simulator on {server.base_url} (inspect at {server.root_url}/)"
+    )
 
 
 if __name__ == "__main__":

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import socket
 import time
 from collections.abc import Callable
 
 from flask import Blueprint, Response, request
+
+from standins.serving import drop_connection
 
 from .app import SimulatorState
 from .fields import file_details_fields, report_fields
@@ -40,16 +41,6 @@ def _authorised(state: SimulatorState) -> bool:
     user_ok = hmac.compare_digest((auth.username or "").encode(), state.username.encode())
     password_ok = hmac.compare_digest((auth.password or "").encode(), state.password.encode())
     return user_ok and password_ok
-
-
-def _drop_connection() -> None:
-    # Shut the socket down without a response; the server's later write fails quietly (broken pipe).
-    sock = request.environ.get("werkzeug.socket")
-    if sock is not None:
-        try:
-            sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
 
 
 def _received(name: str) -> bytes:
@@ -90,7 +81,7 @@ def api_blueprint(state: SimulatorState) -> Blueprint:
                 except ReportStateConflict as conflict:
                     response = refuse(name, conflict.code, str(conflict))
                 if fault and fault.action == "drop":
-                    _drop_connection()
+                    drop_connection()
                 return response
 
             api.add_url_rule(f"/{name}", endpoint=name, view_func=view, methods=methods)

@@ -1,7 +1,7 @@
 """The import graph has one direction of flow (docs/architecture.md): read from the source with `ast`.
 
-- `console/ncmec` is the protocol library: it imports nothing from the rest of the console.
-- Nothing in console/ or jobs/ imports the simulator (a development tool, run beside the console).
+- `console/ncmec` and `console/dsa` are protocol libraries: they import nothing from the rest of the console.
+- Nothing in console/ or jobs/ imports the simulator or the DSA stand-in (development tools, run beside it).
 - Domain packages are ranked; a module may import another package's non-model modules only from a lower
   rank (a view, form or CLI also from its own rank; models are the one schema: any package may name
   another's). Cases never imports reporting.
@@ -16,12 +16,15 @@ import ast
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import ROOT
 
 # Lower ranks are imported by higher ones, never the other way round. A new package gets its rank here and
 # in docs/architecture.md (test_every_package_has_a_rank).
 RANKS = {
     "ncmec": 0,
+    "dsa": 0,  # the DSA Transparency Database's protocol library, like ncmec
     "policies": 0,  # the policy tree: every area reads it, it reads no area (child safety marks its nodes)
     "media": 1,
     "accounts": 1,
@@ -44,6 +47,10 @@ MAX_LINES = 400
 LONG_REASON = "Why this module is long"
 # Vendored protocol code, restructured by nobody here; its size is data (XSD tables, the documents' order).
 SIZE_EXEMPT = ("console/ncmec/",)
+# The protocol libraries: each imports nothing from the console but itself.
+PROTOCOLS = ("console.ncmec", "console.dsa")
+# Stand-ins for outside services, run beside the console: never imported by it.
+STAND_INS = ("simulator", "dsa_standin", "standins")
 
 
 @dataclass(frozen=True)
@@ -118,24 +125,28 @@ def test_every_package_has_a_rank():
     assert packages - set(RANKS) == set()
 
 
-def test_the_ncmec_library_imports_nothing_from_the_console():
+def _within(dotted: str, package: str) -> bool:
+    return dotted == package or dotted.startswith(f"{package}.")
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_a_protocol_library_imports_nothing_from_the_console(protocol):
     found = [
         (i.module, i.target, i.line)
         for imports in ALL.values()
         for i in imports
-        if i.module.startswith("console.ncmec")
-        and i.target.startswith("console")
-        and not i.target.startswith("console.ncmec")
+        if _within(i.module, protocol) and _within(i.target, "console") and not _within(i.target, protocol)
     ]
+    assert any(_within(module, protocol) for module in MODULES)
     assert found == []
 
 
-def test_nothing_in_the_console_or_the_jobs_imports_the_simulator():
+def test_nothing_in_the_console_or_the_jobs_imports_a_stand_in():
     found = [
         (i.module, i.target, i.line)
         for imports in ALL.values()
         for i in imports
-        if i.target == "simulator" or i.target.startswith("simulator.")
+        if any(_within(i.target, stand_in) for stand_in in STAND_INS)
     ]
     assert found == []
 
