@@ -33,8 +33,11 @@ RANKS = {
     "hashbank": 5,
     "api": 6,
     "transparency": 6,
-    "settings": 7,  # the admin's area: it manages reporting's rules and the API's tokens
-    "ops": 8,  # health, readiness, metrics: it reads every area's state
+    # Webhooks to the platform: it subscribes to what cases and reporting announce, and checks the platform's
+    # answers with the API's field rules.
+    "webhooks": 7,
+    "settings": 8,  # the admin's area: it manages reporting's rules and the API's tokens
+    "ops": 9,  # health, readiness, metrics: it reads every area's state
 }
 # The web face of a package: what a domain module never imports.
 WEB_MODULES = {"views", "forms", "cli", "api_tokens"}

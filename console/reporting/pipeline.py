@@ -307,9 +307,13 @@ def _finish(report: ExternalReport, client, owner: str) -> None:
     # The REPORT Act's preservation, promised in this same transaction (console/evidence/preservation.py);
     # it never raises, so it can neither stop nor undo the finish.
     preservation.note_finished(report_id, now, reply)
-    report_finished.send(report_id)  # the hash bank banks its hashes; receivers never raise
+    # The hash bank banks its hashes, the platform is asked to preserve the account's data; receivers never
+    # raise, and may hand back jobs for after the commit.
+    answers = report_finished.send(report_id)
     db.session.commit()
     _mirror(report, state="finished", finished_at=now, lease_owner=None, lease_expires_at=None, attempts=0)
+    for job in (job for _receiver, jobs in answers for job in jobs or ()):
+        tasks.enqueue(job.func, *job.args, job_id=job.job_id)
 
 
 def _start_over(report_id: int, owner: str, old_id: str, reason: str, client=None) -> None:
