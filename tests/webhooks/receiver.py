@@ -1,4 +1,4 @@
-"""A platform's webhook receiver for tests, over real HTTP: it verifies every delivery with `standardwebhooks`.
+"""A platform's webhook receiver for tests, over real HTTP: every delivery verified with `standardwebhooks`.
 
 It shares no code with console/webhooks: the signature, the timestamp and the id are checked by the library,
 as a platform following the Standard Webhooks spec would. What it answers is scripted per delivery

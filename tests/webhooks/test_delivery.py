@@ -1,4 +1,4 @@
-"""Delivering a decision's actions to a platform over real HTTP, verified on the other side by `standardwebhooks`."""
+"""A decision's actions delivered to a platform over real HTTP, verified there by `standardwebhooks`."""
 
 from __future__ import annotations
 
