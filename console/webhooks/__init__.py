@@ -22,8 +22,9 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     from console.cases.signals import case_decided
-    from console.reporting.signals import report_finished
-    from console.webhooks import service
+    from console.reporting.signals import report_finished, report_freezing
+    from console.webhooks import enrichment, service
 
     case_decided.connect(service.on_case_decided)
     report_finished.connect(service.on_report_finished)
+    report_freezing.connect(enrichment.on_report_freezing)

@@ -135,11 +135,20 @@ def deliver(event_id: int, owner: str | None = None) -> str | None:
     if problem:
         outcome = Outcome(None, problem[:500], "", 0.0)
     else:
-        outcome = _post(url, message_id, body, secrets, now, allowed)
+        outcome = post(url, message_id, body, secrets, now, allowed)
     return _record(event_id, attempt_id, owner, outcome)
 
 
-def _post(url: str, message_id: str, body: bytes, secrets: list[str], when, allowed) -> Outcome:
+def post(
+    url: str,
+    message_id: str,
+    body: bytes,
+    secrets: list[str],
+    when,
+    allowed,
+    limit: int = RESPONSE_EXCERPT_MAX,
+) -> Outcome:
+    """One signed POST: no redirect followed, WEBHOOK_TIMEOUT_SECONDS, the answer's first `limit` bytes."""
     headers = {
         "content-type": "application/json",
         "user-agent": USER_AGENT,
@@ -154,7 +163,7 @@ def _post(url: str, message_id: str, body: bytes, secrets: list[str], when, allo
         with session.post(
             url, data=body, headers=headers, timeout=timeout, allow_redirects=False, stream=True
         ) as response:
-            raw = response.raw.read(RESPONSE_EXCERPT_MAX, decode_content=True) or b""
+            raw = response.raw.read(limit, decode_content=True) or b""
             excerpt = raw.decode("utf-8", "replace")
             status = response.status_code
     except requests.Timeout:

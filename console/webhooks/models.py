@@ -44,6 +44,7 @@ VERDICTS = {"violation": "Confirm violation", "no_violation": "No violation"}
 
 EVENT_STATES = {
     "pending": "Pending",  # not delivered yet: due now or at next_attempt_at
+    "awaiting": "Waiting for an answer",  # an enrichment request, asked by the filing worker (not swept)
     "delivered": "Delivered",  # a 2xx answer
     "failed": "Failed",  # retried for WEBHOOK_RETRY_HOURS without a 2xx; Resend puts it back
     "stopped": "Stopped",  # the receiver answered 410 Gone: its endpoint is disabled

@@ -23,11 +23,27 @@ def receiver():
 @pytest.fixture
 def platform(ctx, receiver):
     """An admin's setup: the receiver's host allowed, its endpoint, the demo's three actions and defaults."""
+    return setup_platform(ctx, receiver, factories.policy_tree())
+
+
+@pytest.fixture
+def filing_platform(ctx, receiver, ncmec_simulator):
+    """The same, beside NCMEC connected to the simulator and a rule on Child safety that asks the platform
+    for enrichment and preservation."""
+    from tests.reporting.conftest import FAST as FILING_FAST
+    from tests.reporting.helpers import reporting_setup
+
+    ctx.config.update(FILING_FAST)
+    policies, review, rule = reporting_setup(ncmec_simulator)
+    setup = setup_platform(ctx, receiver, policies)
+    return {**setup, "review": review, "rule": rule}
+
+
+def setup_platform(ctx, receiver, policies) -> dict:
     ctx.config.update(FAST)
     admin = factories.user("admin")
     endpoints.allow_host("127.0.0.1", "the test receiver", actor=admin)
     endpoint, _ = endpoints.save_endpoint(None, name="Platform", url=receiver.url, secret=SECRET, actor=admin)
-    policies = factories.policy_tree()
     remove = endpoints.save_action(
         None,
         name="Remove content",

@@ -53,6 +53,8 @@ class Receiver:
     secrets: list[str]
     received: list[Received] = field(default_factory=list)
     answers: list[Answer] = field(default_factory=list)
+    # Answers to enrichment requests (the platform's data about the user and the files), then "{}".
+    enrichment: list[Answer] = field(default_factory=list)
     latency: float = 0.0  # every answer waits this long (a platform's own processing time)
 
     def __post_init__(self) -> None:
@@ -88,7 +90,9 @@ class Receiver:
                     {k.lower(): v for k, v in request.headers.items()}, body, verified, error, time.time()
                 )
             )
-            answer = self.answers.pop(0) if self.answers else Answer()
+            asks = b'"type":"enrichment.request"' in body
+            queue = self.enrichment if asks else self.answers
+            answer = queue.pop(0) if queue else Answer(body="{}" if asks else '{"ok": true}')
         time.sleep(self.latency + answer.delay)
         if not verified:
             response = Response("signature refused", 400)
