@@ -87,7 +87,29 @@ def _sweep_world():
 
     rule = make_rule(tree, queue)
     token, raw = tokens.create_token("scanner")
+    from console.extensions import db
+    from console.webhooks import endpoints as webhook_endpoints
+    from console.webhooks import service as webhook_service
+
+    host = webhook_endpoints.allow_host("127.0.0.1")
+    endpoint, _secret = webhook_endpoints.save_endpoint(None, name="Platform", url="http://127.0.0.1:9/hooks")
+    action = webhook_endpoints.save_action(
+        None,
+        name="Remove content",
+        event_type="content.remove",
+        endpoint_id=endpoint.id,
+        verdict="violation",
+        enabled=True,
+        skippable=True,
+        policy_ids=[tree["csam"].id],
+    )
+    event_job = webhook_service.emit("content.remove", endpoint.id, {}, case_id=case.id)
+    db.session.commit()
     ids = {
+        "endpoint_id": endpoint.id,
+        "action_id": action.id,
+        "event_id": event_job.args[0],
+        "host_id": host.id,
         "case_id": case.id,
         "media_id": case.media[0].id,
         "queue_id": queue.id,

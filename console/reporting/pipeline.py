@@ -105,9 +105,7 @@ def drive(report_id: int, owner: str | None = None, client=None) -> str | None:
         finally:
             db.session.commit()  # the claim (and the document about to be submitted): durable together
         if report.ncmec_report_id is None and not platform.is_prepared(report.payload):
-            # What the platform adds before the document is frozen (console/reporting/platform.py); written
-            # with the document by _submit.
-            prepared = platform.prepare(report)
+            prepared = platform.prepare(report)  # what the platform adds; written with the document (_submit)
             if isinstance(prepared, platform.Wait):
                 return _wait_for_platform(report_id, owner, prepared)
             set_committed_value(report, "payload", prepared)
@@ -380,13 +378,9 @@ def _schedule_retry(report_id: int, owner: str, error: CyberTiplineError) -> str
 
 def _wait_for_platform(report_id: int, owner: str, wait: platform.Wait) -> str:
     """The platform has not answered yet: ask again in a while (a wait is not a failed attempt)."""
-    due = utcnow() + timedelta(seconds=wait.seconds)
+    due, reason = utcnow() + timedelta(seconds=wait.seconds), f"Waiting for the platform: {wait.reason}"
     lease.release(
-        report_id,
-        owner,
-        next_attempt_at=due,
-        attempts=ExternalReport.attempts - 1,
-        last_error=f"Waiting for the platform before the report is frozen: {wait.reason}"[:2000],
+        report_id, owner, next_attempt_at=due, attempts=ExternalReport.attempts - 1, last_error=reason[:2000]
     )
     try:
         tasks.task_queue().enqueue_at(due, JOB, report_id)

@@ -24,7 +24,11 @@ def init_app(app: Flask) -> None:
     from console.cases.signals import case_decided
     from console.reporting.signals import report_finished, report_freezing
     from console.webhooks import enrichment, service
+    from console.webhooks.cli import webhooks_group
+    from console.webhooks.views import bp
 
     case_decided.connect(service.on_case_decided)
     report_finished.connect(service.on_report_finished)
     report_freezing.connect(enrichment.on_report_freezing)
+    app.register_blueprint(bp)
+    app.cli.add_command(webhooks_group)
