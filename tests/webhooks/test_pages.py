@@ -95,3 +95,26 @@ def test_the_cli_lists_resends_and_disables(platform, runner, receiver):
     assert "not failed or stopped" in runner.invoke(args=["webhooks", "resend", "1"]).output
     assert runner.invoke(args=["webhooks", "enable", "Platform"]).exit_code == 0
     assert "re-encrypted 1 signing secret" in runner.invoke(args=["webhooks", "rotate-key"]).output
+
+
+def test_metrics_and_the_admins_banner_show_what_waits_and_what_is_disabled(
+    platform, client, auth, receiver, ctx
+):
+    from console.cases import service as cases
+
+    ctx.config["WEBHOOK_ALERT_MINUTES"] = 0
+    receiver.answers = [Answer(410)]
+    case = factories.case(factories.queue(), policy=platform["policies"]["csam"])
+    cases.decide(case.id, "violation", platform["policies"]["csam"].id, factories.user())
+    first = db.session.scalars(select(WebhookEvent).where(WebhookEvent.case_id == case.id)).first()
+    assert delivery.deliver(first.id) == "stopped"
+    metrics = client.get("/metrics").text
+    assert 'console_webhook_events{state="stopped"} 1.0' in metrics
+    assert 'console_webhook_events{state="pending"} 1.0' in metrics
+    assert "console_webhook_endpoints_disabled 1.0" in metrics
+    age = float(re.search(r"^console_webhook_oldest_undelivered_seconds (\S+)$", metrics, re.M).group(1))
+    assert age > 0
+    auth.login(platform["admin"].email)
+    banner = client.get("/ops/banner").text
+    assert "Platform endpoint “Platform” is disabled" in banner and "410 Gone" in banner
+    assert "has waited" in banner

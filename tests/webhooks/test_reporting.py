@@ -91,7 +91,7 @@ def test_the_worker_waits_for_an_account_action_then_files_with_it(filing_platfo
 
 
 def test_a_platform_that_never_answers_is_waited_for_a_bounded_time(
-    filing_platform, ncmec_simulator, receiver, ctx
+    filing_platform, ncmec_simulator, receiver, ctx, client, auth
 ):
     ctx.config.update(
         {"PLATFORM_WAIT_SECONDS": 1.0, "PLATFORM_RETRY_SECONDS": 0.2, "WEBHOOK_TIMEOUT_SECONDS": 0.3}
@@ -110,6 +110,8 @@ def test_a_platform_that_never_answers_is_waited_for_a_bounded_time(
     report = db.session.get(ExternalReport, report.id)
     notes = " ".join(report.payload["platform"]["notes"])
     assert "Filed without waiting longer than" in notes and "did not answer" in notes
+    auth.login(filing_platform["admin"].email)
+    assert "Filed without waiting longer than" in client.get(f"/reports/{report.id}").text
     sent = _sent_xml(ncmec_simulator, report.id)
     assert sent.find("personOrUserReported/accountPermanentlyDisabled") is None  # never acknowledged
 
@@ -188,7 +190,7 @@ def test_a_bad_answer_is_refused_naming_the_field_and_nothing_of_it_is_sent(
 
 
 def test_a_finished_report_asks_the_platform_to_preserve_the_account(
-    filing_platform, ncmec_simulator, receiver
+    filing_platform, ncmec_simulator, receiver, client, auth
 ):
     rule = filing_platform["rule"]
     rule.preservation_endpoint_id = filing_platform["endpoint"].id
@@ -215,3 +217,6 @@ def test_a_finished_report_asks_the_platform_to_preserve_the_account(
     assert record.preserve_until - report.finished_at >= timedelta(days=365)
     assert record.platform_preservation_at is not None
     assert record.platform_preservation["message_id"] == event.message_id
+    auth.login(filing_platform["admin"].email)
+    page = client.get(f"/evidence/reports/{report.id}").text
+    assert "acknowledged" in page and event.message_id in page
