@@ -53,7 +53,13 @@ def is_public_address(address: str) -> bool:
 
 
 def url_problem(
-    url: str, *, max_len: int, plain_http_ok: Callable[[str], bool], example: str, http_hint: str
+    url: str,
+    *,
+    max_len: int,
+    plain_http_ok: Callable[[str], bool],
+    example: str,
+    http_hint: str,
+    name: str = "URL",
 ) -> str | None:
     """Why the console must not send credentials or signed events to ``url``, or None."""
     if len(url) > max_len:
@@ -67,11 +73,11 @@ def url_problem(
     except ValueError:
         return f"Enter a valid URL, e.g. {example}."
     if parts.scheme not in ("http", "https") or not host:
-        return "Enter the URL, starting with https://."
+        return f"Enter the {name}, starting with https://."
     if parts.username is not None or parts.password is not None:
         return "Enter the URL without a user name or password in it."
     if parts.query or parts.fragment:
-        return "Enter the URL without ?query or #fragment."
+        return f"Enter the {name} without ?query or #fragment."
     if parts.scheme == "http" and not plain_http_ok(host):
         return http_hint
     return None

@@ -29,6 +29,7 @@ def custom_url_problem(url: str) -> str | None:
         max_len=CUSTOM_URL_MAX,
         plain_http_ok=is_loopback,
         example="https://ncmec.example/ispws",
+        name="base URL",
         http_hint="Use https:// — plain http is allowed only for this machine (127.0.0.1, the local "
         "simulator).",
     )

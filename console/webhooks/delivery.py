@@ -32,11 +32,11 @@ import socket
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import requests
 from flask import current_app
-from sqlalchemy import or_, select, update
+from sqlalchemy import insert, or_, select, update
 from standardwebhooks import Webhook
 
 from console import audit, tasks, urlguard
@@ -78,11 +78,34 @@ def sign(message_id: str, body: bytes, secrets: list[str], when) -> str:
     return " ".join(Webhook(secret).sign(message_id, when, body) for secret in secrets)
 
 
-def _claim(event_id: int, owner: str) -> WebhookAttempt | None:
-    """Take a pending, due event of an enabled endpoint that nobody holds; write the attempt row with it."""
+@dataclass
+class Claimed:
+    """What the claim's transaction read: everything the call and the outcome need, nothing read again."""
+
+    attempt_id: int
+    message_id: str
+    type: str
+    reported_user_id: int | None
+    report_id: int | None
+    payload: dict
+    attempts: int
+    created_at: datetime
+    endpoint_id: int
+    url: str
+    secrets: list[str]
+    allowed: set[str]
+    problem: str
+
+
+def _claim(event_id: int, owner: str) -> Claimed | None:
+    """Take a pending, due event of an enabled endpoint that nobody holds; write the attempt row with it.
+
+    One transaction: the compare-and-set, what the call needs (the endpoint, its secrets, the allowed hosts)
+    and the attempt row, so that an attempt is on record before the call is made.
+    """
     now = utcnow()
     enabled = select(WebhookEndpoint.id).where(WebhookEndpoint.enabled.is_(True))
-    claimed = db.session.execute(
+    row = db.session.execute(
         update(WebhookEvent)
         .where(
             WebhookEvent.id == event_id,
@@ -100,43 +123,70 @@ def _claim(event_id: int, owner: str) -> WebhookAttempt | None:
             attempts=WebhookEvent.attempts + 1,
             updated_at=now,
         )
+        .returning(
+            WebhookEvent.message_id,
+            WebhookEvent.type,
+            WebhookEvent.reported_user_id,
+            WebhookEvent.report_id,
+            WebhookEvent.payload,
+            WebhookEvent.attempts,
+            WebhookEvent.created_at,
+            WebhookEvent.endpoint_id,
+        )
         .execution_options(synchronize_session=False)
-    ).rowcount
-    if claimed != 1:
+    ).one_or_none()
+    if row is None:
         db.session.rollback()
         return None
-    attempt = WebhookAttempt(event_id=event_id, started_at=now, worker=owner, error="no outcome recorded yet")
-    db.session.add(attempt)
-    db.session.commit()
-    return attempt
+    endpoint = db.session.get(WebhookEndpoint, row.endpoint_id)
+    try:
+        secrets, allowed = endpoints.signing_secrets(endpoint, now), endpoints.allowed_hosts()
+    except Exception as e:  # noqa: BLE001 - a secret we cannot decrypt is an admin's problem, retried
+        secrets, allowed, problem = [], set(), f"cannot sign: {e}"
+    else:
+        problem = endpoints.endpoint_url_problem(endpoint.url, allowed) or (
+            "" if secrets else "the endpoint has no signing secret"
+        )
+    attempt_id = db.session.execute(
+        insert(WebhookAttempt)
+        .values(event_id=event_id, started_at=now, worker=owner, error="no outcome recorded yet")
+        .returning(WebhookAttempt.id)
+    ).scalar_one()
+    claimed = Claimed(
+        attempt_id,
+        row.message_id,
+        row.type,
+        row.reported_user_id,
+        row.report_id,
+        row.payload,
+        row.attempts,
+        _aware(row.created_at),
+        row.endpoint_id,
+        endpoint.url,
+        secrets,
+        allowed,
+        problem,
+    )
+    db.session.commit()  # nothing held across the call
+    return claimed
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def deliver(event_id: int, owner: str | None = None) -> str | None:
     """One attempt at the event. Returns its state after it, or None when it was not ours to deliver now."""
     owner = owner or new_owner()
-    attempt = _claim(event_id, owner)
-    if attempt is None:
+    claimed = _claim(event_id, owner)
+    if claimed is None:
         return None
-    attempt_id = attempt.id
-    event = db.session.get(WebhookEvent, event_id)
-    endpoint = event.endpoint
-    now = utcnow()
-    body = json.dumps(event.payload, separators=(",", ":"), sort_keys=True).encode()
-    message_id, url = event.message_id, endpoint.url
-    try:
-        secrets = endpoints.signing_secrets(endpoint, now)
-        allowed = endpoints.allowed_hosts()
-    except Exception as e:  # noqa: BLE001 - a secret we cannot decrypt is an admin's problem, retried
-        secrets, allowed, setup_error = [], set(), f"cannot sign: {e}"
+    if claimed.problem:
+        outcome = Outcome(None, claimed.problem[:500], "", 0.0)
     else:
-        setup_error = "" if secrets else "the endpoint has no signing secret"
-    db.session.commit()  # nothing held across the call
-    problem = setup_error or endpoints.endpoint_url_problem(url, allowed)
-    if problem:
-        outcome = Outcome(None, problem[:500], "", 0.0)
-    else:
-        outcome = post(url, message_id, body, secrets, now, allowed)
-    return _record(event_id, attempt_id, owner, outcome)
+        body = json.dumps(claimed.payload, separators=(",", ":"), sort_keys=True).encode()
+        outcome = post(claimed.url, claimed.message_id, body, claimed.secrets, utcnow(), claimed.allowed)
+    return _record(event_id, claimed, owner, outcome)
 
 
 def post(
@@ -195,26 +245,10 @@ def _ms(started: float) -> float:
     return round((time.perf_counter() - started) * 1000, 1)
 
 
-def _record(event_id: int, attempt_id: int, owner: str, outcome: Outcome) -> str | None:
-    """Write the outcome while we still hold the lease: else another worker owns the event now."""
+def _record(event_id: int, claimed: Claimed, owner: str, outcome: Outcome) -> str | None:
+    """Write the outcome while we still hold the lease (compare-and-set): else another worker owns it now."""
     now = utcnow()
     cfg = current_app.config
-    event = db.session.get(WebhookEvent, event_id)
-    if event.lease_owner != owner:
-        db.session.rollback()
-        log.warning("webhook event %s: lease lost, another worker continues", event_id)
-        return None
-    db.session.execute(
-        update(WebhookAttempt)
-        .where(WebhookAttempt.id == attempt_id)
-        .values(
-            status_code=outcome.status,
-            error=outcome.error,
-            response_excerpt=outcome.excerpt,
-            duration_ms=outcome.duration_ms,
-        )
-    )
-    endpoint = db.session.get(WebhookEndpoint, event.endpoint_id)
     values = dict(
         lease_owner=None,
         lease_expires_at=None,
@@ -226,43 +260,16 @@ def _record(event_id: int, attempt_id: int, owner: str, outcome: Outcome) -> str
     if outcome.status is not None and 200 <= outcome.status < 300:
         state = "delivered"
         values.update(state=state, delivered_at=now, next_attempt_at=None)
-        endpoint.failing_since, endpoint.last_success_at = None, now
     elif outcome.status == 410:
         state = "stopped"
         values.update(state=state, next_attempt_at=None)
-        if endpoint.enabled:
-            endpoint.enabled, endpoint.disabled_at = False, now
-            endpoint.disabled_reason = "the receiver answered 410 Gone: it asked for no more events"
-            audit.record(
-                "webhook_endpoint_disabled",
-                "webhook_endpoint",
-                endpoint.id,
-                actor_label="worker",
-                reason=endpoint.disabled_reason,
-            )
+    elif now - claimed.created_at >= timedelta(hours=cfg["WEBHOOK_RETRY_HOURS"]):
+        state = "failed"
+        values.update(state=state, next_attempt_at=None)
     else:
-        endpoint.failing_since = endpoint.failing_since or now
-        if now - event.created_at >= timedelta(hours=cfg["WEBHOOK_RETRY_HOURS"]):
-            state = "failed"
-            values.update(state=state, next_attempt_at=None)
-        else:
-            state = "pending"
-            job_due = now + timedelta(seconds=retry_delay(event.attempts))
-            values.update(next_attempt_at=job_due)
-        if endpoint.enabled and now - endpoint.failing_since >= timedelta(
-            hours=cfg["WEBHOOK_DISABLE_AFTER_HOURS"]
-        ):
-            endpoint.enabled, endpoint.disabled_at = False, now
-            endpoint.disabled_reason = (
-                f"no delivery for {cfg['WEBHOOK_DISABLE_AFTER_HOURS']:g} hours (last: {outcome.error[:200]})"
-            )
-            audit.record(
-                "webhook_endpoint_disabled",
-                "webhook_endpoint",
-                endpoint.id,
-                actor_label="worker",
-                reason=endpoint.disabled_reason,
-            )
+        state = "pending"
+        job_due = now + timedelta(seconds=retry_delay(claimed.attempts))
+        values.update(next_attempt_at=job_due)
     changed = db.session.execute(
         update(WebhookEvent)
         .where(WebhookEvent.id == event_id, WebhookEvent.lease_owner == owner)
@@ -271,20 +278,32 @@ def _record(event_id: int, attempt_id: int, owner: str, outcome: Outcome) -> str
     ).rowcount
     if changed != 1:
         db.session.rollback()
+        log.warning("webhook event %s: lease lost, another worker continues", event_id)
         return None
+    db.session.execute(
+        update(WebhookAttempt)
+        .where(WebhookAttempt.id == claimed.attempt_id)
+        .values(
+            status_code=outcome.status,
+            error=outcome.error,
+            response_excerpt=outcome.excerpt,
+            duration_ms=outcome.duration_ms,
+        )
+    )
+    _record_endpoint(claimed.endpoint_id, state, outcome, now)
     if state == "delivered":
-        _record_effects(event, outcome, now)
-    if state != "pending":
+        _record_effects(claimed, outcome, now)
+    elif state != "pending":
+        # A delivery and a retry are on record in the attempts (the deliveries pages); the audit log gets,
+        # in the same transaction, the ends a person may have to act on.
         audit.record(
             f"webhook_event_{state}",
             "webhook_event",
             event_id,
             actor_label="worker",
-            case_id=event.case_id,
-            type=event.type,
-            message_id=event.message_id,
+            message_id=claimed.message_id,
             status=outcome.status,
-            attempts=event.attempts,
+            attempts=claimed.attempts,
             error=outcome.error,
         )
     db.session.commit()
@@ -296,6 +315,32 @@ def _record(event_id: int, attempt_id: int, owner: str, outcome: Outcome) -> str
     return state
 
 
+def _record_endpoint(endpoint_id: int, state: str, outcome: Outcome, now: datetime) -> None:
+    """A delivery clears the endpoint's failing clock; 410, or failing too long, disables it."""
+    cfg = current_app.config
+    if state == "delivered":
+        db.session.execute(
+            update(WebhookEndpoint)
+            .where(WebhookEndpoint.id == endpoint_id, WebhookEndpoint.failing_since.is_not(None))
+            .values(failing_since=None)
+        )
+        return
+    endpoint = db.session.get(WebhookEndpoint, endpoint_id)
+    reason = ""
+    if state == "stopped":
+        reason = "the receiver answered 410 Gone: it asked for no more events"
+    else:
+        endpoint.failing_since = endpoint.failing_since or now
+        if now - endpoint.failing_since >= timedelta(hours=cfg["WEBHOOK_DISABLE_AFTER_HOURS"]):
+            hours = cfg["WEBHOOK_DISABLE_AFTER_HOURS"]
+            reason = f"no delivery for {hours:g} hours (last: {outcome.error[:200]})"
+    if reason and endpoint.enabled:
+        endpoint.enabled, endpoint.disabled_at, endpoint.disabled_reason = False, now, reason
+        audit.record(
+            "webhook_endpoint_disabled", "webhook_endpoint", endpoint_id, actor_label="worker", reason=reason
+        )
+
+
 def retry_delay(attempts: int) -> float:
     """Exponential backoff with jitter: between half and all of base·2^(n−1), capped."""
     cfg = current_app.config
@@ -305,7 +350,7 @@ def retry_delay(attempts: int) -> float:
     return ceiling / 2 + random.uniform(0, ceiling / 2)  # noqa: S311 - jitter, not a secret
 
 
-def _record_effects(event: WebhookEvent, outcome: Outcome, now) -> None:
+def _record_effects(event: Claimed, outcome: Outcome, now) -> None:
     """What the platform's 2xx acknowledges, recorded with "delivered" (one transaction)."""
     if event.type in ACCOUNT_STATUS and event.reported_user_id is not None:
         user = db.session.get(ReportedUser, event.reported_user_id)

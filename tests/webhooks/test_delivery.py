@@ -82,7 +82,7 @@ def test_confirming_csam_sends_remove_and_disable_signed_and_verified(platform, 
     user = db.session.get(ReportedUser, case.reported_user_id)
     assert user.account_status == "permanent" and user.account_status_at is not None
     actions = set(db.session.scalars(select(AuditEvent.action).where(AuditEvent.case_id == case.id)))
-    assert {"webhook_event_created", "webhook_event_delivered"} <= actions
+    assert "webhook_event_created" in actions  # every event in the audit log; its attempts in their table
 
 
 def test_the_signature_binds_the_id_the_timestamp_and_the_body(platform, receiver):
