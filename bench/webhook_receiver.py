@@ -18,6 +18,8 @@ from werkzeug.wrappers import Request, Response
 
 
 class _Quiet(WSGIRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, as a platform's web server would
+
     def log_request(self, *args, **kwargs) -> None:
         pass
 

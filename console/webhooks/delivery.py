@@ -95,6 +95,7 @@ class Claimed:
     secrets: list[str]
     allowed: set[str]
     problem: str
+    failing: bool  # the endpoint's failing clock runs (a delivery stops it)
 
 
 def _claim(event_id: int, owner: str) -> Claimed | None:
@@ -138,7 +139,15 @@ def _claim(event_id: int, owner: str) -> Claimed | None:
     if row is None:
         db.session.rollback()
         return None
-    endpoint = db.session.get(WebhookEndpoint, row.endpoint_id)
+    endpoint = db.session.execute(
+        select(
+            WebhookEndpoint.url,
+            WebhookEndpoint.secret_encrypted,
+            WebhookEndpoint.previous_secret_encrypted,
+            WebhookEndpoint.previous_secret_until,
+            WebhookEndpoint.failing_since,
+        ).where(WebhookEndpoint.id == row.endpoint_id)
+    ).one()
     try:
         secrets, allowed = endpoints.signing_secrets(endpoint, now), endpoints.allowed_hosts()
     except Exception as e:  # noqa: BLE001 - a secret we cannot decrypt is an admin's problem, retried
@@ -166,6 +175,7 @@ def _claim(event_id: int, owner: str) -> Claimed | None:
         secrets,
         allowed,
         problem,
+        endpoint.failing_since is not None,
     )
     db.session.commit()  # nothing held across the call
     return claimed
@@ -208,7 +218,7 @@ def post(
     }
     timeout = current_app.config["WEBHOOK_TIMEOUT_SECONDS"]
     started = time.perf_counter()
-    session = urlguard.guarded_session(allowed)
+    session = _session_for(allowed)
     try:
         with session.post(
             url, data=body, headers=headers, timeout=timeout, allow_redirects=False, stream=True
@@ -220,8 +230,6 @@ def post(
         return Outcome(None, f"no answer within {timeout:g} s", "", _ms(started))
     except requests.RequestException as e:
         return Outcome(None, f"{type(e).__name__}: {_reason(e)}"[:500], "", _ms(started))
-    finally:
-        session.close()
     error = ""
     if 300 <= status < 400:
         error = (
@@ -230,6 +238,22 @@ def post(
     elif not 200 <= status < 300:
         error = f"answered {status}"
     return Outcome(status, error, excerpt, _ms(started))
+
+
+# A worker keeps its connections to the platform open between deliveries (keep-alive), one session per
+# allow-list: a host taken off the list is never reached through a connection made while it was on it.
+_sessions: dict[frozenset[str], requests.Session] = {}
+
+
+def _session_for(allowed) -> requests.Session:
+    key = frozenset(allowed)
+    session = _sessions.get(key)
+    if session is None:
+        for old in _sessions.values():
+            old.close()
+        _sessions.clear()
+        session = _sessions[key] = urlguard.guarded_session(key)
+    return session
 
 
 def _reason(error: requests.RequestException) -> str:
@@ -290,7 +314,7 @@ def _record(event_id: int, claimed: Claimed, owner: str, outcome: Outcome) -> st
             duration_ms=outcome.duration_ms,
         )
     )
-    _record_endpoint(claimed.endpoint_id, state, outcome, now)
+    _record_endpoint(claimed.endpoint_id, state, outcome, now, claimed.failing)
     if state == "delivered":
         _record_effects(claimed, outcome, now)
     elif state != "pending":
@@ -315,15 +339,14 @@ def _record(event_id: int, claimed: Claimed, owner: str, outcome: Outcome) -> st
     return state
 
 
-def _record_endpoint(endpoint_id: int, state: str, outcome: Outcome, now: datetime) -> None:
+def _record_endpoint(endpoint_id: int, state: str, outcome: Outcome, now: datetime, failing: bool) -> None:
     """A delivery clears the endpoint's failing clock; 410, or failing too long, disables it."""
     cfg = current_app.config
     if state == "delivered":
-        db.session.execute(
-            update(WebhookEndpoint)
-            .where(WebhookEndpoint.id == endpoint_id, WebhookEndpoint.failing_since.is_not(None))
-            .values(failing_since=None)
-        )
+        if failing:
+            db.session.execute(
+                update(WebhookEndpoint).where(WebhookEndpoint.id == endpoint_id).values(failing_since=None)
+            )
         return
     endpoint = db.session.get(WebhookEndpoint, endpoint_id)
     reason = ""
