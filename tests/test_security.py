@@ -87,22 +87,18 @@ def _sweep_world():
 
     rule = make_rule(tree, queue)
     token, raw = tokens.create_token("scanner")
+    from sqlalchemy import select
+
+    from console import demo
     from console.extensions import db
     from console.webhooks import endpoints as webhook_endpoints
     from console.webhooks import service as webhook_service
+    from console.webhooks.models import WebhookAction, WebhookAllowedHost, WebhookEndpoint
 
-    host = webhook_endpoints.allow_host("127.0.0.1")
-    endpoint, _secret = webhook_endpoints.save_endpoint(None, name="Platform", url="http://127.0.0.1:9/hooks")
-    action = webhook_endpoints.save_action(
-        None,
-        name="Remove content",
-        event_type="content.remove",
-        endpoint_id=endpoint.id,
-        verdict="violation",
-        enabled=True,
-        skippable=True,
-        policy_ids=[tree["csam"].id],
-    )
+    demo.connect_platform("http://127.0.0.1:9/hooks", webhook_endpoints.generate_secret())
+    host = db.session.scalar(select(WebhookAllowedHost))
+    endpoint = db.session.scalar(select(WebhookEndpoint))
+    action = db.session.scalar(select(WebhookAction))
     event_job = webhook_service.emit("content.remove", endpoint.id, {}, case_id=case.id)
     db.session.commit()
     ids = {

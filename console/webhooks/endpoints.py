@@ -78,6 +78,12 @@ def _private_literal(host: str) -> bool:
     return not urlguard.is_public_address(host)
 
 
+def _name_taken(model, name: str, current) -> bool:
+    """Another row of `model` (an endpoint, an action) already has this name."""
+    clash = db.session.scalar(select(model.id).where(model.name == name))
+    return clash is not None and (current is None or clash != current.id)
+
+
 def generate_secret() -> str:
     return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(24)).decode()
 
@@ -117,8 +123,7 @@ def save_endpoint(
         errors["url"] = problem
     if secret and _secret_problem(secret):
         errors["secret"] = _secret_problem(secret)
-    clash = db.session.scalar(select(WebhookEndpoint.id).where(WebhookEndpoint.name == name))
-    if clash is not None and (endpoint is None or clash != endpoint.id):
+    if _name_taken(WebhookEndpoint, name, endpoint):
         errors["name"] = "Another endpoint has this name."
     if errors:
         raise WebhookError(errors)
@@ -227,8 +232,7 @@ def save_action(
         errors["verdict"] = "Choose the decision that runs it."
     if endpoint_id is None or db.session.get(WebhookEndpoint, endpoint_id) is None:
         errors["endpoint"] = "Choose the endpoint it is sent to."
-    clash = db.session.scalar(select(WebhookAction.id).where(WebhookAction.name == name))
-    if clash is not None and (action is None or clash != action.id):
+    if _name_taken(WebhookAction, name, action):
         errors["name"] = "Another action has this name."
     policies = (
         list(db.session.scalars(select(Policy).where(Policy.id.in_(list(policy_ids))))) if policy_ids else []

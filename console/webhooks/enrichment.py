@@ -18,7 +18,6 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from console import audit
 from console.api.fields import ip_address, ip_events, moment, string, unknown_key
 from console.extensions import db
 from console.ncmec import constants as ncmec
@@ -98,44 +97,21 @@ def _request_event(endpoint_id: int, report_id: int, payload: dict) -> WebhookEv
     )
     if event is not None:
         return event
-    now = utcnow()
-    message_id = service.new_message_id()
     user = payload.get("reported_user") or {}
-    event = WebhookEvent(
-        message_id=message_id,
-        type=ENRICHMENT_REQUEST,
-        endpoint_id=endpoint_id,
+    return service.add_event(
+        ENRICHMENT_REQUEST,
+        endpoint_id,
+        {
+            "case": {"id": payload.get("case_id")},
+            "content": {"id": payload.get("content_id") or "", "url": payload.get("content_url") or ""},
+            "account": {"platform_id": user.get("platform_id") or ""},
+            "files": [{"sha256": s} for s in _file_hashes(report_id)],
+            "wanted": sorted(ACCOUNT_FIELDS),
+        },
+        state="awaiting",  # asked by the filing worker itself, never by the delivery job or the sweep
         case_id=payload.get("case_id"),
         report_id=report_id,
-        payload={
-            "type": ENRICHMENT_REQUEST,
-            "timestamp": now.isoformat(),
-            "data": {
-                "id": message_id,
-                "case": {"id": payload.get("case_id")},
-                "content": {"id": payload.get("content_id") or "", "url": payload.get("content_url") or ""},
-                "account": {"platform_id": user.get("platform_id") or ""},
-                "files": [{"sha256": s} for s in _file_hashes(report_id)],
-                "wanted": sorted(ACCOUNT_FIELDS),
-            },
-        },
-        state="awaiting",
-        created_at=now,
-        updated_at=now,
     )
-    db.session.add(event)
-    db.session.flush()
-    audit.record(
-        "webhook_event_created",
-        "webhook_event",
-        event.id,
-        actor_label="worker",
-        case_id=event.case_id,
-        type=ENRICHMENT_REQUEST,
-        message_id=message_id,
-        endpoint_id=endpoint_id,
-    )
-    return event
 
 
 def _file_hashes(report_id: int) -> list[str]:

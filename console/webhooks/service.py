@@ -57,6 +57,32 @@ def emit(
     actor=None,
 ) -> tasks.Job:
     """Add one event to the caller's transaction; return the job that delivers it once that commits."""
+    event = add_event(
+        event_type,
+        endpoint_id,
+        data,
+        case_id=case_id,
+        report_id=report_id,
+        reported_user_id=reported_user_id,
+        action_id=action_id,
+        actor=actor,
+    )
+    return tasks.Job(DELIVER_JOB, (event.id,))
+
+
+def add_event(
+    event_type: str,
+    endpoint_id: int,
+    data: dict,
+    *,
+    state: str = "pending",
+    case_id: int | None = None,
+    report_id: int | None = None,
+    reported_user_id: int | None = None,
+    action_id: int | None = None,
+    actor=None,
+) -> WebhookEvent:
+    """The event row, in the caller's transaction, with its audit event (every event is in the audit log)."""
     now = utcnow()
     message_id = new_message_id()
     event = WebhookEvent(
@@ -69,7 +95,7 @@ def emit(
         reported_user_id=reported_user_id,
         # The body as the receiver gets it (the Standard Webhooks shape: type, timestamp, data).
         payload={"type": event_type, "timestamp": now.isoformat(), "data": {"id": message_id, **data}},
-        state="pending",
+        state=state,
         created_at=now,
         updated_at=now,
     )
@@ -86,7 +112,7 @@ def emit(
         message_id=message_id,
         endpoint_id=endpoint_id,
     )
-    return tasks.Job(DELIVER_JOB, (event.id,))
+    return event
 
 
 def actions_for(verdict: str, policy_id: int | None) -> list[WebhookAction]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from console import demo
 from console.extensions import db
 from console.webhooks import endpoints
 from tests import factories
@@ -44,38 +45,23 @@ def setup_platform(ctx, receiver, policies) -> dict:
     admin = factories.user("admin")
     endpoints.allow_host("127.0.0.1", "the test receiver", actor=admin)
     endpoint, _ = endpoints.save_endpoint(None, name="Platform", url=receiver.url, secret=SECRET, actor=admin)
-    remove = endpoints.save_action(
-        None,
-        name="Remove content",
-        event_type="content.remove",
-        endpoint_id=endpoint.id,
-        verdict="violation",
-        enabled=True,
-        skippable=True,
-        policy_ids=[policies["child-safety"].id, policies["spam"].id],
-        actor=admin,
-    )
-    disable = endpoints.save_action(
-        None,
-        name="Disable account permanently",
-        event_type="account.disable",
-        endpoint_id=endpoint.id,
-        verdict="violation",
-        enabled=True,
-        skippable=False,
-        policy_ids=[policies["child-safety"].id],
-        actor=admin,
-    )
-    restore = endpoints.save_action(
-        None,
-        name="Restore",
-        event_type="content.restore",
-        endpoint_id=endpoint.id,
-        verdict="no_violation",
-        enabled=True,
-        skippable=True,
-        policy_ids=[],
-        actor=admin,
+    actions = {}
+    for name, event_type, verdict, skippable, slugs in demo.DEMO_ACTIONS:  # the demo's three actions
+        actions[event_type] = endpoints.save_action(
+            None,
+            name=name,
+            event_type=event_type,
+            endpoint_id=endpoint.id,
+            verdict=verdict,
+            enabled=True,
+            skippable=skippable,
+            policy_ids=[policies[slug].id for slug in slugs],
+            actor=admin,
+        )
+    remove, disable, restore = (
+        actions["content.remove"],
+        actions["account.disable"],
+        actions["content.restore"],
     )
     db.session.commit()
     return {
