@@ -1,7 +1,8 @@
 """The import graph has one direction of flow (docs/architecture.md): read from the source with `ast`.
 
 - `console/ncmec` is the protocol library: it imports nothing from the rest of the console.
-- Nothing in console/ or jobs/ imports the simulator (a development tool, run beside the console).
+- Nothing in console/ or jobs/ imports the simulator (a development tool, run beside the console), nor
+  the demo platform, which imports nothing of theirs either.
 - Domain packages are ranked; a module may import another package's non-model modules only from a lower
   rank (a view, form or CLI also from its own rank; models are the one schema: any package may name
   another's). Cases never imports reporting.
@@ -141,6 +142,23 @@ def test_nothing_in_the_console_or_the_jobs_imports_the_simulator():
         if i.target == "simulator" or i.target.startswith("simulator.")
     ]
     assert found == []
+
+
+def test_the_demo_platform_and_the_console_share_no_code():
+    """demo_platform/ stands in for the platform: a receiver written from the spec, not from our sender."""
+    theirs = [
+        (_dotted(path), i.target, i.line)
+        for path in sorted((ROOT / "demo_platform").rglob("*.py"))
+        for i in _imports(path)
+        if i.target.split(".")[0] in ("console", "jobs", "simulator")
+    ]
+    ours = [
+        (i.module, i.target, i.line)
+        for imports in ALL.values()
+        for i in imports
+        if i.target.split(".")[0] == "demo_platform"
+    ]
+    assert theirs == [] and ours == []
 
 
 def test_cases_never_imports_reporting():
