@@ -77,13 +77,17 @@ class Bench:
         return message_id
 
     def delivered_at(self, message_id: str):
-        from sqlalchemy import select
+        """(state, delivered_at, the first attempt's start: when the worker claimed the event)."""
+        from sqlalchemy import func, select
 
         from console.extensions import db
-        from console.webhooks.models import WebhookEvent
+        from console.webhooks.models import WebhookAttempt, WebhookEvent
 
         row = db.session.execute(
-            select(WebhookEvent.state, WebhookEvent.delivered_at).where(WebhookEvent.message_id == message_id)
+            select(WebhookEvent.state, WebhookEvent.delivered_at, func.min(WebhookAttempt.started_at))
+            .join(WebhookAttempt, WebhookAttempt.event_id == WebhookEvent.id)
+            .where(WebhookEvent.message_id == message_id)
+            .group_by(WebhookEvent.state, WebhookEvent.delivered_at)
         ).one()
         db.session.rollback()
         return row
@@ -116,7 +120,7 @@ def start_receiver(port: int, latency: float, log: Path, secret: str) -> subproc
     return proc
 
 
-def latency_round(bench: Bench, log: Path, n: int) -> tuple[list[float], list[float]]:
+def latency_round(bench: Bench, log: Path, n: int) -> tuple[list[float], list[float], dict[str, list[float]]]:
     from rq import Worker
 
     worker = bench.filing.worker(burst=False, worker_class=PRODUCTION_WORKER)
@@ -128,9 +132,11 @@ def latency_round(bench: Bench, log: Path, n: int) -> tuple[list[float], list[fl
             time.sleep(0.1)
         cases = [bench.filing.make_case(0) for _ in range(n)]
         started: dict[str, float] = {}
+        decided: dict[str, float] = {}
         for case_id in cases:
             t0 = time.time()
-            started[bench.decide(case_id)] = t0
+            message_id = bench.decide(case_id)
+            started[message_id], decided[message_id] = t0, time.time()
             time.sleep(0.02)
         deadline = time.monotonic() + 60
         while len(set(arrivals(log)) & set(started)) < n:
@@ -140,17 +146,21 @@ def latency_round(bench: Bench, log: Path, n: int) -> tuple[list[float], list[fl
         seen = arrivals(log)
         to_arrival = [(seen[m] - t0) * 1000 for m, t0 in started.items()]
         to_recorded = []
+        parts: dict[str, list[float]] = {"decide": [], "to the claim": [], "claim to arrival": []}
         deadline = time.monotonic() + 30
         for m, t0 in started.items():
             while True:
-                state, at = bench.delivered_at(m)
+                state, at, claimed = bench.delivered_at(m)
                 if state == "delivered":
                     to_recorded.append((at.timestamp() - t0) * 1000)
+                    parts["decide"].append((decided[m] - t0) * 1000)
+                    parts["to the claim"].append((claimed.timestamp() - decided[m]) * 1000)
+                    parts["claim to arrival"].append((seen[m] - claimed.timestamp()) * 1000)
                     break
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"event {m} not recorded delivered: {state}")
                 time.sleep(0.05)
-        return to_arrival, to_recorded
+        return to_arrival, to_recorded, parts
     finally:
         common.stop(worker)
 
@@ -195,7 +205,7 @@ def main() -> int:
         filing = Filing(args.db, sim_url, user, password)
         bench = Bench(filing, f"http://127.0.0.1:{slow_port}/hooks", secret)
         for r in range(1, args.rounds + 1):
-            to_arrival, to_recorded = latency_round(bench, logs / "slow.log", args.decisions)
+            to_arrival, to_recorded, parts = latency_round(bench, logs / "slow.log", args.decisions)
             p50s.append(statistics.median(to_arrival))
             p95s.append(common.p95(to_arrival))
             recorded.append(statistics.median(to_recorded))
@@ -204,6 +214,11 @@ def main() -> int:
                 f"p95 {p95s[-1]:.1f} ms; "
                 f"→ recorded delivered p50 {recorded[-1]:.1f} ms (receiver {args.latency:g} ms) "
                 f"(load {os.getloadavg()[0]:.1f})",
+                flush=True,
+            )
+            print(
+                "  where it goes (p50): "
+                + "; ".join(f"{name} {statistics.median(v):.1f} ms" for name, v in parts.items()),
                 flush=True,
             )
         from console.extensions import db

@@ -144,7 +144,6 @@ def actions_for(verdict: str, policy_id: int | None) -> list[WebhookAction]:
 
 def _decision_data(case: Case, decision: Decision, actor) -> dict:
     user = case.reported_user
-    cybertip = _cybertip_of(case.id)
     return {
         "case": {"id": case.id},
         "content": {"id": case.content_id or "", "url": case.content_url or ""},
@@ -156,19 +155,10 @@ def _decision_data(case: Case, decision: Decision, actor) -> dict:
             "decided_at": decision.created_at.isoformat(),
             "reason": decision.note or "",
         },
-        "cybertip_id": cybertip,
+        # A case is decided once, before any report of it exists: the CyberTip id comes with the
+        # preservation request, once the report is finished.
+        "cybertip_id": None,
     }
-
-
-def _cybertip_of(case_id: int) -> str | None:
-    from console.reporting.models import ExternalReport
-
-    return db.session.scalar(
-        select(ExternalReport.ncmec_report_id)
-        .where(ExternalReport.case_id == case_id, ExternalReport.state == "finished")
-        .order_by(ExternalReport.id.desc())
-        .limit(1)
-    )
 
 
 def on_case_decided(
