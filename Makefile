@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml requirements.lock | cksum | cut -d' ' -f1)
 PIP_TOOLS := pip-tools==7.6.2
 
-.PHONY: run test lint lock bench-pages bench-worker bench-e2e bench-faults bench-memory bench-ingest clean
+.PHONY: run test lint lock bench-pages bench-worker bench-e2e bench-faults bench-memory bench-ingest bench-webhooks clean
 
 $(STAMP): pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ bench-worker: $(STAMP)
 
 bench-e2e: $(STAMP)
 	$(BIN)/python bench/e2e.py --latency 50 100
+
+# Webhooks to the platform: decision → at the receiver above its own latency, deliveries/s vs no-op jobs/s.
+bench-webhooks: $(STAMP)
+	$(BIN)/python bench/webhooks.py --latency 50
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

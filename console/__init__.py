@@ -73,6 +73,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     hashbank.init_app(app)  # the bank of reported content, matched at ingestion; its case banner
     transparency.init_app(app)  # the NCMEC work in figures, for admins
 
+    from console import webhooks
+
+    webhooks.init_app(app)  # a decision's actions, enrichment and preservation requests, to the platform
+
     from console import ops
 
     ops.init_app(app)  # health, readiness, metrics, the filing clock

@@ -143,6 +143,22 @@ def from_environment() -> dict:
         "EXPOSURE_SOFT_LIMIT": int(os.environ.get("EXPOSURE_SOFT_LIMIT", "30")),
         "EXPOSURE_HARD_LIMIT": int(os.environ.get("EXPOSURE_HARD_LIMIT", "60")),
         "EXPOSURE_BREAK_MINUTES": int(os.environ.get("EXPOSURE_BREAK_MINUTES", "10")),
+        # Webhooks to the platform (console/webhooks): one attempt's timeout; retries with backoff and jitter
+        # for WEBHOOK_RETRY_HOURS, then the event is failed; an endpoint failing this long is disabled.
+        "WEBHOOK_TIMEOUT_SECONDS": float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "10")),
+        "WEBHOOK_RETRY_BASE_SECONDS": float(os.environ.get("WEBHOOK_RETRY_BASE_SECONDS", "5")),
+        "WEBHOOK_RETRY_MAX_SECONDS": float(os.environ.get("WEBHOOK_RETRY_MAX_SECONDS", "3600")),
+        "WEBHOOK_RETRY_HOURS": float(os.environ.get("WEBHOOK_RETRY_HOURS", "72")),
+        "WEBHOOK_DISABLE_AFTER_HOURS": float(os.environ.get("WEBHOOK_DISABLE_AFTER_HOURS", "72")),
+        "WEBHOOK_LEASE_SECONDS": float(os.environ.get("WEBHOOK_LEASE_SECONDS", "60")),
+        # After a secret is replaced, the previous one keeps signing (two signatures) this long.
+        "WEBHOOK_SECRET_OVERLAP_HOURS": float(os.environ.get("WEBHOOK_SECRET_OVERLAP_HOURS", "24")),
+        # Admins' banner: an event undelivered this long, or a disabled endpoint.
+        "WEBHOOK_ALERT_MINUTES": float(os.environ.get("WEBHOOK_ALERT_MINUTES", "30")),
+        # Before a report's document is frozen, the platform is asked (enrichment) and its account actions
+        # awaited for at most this long from the report's creation; then it is filed with what we have.
+        "PLATFORM_WAIT_SECONDS": float(os.environ.get("PLATFORM_WAIT_SECONDS", "600")),
+        "PLATFORM_RETRY_SECONDS": float(os.environ.get("PLATFORM_RETRY_SECONDS", "15")),
     }
 
 

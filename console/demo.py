@@ -286,6 +286,49 @@ def _reporting_rule(policies: dict[str, Policy], queues: dict[str, Queue]) -> No
     )
 
 
+DEMO_PLATFORM = "Demo platform"
+# The demo's platform actions (console/webhooks): name, event type, verdict, may a moderator untick it,
+# the policies it is the default for.
+DEMO_ACTIONS = [
+    ("Remove content", "content.remove", "violation", True, ("child-safety", "spam")),
+    ("Disable account permanently", "account.disable", "violation", False, ("child-safety",)),
+    ("Restore", "content.restore", "no_violation", True, ()),
+]
+
+
+def connect_platform(url: str, secret: str) -> None:
+    """For the one-command run: the demo platform (demo_platform/, on this machine) as the platform's
+    endpoint, its host allowed (loopback, plain http), the demo's actions, and the demo rule asking it for
+    enrichment and preservation. Created once: what an admin changed or deleted stays as they left it."""
+    from console.webhooks import endpoints
+    from console.webhooks.models import WebhookEndpoint
+
+    ever = db.session.scalar(
+        select(AuditEvent.id).where(AuditEvent.action == "webhook_endpoint_saved").limit(1)
+    ) or db.session.scalar(select(WebhookEndpoint.id).limit(1))
+    if ever:
+        return
+    host = url.split("://", 1)[1].split("/", 1)[0].rsplit(":", 1)[0]
+    endpoints.allow_host(host, "the demo platform (make run)")
+    endpoint, _ = endpoints.save_endpoint(None, name=DEMO_PLATFORM, url=url, secret=secret)
+    policies = {p.slug: p for p in db.session.scalars(select(Policy))}
+    for name, event_type, verdict, skippable, slugs in DEMO_ACTIONS:
+        endpoints.save_action(
+            None,
+            name=name,
+            event_type=event_type,
+            endpoint_id=endpoint.id,
+            verdict=verdict,
+            enabled=True,
+            skippable=skippable,
+            policy_ids=[policies[slug].id for slug in slugs if slug in policies],
+        )
+    rule = db.session.scalar(select(ReportingRule).where(ReportingRule.name == RULE["name"]))
+    if rule is not None:
+        rule.enrichment_endpoint_id = rule.preservation_endpoint_id = endpoint.id
+        db.session.commit()
+
+
 def _company_details() -> None:
     """The agency's legal details and law-enforcement contact, unless an admin set them."""
     agency = agencies.ncmec()

@@ -19,3 +19,10 @@ from console.media.models import MediaFile, MediaView  # noqa: F401
 from console.policies.models import Policy  # noqa: F401
 from console.queues.models import Queue  # noqa: F401
 from console.reporting.models import Agency, ExternalReport, ReportFile, ReportingRule  # noqa: F401
+from console.webhooks.models import (  # noqa: F401
+    WebhookAction,
+    WebhookAllowedHost,
+    WebhookAttempt,
+    WebhookEndpoint,
+    WebhookEvent,
+)

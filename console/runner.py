@@ -1,4 +1,5 @@
-"""The one-command run: database, demo data, embedded Redis, the CyberTipline simulator, a worker, the web.
+"""The one-command run: database, demo data, embedded Redis, the CyberTipline simulator, the demo platform, a
+worker, the web.
 
 `make run` calls `python -m console.runner`. Ctrl-C stops every process it started.
 """
@@ -26,6 +27,8 @@ def main() -> int:
     port = int(os.environ.get("PORT", "5000"))
     sim_port = int(os.environ.get("SIMULATOR_PORT", "8765"))
     with_simulator = os.environ.get("NCMEC_SIMULATOR", "1") != "0"
+    platform_port = int(os.environ.get("DEMO_PLATFORM_PORT", "8766"))
+    with_platform = os.environ.get("DEMO_PLATFORM", "1") != "0"
 
     from console import create_app, demo
     from console.config import from_environment
@@ -52,6 +55,10 @@ def main() -> int:
         logins = demo.load()
         if with_simulator:
             _point_ncmec_at_simulator(sim_url)
+        platform_url = f"http://127.0.0.1:{platform_port}/webhooks"
+        platform_secret = _demo_platform_secret(instance)
+        if with_platform:
+            demo.connect_platform(platform_url, platform_secret)
 
     children: list[subprocess.Popen] = []
 
@@ -76,6 +83,23 @@ def main() -> int:
                     str(instance / "simulator.db"),
                 ],
                 env={**os.environ, "CYBERTIPLINE_SIM_PASSWORD": SIM_PASSWORD},
+                start_new_session=True,
+            )
+        )
+    if with_platform:
+        # "Your platform": receives the decisions' actions (its secret from the environment, not argv).
+        children.append(
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "demo_platform",
+                    "--port",
+                    str(platform_port),
+                    "--db",
+                    str(instance / "demo_platform.db"),
+                ],
+                env={**os.environ, "DEMO_PLATFORM_SECRET": platform_secret},
                 start_new_session=True,
             )
         )
@@ -125,6 +149,8 @@ def main() -> int:
     if with_simulator:
         print(f"  CyberTipline simulator (received reports): http://127.0.0.1:{sim_port}/")
         print(f"  simulator ESP login:  {SIM_USERNAME} / {SIM_PASSWORD}  (base URL {sim_url})")
+    if with_platform:
+        print(f"  Demo platform (what your platform received): http://127.0.0.1:{platform_port}/")
     print("  Ctrl-C stops everything.")
     print("=" * 72 + "\n", flush=True)
 
@@ -161,6 +187,18 @@ def main() -> int:
             if redis_dir:
                 shutil.rmtree(redis_dir, ignore_errors=True)
     return 0
+
+
+def _demo_platform_secret(instance: Path) -> str:
+    """The demo endpoint's signing secret, kept in the instance folder: both sides agree across runs."""
+    path = instance / "demo_platform_secret"
+    if not path.exists():
+        import base64
+        import secrets
+
+        path.write_text("whsec_" + base64.b64encode(secrets.token_bytes(24)).decode())
+        path.chmod(0o600)
+    return path.read_text().strip()
 
 
 def _point_ncmec_at_simulator(sim_url: str) -> None:

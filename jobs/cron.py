@@ -2,7 +2,8 @@
 
 The reports' sweep; the evidence sweep (preserves what a worker did not); the retention job (purges expired
 evidence no legal hold covers, deletes old "no violation" media when configured); the audit chain's check;
-the hash bank's sweep (banks the finished reports, and the PDQ of their images, that the finish did not).
+the hash bank's sweep (banks the finished reports, and the PDQ of their images, that the finish did not); the
+webhooks' sweep (enqueues again the events to the platform that no worker delivers).
 """
 
 import os
@@ -10,7 +11,7 @@ import os
 from rq import cron
 
 from console import logs
-from jobs import evidence, hashbank
+from jobs import evidence, hashbank, webhooks
 from jobs.reports import sweep
 
 QUEUE = os.environ.get("RQ_QUEUE", "console")
@@ -26,6 +27,9 @@ cron.register(
 )
 cron.register(
     hashbank.sweep, queue_name=QUEUE, interval=int(os.environ.get("HASHBANK_SWEEP_INTERVAL_SECONDS", "300"))
+)
+cron.register(
+    webhooks.sweep, queue_name=QUEUE, interval=int(os.environ.get("WEBHOOK_SWEEP_INTERVAL_SECONDS", "30"))
 )
 cron.register(
     evidence.verify_audit_chain,

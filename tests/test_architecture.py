@@ -1,7 +1,8 @@
 """The import graph has one direction of flow (docs/architecture.md): read from the source with `ast`.
 
 - `console/ncmec` and `console/dsa` are protocol libraries: they import nothing from the rest of the console.
-- Nothing in console/ or jobs/ imports the simulator or the DSA stand-in (development tools, run beside it).
+- Nothing in console/ or jobs/ imports the simulator or the DSA stand-in (development tools, run beside it),
+  nor the demo platform, which imports nothing of theirs either.
 - Domain packages are ranked; a module may import another package's non-model modules only from a lower
   rank (a view, form or CLI also from its own rank; models are the one schema: any package may name
   another's). Cases never imports reporting.
@@ -28,7 +29,7 @@ RANKS = {
     "policies": 0,  # the policy tree: every area reads it, it reads no area (child safety marks its nodes)
     "media": 1,
     "accounts": 1,
-    "childsafety": 1,  # issue in progress beside this one
+    "childsafety": 1,  # what is child-safety material and who may see it: cases and reporting ask it
     "queues": 2,
     "cases": 2,
     "evidence": 3,
@@ -36,8 +37,11 @@ RANKS = {
     "hashbank": 5,
     "api": 6,
     "transparency": 6,
-    "settings": 7,  # the admin's area: it manages reporting's rules and the API's tokens
-    "ops": 8,  # health, readiness, metrics: it reads every area's state
+    # Webhooks to the platform: it subscribes to what cases and reporting announce, and checks the platform's
+    # answers with the API's field rules.
+    "webhooks": 7,
+    "settings": 8,  # the admin's area: it manages reporting's rules and the API's tokens
+    "ops": 9,  # health, readiness, metrics: it reads every area's state
 }
 # The web face of a package: what a domain module never imports.
 WEB_MODULES = {"views", "forms", "cli", "api_tokens"}
@@ -149,6 +153,23 @@ def test_nothing_in_the_console_or_the_jobs_imports_a_stand_in():
         if any(_within(i.target, stand_in) for stand_in in STAND_INS)
     ]
     assert found == []
+
+
+def test_the_demo_platform_and_the_console_share_no_code():
+    """demo_platform/ stands in for the platform: a receiver written from the spec, not from our sender."""
+    theirs = [
+        (_dotted(path), i.target, i.line)
+        for path in sorted((ROOT / "demo_platform").rglob("*.py"))
+        for i in _imports(path)
+        if i.target.split(".")[0] in ("console", "jobs", *STAND_INS)
+    ]
+    ours = [
+        (i.module, i.target, i.line)
+        for imports in ALL.values()
+        for i in imports
+        if i.target.split(".")[0] == "demo_platform"
+    ]
+    assert theirs == [] and ours == []
 
 
 def test_cases_never_imports_reporting():

@@ -87,7 +87,25 @@ def _sweep_world():
 
     rule = make_rule(tree, queue)
     token, raw = tokens.create_token("scanner")
+    from sqlalchemy import select
+
+    from console import demo
+    from console.extensions import db
+    from console.webhooks import endpoints as webhook_endpoints
+    from console.webhooks import service as webhook_service
+    from console.webhooks.models import WebhookAction, WebhookAllowedHost, WebhookEndpoint
+
+    demo.connect_platform("http://127.0.0.1:9/hooks", webhook_endpoints.generate_secret())
+    host = db.session.scalar(select(WebhookAllowedHost))
+    endpoint = db.session.scalar(select(WebhookEndpoint))
+    action = db.session.scalar(select(WebhookAction))
+    event_job = webhook_service.emit("content.remove", endpoint.id, {}, case_id=case.id)
+    db.session.commit()
     ids = {
+        "endpoint_id": endpoint.id,
+        "action_id": action.id,
+        "event_id": event_job.args[0],
+        "host_id": host.id,
         "case_id": case.id,
         "media_id": case.media[0].id,
         "queue_id": queue.id,

@@ -6,6 +6,7 @@ value (text, URL, time), so that every field of one kind is refused for the same
 
 from __future__ import annotations
 
+import ipaddress
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -104,6 +105,56 @@ def moment(value: Any, path: str, errors: dict, *, required: bool = False) -> da
         errors[path] = "is in the future: check the UTC offset"
         return None
     return moment
+
+
+IP_EVENT_FIELDS = {"ip", "at", "event", "port"}
+PORT_MAX = 65535
+
+
+def ip_events(value: Any, path: str, errors: dict) -> list[dict[str, Any]]:
+    """A list of {ip, at, event, port}: the reported user's (ingestion) or the platform's (enrichment)."""
+    out: list[dict[str, Any]] = []
+    if value is None:
+        return out
+    if not isinstance(value, list):
+        errors[path] = "expected a list of {ip, at, event, port}"
+        return out
+    for i, event in enumerate(value):
+        where = f"{path}[{i}]"
+        if not isinstance(event, dict):
+            errors[where] = "expected an object {ip, at, event, port}"
+            continue
+        for key in event:
+            if key not in IP_EVENT_FIELDS:
+                errors[f"{where}.{unknown_key(key)}"] = "unknown field"
+        ip = ip_address(event, "ip", errors, path=f"{where}.ip", required=True)
+        at = moment(event.get("at"), f"{where}.at", errors)
+        # The platform's own name for the event, kept as sent: NCMEC's enumeration is applied at send time.
+        name = string(event, "event", errors, max_len=100, path=f"{where}.event")
+        port = event.get("port")
+        # bool is an int in Python; `true` is not a port.
+        if port is not None and (type(port) is not int or not 0 <= port <= PORT_MAX):
+            errors[f"{where}.port"] = f"must be an integer from 0 to {PORT_MAX}"
+            port = None
+        clean: dict[str, Any] = {"ip": ip}
+        if at:
+            clean["at"] = at.isoformat()
+        if name:
+            clean["event"] = name
+        if port is not None:
+            clean["port"] = port
+        out.append(clean)
+    return out
+
+
+def ip_address(obj: dict, key: str, errors: dict, *, path: str, required: bool = False) -> str:
+    value = string(obj, key, errors, required=required, max_len=64, path=path)
+    if value:
+        try:
+            return str(ipaddress.ip_address(value))
+        except ValueError:
+            errors[path] = "is not an IPv4 or IPv6 address"
+    return value
 
 
 def unknown_key(key: Any) -> str:

@@ -11,7 +11,6 @@ rules). It stays beside the ingestion it guards, so that a request's shape and i
 
 from __future__ import annotations
 
-import ipaddress
 import mimetypes
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -22,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 
 from console import audit
 from console.api import case_details
-from console.api.fields import URL_STORED_MAX
+from console.api.fields import IP_EVENT_FIELDS, URL_STORED_MAX, ip_events  # noqa: F401 - its fields, documented
 from console.api.fields import moment as _datetime
 from console.api.fields import string as _string
 from console.api.fields import unknown_key as _unknown
@@ -42,7 +41,6 @@ from console.reporting.models import ReportingRule
 from console.text_rules import echo, text_problem
 
 MAX_MEDIA_FILES = 20
-PORT_MAX = 65535
 FIELDS = {
     "content_id",
     "text",
@@ -68,7 +66,6 @@ USER_FIELDS = {
     "screen_name": ncmec.NAME_MAX,
     "profile_url": URL_STORED_MAX,
 }
-IP_EVENT_FIELDS = {"ip", "at", "event", "port"}
 AI_FIELDS = {"policy", "confidence", "model"}
 
 
@@ -381,43 +378,7 @@ def _reported_user(value: Any, errors: dict) -> dict[str, Any]:
             out[key] = _string(value, key, errors, required=key == "platform_id", max_len=max_len, path=path)
     if out["email"] and "@" not in out["email"]:
         errors["reported_user.email"] = "is not an email address"
-    events = value.get("ip_events")
-    out["ip_events"] = []
-    if events is None:
-        return out
-    if not isinstance(events, list):
-        errors["reported_user.ip_events"] = "expected a list of {ip, at, event, port}"
-        return out
-    for i, event in enumerate(events):
-        path = f"reported_user.ip_events[{i}]"
-        if not isinstance(event, dict):
-            errors[path] = "expected an object {ip, at, event, port}"
-            continue
-        for key in event:
-            if key not in IP_EVENT_FIELDS:
-                errors[f"{path}.{_unknown(key)}"] = "unknown field"
-        ip = _string(event, "ip", errors, required=True, max_len=64, path=f"{path}.ip")
-        if ip:
-            try:
-                ip = str(ipaddress.ip_address(ip))
-            except ValueError:
-                errors[f"{path}.ip"] = "is not an IPv4 or IPv6 address"
-        at = _datetime(event.get("at"), f"{path}.at", errors)
-        # The platform's own name for the event, kept as sent: NCMEC's enumeration is applied at send time.
-        name = _string(event, "event", errors, max_len=100, path=f"{path}.event")
-        port = event.get("port")
-        # bool is an int in Python; `true` is not a port.
-        if port is not None and (type(port) is not int or not 0 <= port <= PORT_MAX):
-            errors[f"{path}.port"] = f"must be an integer from 0 to {PORT_MAX}"
-            port = None
-        clean = {"ip": ip}
-        if at:
-            clean["at"] = at.isoformat()
-        if name:
-            clean["event"] = name
-        if port is not None:
-            clean["port"] = port
-        out["ip_events"].append(clean)
+    out["ip_events"] = ip_events(value.get("ip_events"), "reported_user.ip_events", errors)
     return out
 
 

@@ -29,6 +29,10 @@ class ReportedUser(db.Model):
     profile_url: Mapped[str] = mapped_column(String(2000), default="")
     # [{"ip": "...", "at": iso8601, "event": "Login"}] — NCMEC's ipCaptureEvent.
     ip_events: Mapped[list] = mapped_column(JSON, default=list)
+    # What the platform acknowledged doing to the account (a delivered account action, console/webhooks):
+    # "temporary" or "permanent" and when; a CyberTip filed after it says so (accountPermanentlyDisabled).
+    account_status: Mapped[str] = mapped_column(String(20), default="", server_default="")
+    account_status_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Case(db.Model):

@@ -9,6 +9,7 @@ to the same transaction: cases imports nothing from them.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -19,7 +20,7 @@ from console import audit, tasks
 from console.accounts.models import User
 from console.cases import claims, counters, drafts, priority
 from console.cases.models import Case, Decision, ReportedUser
-from console.cases.signals import FollowUp, violation_confirmed
+from console.cases.signals import FollowUp, case_decided, violation_confirmed
 from console.childsafety import access, exposure
 from console.childsafety.models import ExposureBreak
 from console.extensions import db
@@ -145,8 +146,18 @@ def open_case(
     return case
 
 
-def decide(case_id: int, verdict: str, policy_id: int | None, moderator, note: str = "") -> DecisionOutcome:
+def decide(
+    case_id: int,
+    verdict: str,
+    policy_id: int | None,
+    moderator,
+    note: str = "",
+    unticked: Collection[int] = (),
+) -> DecisionOutcome:
     """Record a moderator's decision, exactly once per case.
+
+    ``unticked``: follow-up actions offered on the decision form that the moderator chose not to run
+    (passed to the receivers of `case_decided`, who offered them).
 
     The status change is a compare-and-set on `status = 'open'` and on the claim (nobody else reviewing):
     of two moderators deciding at once, the second one's UPDATE matches no row and is told who decided
@@ -198,10 +209,11 @@ def decide(case_id: int, verdict: str, policy_id: int | None, moderator, note: s
         policy=decision.policy.name if decision.policy else None,
     )
     follow_ups: list[FollowUp] = []
-    if verdict == "violation":
-        for _receiver, follow_up in violation_confirmed.send(case, decision=decision, actor=moderator):
-            if follow_up is not None:
-                follow_ups.append(follow_up)
+    sent = (
+        violation_confirmed.send(case, decision=decision, actor=moderator) if verdict == "violation" else []
+    )
+    sent += case_decided.send(case, decision=decision, actor=moderator, unticked=frozenset(unticked))
+    follow_ups += [follow_up for _receiver, follow_up in sent if follow_up is not None]
     tasks.commit_then_enqueue(job for f in follow_ups for job in f.jobs)
     return DecisionOutcome(load_case(case_id), decision, follow_ups)
 

@@ -26,6 +26,10 @@ _signals = Namespace()
 
 # Sent with the decided Case as sender, and `decision` and `actor` as keyword arguments.
 violation_confirmed = _signals.signal("violation-confirmed")
+# Sent for every decision (either verdict), after `violation_confirmed`, with the same arguments and
+# `unticked`: the ids of the follow-up actions the moderator chose not to run (the platform's actions,
+# console/webhooks: whoever offered them on the decision form knows what the ids mean).
+case_decided = _signals.signal("case-decided")
 
 
 @dataclass(frozen=True)

@@ -101,7 +101,12 @@ def decide(case_id: int):
     else:
         try:
             outcome = service.decide(
-                case.id, form.verdict.data, form.policy.data or None, current_user, form.note.data or ""
+                case.id,
+                form.verdict.data,
+                form.policy.data or None,
+                current_user,
+                form.note.data or "",
+                unticked=_unticked(),
             )
         except service.AlreadyDecided as e:
             case, status, message, refused = e.case, 409, str(e), True
@@ -126,6 +131,14 @@ def decide(case_id: int):
     return page_or_fragment(
         "cases/show.html", "cases/_decision_and_history.html", context, status, hx_headers=headers
     )
+
+
+def _unticked() -> set[int]:
+    """The follow-up actions a section offered on the decision form (offered_action) and the moderator
+    unticked (not in run_action): the decision's receivers know what they are (console/webhooks)."""
+    offered = {int(v) for v in request.form.getlist("offered_action") if v.isdigit()}
+    run = {int(v) for v in request.form.getlist("run_action") if v.isdigit()}
+    return offered - run
 
 
 def _escalated_to_child_safety(case: Case, form: DecisionForm):

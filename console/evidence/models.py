@@ -63,6 +63,10 @@ class EvidenceRecord(db.Model):
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str] = mapped_column(String(2000), default="")
     purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The platform's acknowledgement of the preservation request sent after the finish (console/webhooks):
+    # {"message_id", "status", "response"} and when it came.
+    platform_preservation: Mapped[dict] = mapped_column(JSON, default=dict)
+    platform_preservation_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     report = relationship("ExternalReport")
     case = relationship("Case")

@@ -30,12 +30,16 @@ from .constants import (
     ip_event_name,
 )
 from .documents import (
+    AccountDisabled,
+    AssociatedAccount,
     CellPhoneIncident,
     ChatImIncident,
     ContactPerson,
     Details,
+    DeviceId,
     DocumentError,
     EmailIncident,
+    EstimatedLocation,
     FileDetails,
     FileHash,
     IncidentSummary,
@@ -68,6 +72,10 @@ from .errors import (
 )
 
 __all__ = [
+    "AccountDisabled",
+    "AssociatedAccount",
+    "DeviceId",
+    "EstimatedLocation",
     "PRODUCTION_URL",
     "TEST_URL",
     "CellPhoneIncident",

@@ -178,6 +178,43 @@ class Reporter:
 
 
 @dataclass(frozen=True)
+class DeviceId:
+    id_type: str  # e.g. "IMEI", "Android advertising id"
+    id_value: str
+    event_name: IpCaptureEventName | None = None
+    date_time: datetime | None = None
+
+
+@dataclass(frozen=True)
+class AccountDisabled:
+    """``accountTemporarilyDisabled`` / ``accountPermanentlyDisabled``: true, with the dates known."""
+
+    disabled_date: datetime | None = None
+    user_notified: bool | None = None
+    user_notified_date: datetime | None = None
+    reenabled_date: datetime | None = None  # temporarily disabled accounts only
+
+
+@dataclass(frozen=True)
+class EstimatedLocation:
+    city: str | None = None
+    region: str | None = None
+    country_code: str | None = None  # ISO 3166-1 alpha-2
+    verified: bool | None = None
+    timestamp: datetime | None = None
+
+
+@dataclass(frozen=True)
+class AssociatedAccount:
+    account_type: str  # one of the XSD's associatedAccountType: Billing, Linked, Business, Creator, …, Other
+    platform: str | None = None
+    esp_identifier: str | None = None
+    screen_name: str | None = None
+    emails: Sequence[str] = ()
+    additional_info: str | None = None
+
+
+@dataclass(frozen=True)
 class PersonOrUserReported:
     person: Person | None = None  # personOrUserReportedPerson: names, phones, emails, age
     esp_identifier: str | None = None  # the platform's own user id
@@ -186,8 +223,13 @@ class PersonOrUserReported:
     display_names: Sequence[str] = ()
     profile_urls: Sequence[str] = ()
     ip_capture_events: Sequence[IpCaptureEvent] = ()
+    device_ids: Sequence[DeviceId] = ()
     # CyberTip ids of earlier reports about this user (follow-up reports).
     prior_ct_reports: Sequence[int] = ()
+    account_temporarily_disabled: AccountDisabled | None = None
+    account_permanently_disabled: AccountDisabled | None = None
+    estimated_location: EstimatedLocation | None = None
+    associated_accounts: Sequence[AssociatedAccount] = ()
     additional_info: str | None = None
 
 
@@ -435,13 +477,70 @@ def _account(node: etree._Element, who: PersonOrUserReported | IntendedRecipient
     _texts(node, "profileUrl", who.profile_urls)
 
 
+def _device_id(parent: etree._Element, device: DeviceId) -> None:
+    node = etree.SubElement(parent, "deviceId")
+    _text(node, "idType", device.id_type)
+    _text(node, "idValue", device.id_value)
+    _text(node, "eventName", IpCaptureEventName(device.event_name) if device.event_name else None)
+    _text(node, "dateTime", device.date_time)
+
+
+def _attribute(node: etree._Element, name: str, value: datetime | bool | None) -> None:
+    if value is None:
+        return
+    try:
+        node.set(name, format_boolean(value) if isinstance(value, bool) else format_datetime(value))
+    except ValueError as error:
+        raise DocumentError(f"{_path(node.getparent(), node.tag)}@{name}", str(error)) from None
+
+
+def _account_disabled(parent: etree._Element, name: str, status: AccountDisabled | None) -> None:
+    """``true`` with the dates as attributes (the XSD: a boolean extended with attributes)."""
+    if status is None:
+        return
+    node = _text(parent, name, True)
+    _attribute(node, "disabledDate", status.disabled_date)
+    _attribute(node, "userNotified", status.user_notified)
+    _attribute(node, "userNotifiedDate", status.user_notified_date)
+    if name == "accountTemporarilyDisabled":
+        _attribute(node, "reenabledDate", status.reenabled_date)
+
+
+def _estimated_location(parent: etree._Element, where: EstimatedLocation | None) -> None:
+    if where is None:
+        return
+    node = etree.SubElement(parent, "estimatedLocation")
+    _attribute(node, "verified", where.verified)
+    _attribute(node, "timestamp", where.timestamp)
+    _text(node, "city", where.city)
+    _text(node, "region", where.region)
+    _text(node, "countryCode", where.country_code)
+
+
+def _associated_account(parent: etree._Element, account: AssociatedAccount) -> None:
+    node = etree.SubElement(parent, "associatedAccount")
+    node.set("type", account.account_type)
+    _text(node, "platform", account.platform)
+    _texts(node, "email", account.emails)
+    _text(node, "espIdentifier", account.esp_identifier)
+    _text(node, "screenName", account.screen_name)
+    _text(node, "additionalInfo", account.additional_info)
+
+
 def _person_or_user_reported(parent: etree._Element, user: PersonOrUserReported) -> None:
     node = etree.SubElement(parent, "personOrUserReported")
     _person(node, "personOrUserReportedPerson", user.person)
     _account(node, user)
     for event in user.ip_capture_events:
         _ip_capture_event(node, event)
+    for device in user.device_ids:
+        _device_id(node, device)
     _texts(node, "priorCTReports", [int(tip) for tip in user.prior_ct_reports])
+    _account_disabled(node, "accountTemporarilyDisabled", user.account_temporarily_disabled)
+    _account_disabled(node, "accountPermanentlyDisabled", user.account_permanently_disabled)
+    _estimated_location(node, user.estimated_location)
+    for account in user.associated_accounts:
+        _associated_account(node, account)
     _text(node, "additionalInfo", user.additional_info)
 
 

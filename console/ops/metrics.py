@@ -16,6 +16,7 @@ from console.ops import checks
 from console.ops.clock import filing_clock
 from console.queues.models import Queue
 from console.reporting.models import REPORT_STATES, ExternalReport
+from console.webhooks import queries as webhooks
 
 # Seconds from the report's creation (the confirmation) to NCMEC's finish.
 FILING_BUCKETS = (1, 2, 5, 10, 30, 60, 300, 900, 3600, 6 * 3600, 24 * 3600)
@@ -50,6 +51,24 @@ class ConsoleCollector:
         for slug, count in db.session.execute(select(Queue.slug, Queue.open_cases).order_by(Queue.slug)):
             open_cases.add_metric([slug], count)
         yield open_cases
+
+        platform = webhooks.health()
+        events = GaugeMetricFamily(
+            "console_webhook_events", "Webhook events to the platform by state", labels=["state"]
+        )
+        for state, count in platform.by_state.items():
+            events.add_metric([state], count)
+        yield events
+        yield GaugeMetricFamily(
+            "console_webhook_oldest_undelivered_seconds",
+            "Age of the oldest webhook event not delivered yet (0 when none)",
+            value=platform.oldest_age_seconds(),
+        )
+        yield GaugeMetricFamily(
+            "console_webhook_endpoints_disabled",
+            "Platform endpoints disabled (410 Gone, failing too long, or by an admin)",
+            value=len(platform.disabled),
+        )
 
         clock = filing_clock()
         yield GaugeMetricFamily(

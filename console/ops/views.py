@@ -12,6 +12,7 @@ from console.ops.clock import filing_clock
 from console.ops.metrics import render as render_metrics
 from console.security import public, role_required
 from console.timeutil import utcnow
+from console.webhooks import queries as webhooks
 
 bp = Blueprint("ops", __name__)
 
@@ -70,8 +71,12 @@ def banner():
         workers = checks.workers()
     except Exception:  # noqa: BLE001 - the banner must never break a page
         workers = checks.Check("workers", False, "unknown")
+    platform = webhooks.health()
     return render_template(
         "ops/_banner.html",
+        platform=platform,
+        platform_late=platform.oldest_age_seconds() > current_app.config["WEBHOOK_ALERT_MINUTES"] * 60,
+        platform_age_minutes=int(platform.oldest_age_seconds() // 60),
         clock=clock,
         age_minutes=int(age // 60),
         late=age > limit,

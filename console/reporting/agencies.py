@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import ipaddress
-from urllib.parse import urlsplit
-
 from sqlalchemy import select
 
+from console import urlguard
 from console.extensions import db
 from console.ncmec import CyberTiplineClient, base_url_for
-from console.ncmec.constants import url_problem
 from console.ncmec.errors import NeedsAdminError
 from console.reporting import credentials
 from console.reporting.models import Agency
@@ -25,36 +22,20 @@ def custom_url_problem(url: str) -> str | None:
     """Why the console must not send NCMEC credentials to ``url``, or None.
 
     The password travels in an Authorization header on every call: only over https, except to this machine
-    itself (the local CyberTipline simulator), where nothing crosses a network.
+    itself (the local CyberTipline simulator), where nothing crosses a network (console/urlguard.py).
     """
-    if len(url) > CUSTOM_URL_MAX:
-        return f"Enter at most {CUSTOM_URL_MAX} characters."
-    if url_problem(url):
-        return "Enter the URL without spaces or control characters."
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname or ""
-        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
-    except ValueError:
-        return "Enter a valid URL, e.g. https://ncmec.example/ispws."
-    if parts.scheme not in ("http", "https") or not host:
-        return "Enter the base URL, starting with https://."
-    if parts.username is not None or parts.password is not None:
-        return "Enter the URL without a user name or password in it."
-    if parts.query or parts.fragment:
-        return "Enter the base URL without ?query or #fragment."
-    if parts.scheme == "http" and not is_loopback(host):
-        return "Use https:// — plain http is allowed only for this machine (127.0.0.1, the local simulator)."
-    return None
+    return urlguard.url_problem(
+        url,
+        max_len=CUSTOM_URL_MAX,
+        plain_http_ok=is_loopback,
+        example="https://ncmec.example/ispws",
+        name="base URL",
+        http_hint="Use https:// — plain http is allowed only for this machine (127.0.0.1, the local "
+        "simulator).",
+    )
 
 
-def is_loopback(host: str) -> bool:
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+is_loopback = urlguard.is_loopback
 
 
 def ncmec() -> Agency:

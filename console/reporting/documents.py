@@ -10,10 +10,14 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from console.ncmec import (
+    AccountDisabled,
+    AssociatedAccount,
     CellPhoneIncident,
     ChatImIncident,
     ContactPerson,
+    DeviceId,
     EmailIncident,
+    EstimatedLocation,
     FileAnnotation,
     FileDetails,
     FileHash,
@@ -168,20 +172,74 @@ def _victims(p: dict) -> list[Victim]:
     ]
 
 
+def _moment(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _account_status(user: dict) -> dict:
+    """accountPermanentlyDisabled / accountTemporarilyDisabled, as the platform acknowledged it."""
+    status = user.get("account_status") or {}
+    kind = status.get("kind")
+    if kind not in ("permanent", "temporary"):
+        return {}
+    name = "account_permanently_disabled" if kind == "permanent" else "account_temporarily_disabled"
+    return {name: AccountDisabled(disabled_date=_moment(status.get("at")))}
+
+
+def _enriched_user(enriched: dict) -> dict:
+    """The platform's answer about the user (console/webhooks/enrichment.py checked it) as NCMEC's fields."""
+    where = enriched.get("estimated_location") or {}
+    return {
+        "device_ids": [
+            DeviceId(d["type"], d["value"], date_time=_moment(d.get("at")))
+            for d in enriched.get("device_ids") or []
+        ],
+        "estimated_location": EstimatedLocation(
+            city=where.get("city") or None,
+            region=where.get("region") or None,
+            country_code=where.get("country_code") or None,
+            verified=where.get("verified"),
+            timestamp=_moment(where.get("at")),
+        )
+        if where
+        else None,
+        "associated_accounts": [
+            AssociatedAccount(
+                a.get("type") or "Other",
+                platform=a.get("platform") or None,
+                esp_identifier=a.get("platform_id") or None,
+                screen_name=a.get("screen_name") or None,
+                emails=[a["email"]] if a.get("email") else (),
+            )
+            for a in enriched.get("associated_accounts") or []
+        ],
+    }
+
+
 def report_document(report: ExternalReport) -> bytes:
     """The ``report`` XML, built from the payload frozen when the report was created (and nothing else)."""
     p = report.payload
     user = p.get("reported_user") or {}
-    person = Person(emails=[user["email"]]) if user.get("email") else None
+    enriched = (p.get("platform") or {}).get("reported_user") or {}
+    emails = list(
+        dict.fromkeys([*([user["email"]] if user.get("email") else []), *enriched.get("emails", [])])
+    )
+    phones = enriched.get("phones") or []
+    person = Person(emails=emails, phones=phones) if emails or phones else None
     prior = details.cybertip_ids(p.get("prior_ct_reports") or [])
+    events = [*(user.get("ip_events") or []), *enriched.get("ip_events", [])]
+    created = enriched.get("created_at")
     reported = PersonOrUserReported(
         person=person,
         esp_identifier=user.get("platform_id") or None,
         screen_name=user.get("screen_name") or None,
         display_names=[user["name"]] if user.get("name") else (),
         profile_urls=[user["profile_url"]] if user.get("profile_url") else (),
-        ip_capture_events=[_ip_event(ev) for ev in user.get("ip_events") or [] if ev.get("ip")],
+        ip_capture_events=[_ip_event(ev) for ev in events if ev.get("ip")],
         prior_ct_reports=prior,
+        additional_info=f"Account created on the platform: {created}" if created else None,
+        **_account_status(user),
+        **_enriched_user(enriched),
     )
     info = [
         f"Moderation console case #{p['case_id']}" + (f", policy: {p['policy']}" if p.get("policy") else "")
@@ -209,6 +267,7 @@ def report_document(report: ExternalReport) -> bytes:
             f"The message thread ({len(p['thread'])} messages) is attached as a Supplemental Reported file."
         )
     has_user = any(user.get(k) for k in ("platform_id", "email", "name", "screen_name", "profile_url"))
+    has_user = has_user or bool(user.get("account_status"))
     doc = Report(
         incident_summary=IncidentSummary(
             incident_type=IncidentType(report.incident_type),
@@ -230,6 +289,8 @@ def report_document(report: ExternalReport) -> bytes:
 def file_document(report: ExternalReport, f: ReportFile) -> bytes:
     """The ``fileDetails`` XML for one uploaded file: the real file name goes here, never in the upload."""
     relevance = FileRelevance(f.relevance or FileRelevance.REPORTED.value)
+    # The platform's answer about this file (enrichment): when it was uploaded, and from where.
+    upload = ((report.payload or {}).get("platform") or {}).get("files", {}).get(f.sha256) or {}
     reported = relevance == FileRelevance.REPORTED
     extra = [FileHash(h["type"], h["value"]) for h in f.hashes or [] if h.get("type") and h.get("value")]
     return build_file_details_xml(
@@ -246,6 +307,10 @@ def file_document(report: ExternalReport, f: ReportFile) -> bytes:
             if f.industry_classification and reported
             else None,
             original_file_hashes=[FileHash(HashType.SHA256, f.sha256), FileHash(HashType.MD5, f.md5), *extra],
+            uploaded_to_esp_timestamp=_moment(upload.get("uploaded_at")),
+            ip_capture_event=IpCaptureEvent(upload["ip"], event_name=ip_event_name("Upload"))
+            if upload.get("ip")
+            else None,
             additional_info=None
             if f.media_id or reported
             else "Generated by the moderation console from the case's message thread when the report was "

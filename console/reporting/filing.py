@@ -38,7 +38,7 @@ from console.ncmec import (
 )
 from console.ncmec.schema import Problem
 from console.policies.service import incident_type_for
-from console.reporting import details, documents, transcript
+from console.reporting import details, documents, platform, transcript
 from console.reporting.details import Choices, PriorReport
 from console.reporting.models import Agency, ExternalReport, ReportFile, ReportingRule
 from console.timeutil import utcnow
@@ -174,6 +174,8 @@ def build_payload(
             "screen_name": user.screen_name if user else "",
             "profile_url": user.profile_url if user else "",
             "ip_events": list(user.ip_events or []) if user else [],
+            # What the platform acknowledged doing to the account so far (refreshed before the freeze).
+            "account_status": platform.account_status(user),
         },
         "retracted_ids": [],
         # NCMEC's priorCTReports, one list: the user's earlier CyberTips, then those whose content this case's

@@ -110,6 +110,14 @@ class ReportingRule(db.Model):
     enabled: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_fired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The platform (console/webhooks): asked what it knows before the document is frozen (enrichment), and
+    # asked to preserve the account's data once the report is finished. None: not asked.
+    enrichment_endpoint_id: Mapped[int | None] = mapped_column(
+        ForeignKey("webhook_endpoints.id", ondelete="SET NULL")
+    )
+    preservation_endpoint_id: Mapped[int | None] = mapped_column(
+        ForeignKey("webhook_endpoints.id", ondelete="SET NULL")
+    )
 
     agency: Mapped[Agency] = relationship()
     review_queue = relationship("Queue")

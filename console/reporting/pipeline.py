@@ -56,7 +56,7 @@ from console.ncmec import (
     UnknownCodeError,
 )
 from console.ncmec.errors import ChecksumMismatchError, IndeterminateError
-from console.reporting import agencies, documents, filing, lease
+from console.reporting import agencies, documents, filing, lease, platform
 from console.reporting.credentials import CredentialsError
 from console.reporting.models import Agency, ExternalReport, ReportFile
 from console.reporting.signals import report_finished
@@ -104,6 +104,11 @@ def drive(report_id: int, owner: str | None = None, client=None) -> str | None:
             client = client or client_for(report.agency)
         finally:
             db.session.commit()  # the claim (and the document about to be submitted): durable together
+        if report.ncmec_report_id is None and not platform.is_prepared(report.payload):
+            prepared = platform.prepare(report)  # what the platform adds; written with the document (_submit)
+            if isinstance(prepared, platform.Wait):
+                return _wait_for_platform(report_id, owner, prepared)
+            set_committed_value(report, "payload", prepared)
         while report.state != "finished":
             if report.ncmec_report_id is None:
                 _submit(report, client, owner, xml)
@@ -157,7 +162,7 @@ def _load_claimed(report_id: int, owner: str) -> tuple[ExternalReport, bytes | N
         .where(ExternalReport.id == report_id)
         .options(joinedload(ExternalReport.agency), selectinload(ExternalReport.files))
     ).one()
-    if report.ncmec_report_id is not None:
+    if report.ncmec_report_id is not None or not platform.is_prepared(report.payload):
         return report, None
     xml = documents.report_document(report)
     lease.update_owned(report_id, owner, report_xml=xml.decode())
@@ -178,9 +183,9 @@ def _attempts(report_id: int) -> int:
 
 def _submit(report: ExternalReport, client, owner: str, xml: bytes | None = None) -> None:
     report_id = report.id
-    if xml is None:  # filed anew after a start-over: the document is written before it is sent
+    if xml is None:  # just prepared, or filed anew after a start-over: written before it is sent
         xml = documents.report_document(report)
-        lease.renew(report_id, owner, report_xml=xml.decode())
+        lease.renew(report_id, owner, report_xml=xml.decode(), payload=report.payload)
     else:
         lease.renew(report_id, owner)  # just claimed: a no-op unless the lease is short
     try:
@@ -307,9 +312,13 @@ def _finish(report: ExternalReport, client, owner: str) -> None:
     # The REPORT Act's preservation, promised in this same transaction (console/evidence/preservation.py);
     # it never raises, so it can neither stop nor undo the finish.
     preservation.note_finished(report_id, now, reply)
-    report_finished.send(report_id)  # the hash bank banks its hashes; receivers never raise
+    # The hash bank banks its hashes, the platform is asked to preserve the account's data; receivers never
+    # raise, and may hand back jobs for after the commit.
+    answers = report_finished.send(report_id)
     db.session.commit()
     _mirror(report, state="finished", finished_at=now, lease_owner=None, lease_expires_at=None, attempts=0)
+    for job in (job for _receiver, jobs in answers for job in jobs or ()):
+        tasks.enqueue(job.func, *job.args, job_id=job.job_id)
 
 
 def _start_over(report_id: int, owner: str, old_id: str, reason: str, client=None) -> None:
@@ -365,6 +374,19 @@ def _schedule_retry(report_id: int, owner: str, error: CyberTiplineError) -> str
     state = db.session.scalar(select(ExternalReport.state).where(ExternalReport.id == report_id))
     db.session.commit()
     return state
+
+
+def _wait_for_platform(report_id: int, owner: str, wait: platform.Wait) -> str:
+    """The platform has not answered yet: ask again in a while (a wait is not a failed attempt)."""
+    due, reason = utcnow() + timedelta(seconds=wait.seconds), f"Waiting for the platform: {wait.reason}"
+    lease.release(
+        report_id, owner, next_attempt_at=due, attempts=ExternalReport.attempts - 1, last_error=reason[:2000]
+    )
+    try:
+        tasks.task_queue().enqueue_at(due, JOB, report_id)
+    except Exception:  # Redis down: the sweep re-enqueues it
+        log.exception("report %s: could not schedule the next question to the platform", report_id)
+    return "queued"
 
 
 def _park(report_id: int, owner: str, state: str, kind: str, error: Exception) -> None:

@@ -117,6 +117,7 @@ def _dialog_context(case: Case, form=None, message: str | None = None) -> dict:
         form=form,
         incident_types=INCIDENT_TYPES,
         message=message,
+        **sections.context_for("report_dialog", case=case),
         **_labels(),
     )
 

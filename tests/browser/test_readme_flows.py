@@ -35,7 +35,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.timeout(420)]
 
 README = ROOT / "README.md"
 VENV_BIN = ROOT / ".venv" / "bin"
-README_PORT, README_SIM_PORT = 5000, 8765
+README_PORT, README_SIM_PORT, README_PLATFORM_PORT = 5000, 8765, 8766
 
 
 # --- the README, as a newcomer reads it ---------------------------------------------------------------------
@@ -112,14 +112,17 @@ class ConsoleRun:
     home: Path
     tmp: Path
     log: Path
+    platform_url: str
 
     def log_tail(self) -> str:
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-60:])
 
     def readme_url(self, url: str) -> str:
         """A URL the README gives for `make run`, on this run's ports."""
-        return url.replace(f"127.0.0.1:{README_PORT}", self.url.removeprefix("http://")).replace(
-            f"127.0.0.1:{README_SIM_PORT}", self.sim_url.removeprefix("http://")
+        return (
+            url.replace(f"127.0.0.1:{README_PORT}", self.url.removeprefix("http://"))
+            .replace(f"127.0.0.1:{README_SIM_PORT}", self.sim_url.removeprefix("http://"))
+            .replace(f"127.0.0.1:{README_PLATFORM_PORT}", self.platform_url.removeprefix("http://"))
         )
 
 
@@ -148,13 +151,14 @@ def console_run(tmp_path_factory):
     home, tmp = base / "home", base / "tmp"
     home.mkdir()
     tmp.mkdir()
-    port, sim_port = free_ports(2)
+    port, sim_port, platform_port = free_ports(3)
     env = fresh_shell_env(
         HOME=str(home),
         TMPDIR=str(tmp),
         CONSOLE_INSTANCE_PATH=str(base / "instance"),
         PORT=str(port),
         SIMULATOR_PORT=str(sim_port),
+        DEMO_PLATFORM_PORT=str(platform_port),
     )
     log = base / "make-run.log"
     with log.open("wb") as out:
@@ -166,7 +170,16 @@ def console_run(tmp_path_factory):
             stderr=subprocess.STDOUT,
             start_new_session=True,  # a terminal's Ctrl-C reaches the runner alone, as here
         )
-    run = ConsoleRun(process, f"http://127.0.0.1:{port}", f"http://127.0.0.1:{sim_port}", env, home, tmp, log)
+    run = ConsoleRun(
+        process,
+        f"http://127.0.0.1:{port}",
+        f"http://127.0.0.1:{sim_port}",
+        env,
+        home,
+        tmp,
+        log,
+        f"http://127.0.0.1:{platform_port}",
+    )
     try:
         wait_until_serving(run)
         yield run
@@ -284,6 +297,17 @@ def test_the_readme_flows_by_hand_reach_a_finished_report(console_run, browser):
     row = simulator_row(browser, run, human_report)
     expect(row).to_contain_text("finished")
     expect(row).to_contain_text("viewed: yes")  # "which files a person viewed"
+    # The demo platform's page: the content removed, the account disabled (the worker delivered both).
+    says(human_step, "content *removed*", "the account *disabled")
+    platform = browser.new_page()
+    platform.goto(
+        run.readme_url(
+            readme_value(r"demo platform's page of what it received[^<]*<([^>]+)>", README.read_text())
+        )
+    )
+    expect(platform.locator("#content")).to_contain_text("removed")
+    expect(platform.locator("#accounts")).to_contain_text("disabled permanently")
+    expect(platform.locator("#preservations")).to_contain_text(human_report)
 
     # 3. AI flow: the README's shell block, run by bash from a fresh shell in the repository folder.
     ai_step = step(3)
@@ -330,7 +354,7 @@ def test_the_readme_operator_commands_work_from_a_fresh_shell(console_run):
         for line in block.replace("\\\n", " ").splitlines()
         if line.startswith(".venv/bin/")
     ]
-    runnable = [c for c in commands if not re.search(r"\b(NAME|SLUG|EMAIL|URL|FILE|U)\b|\|", c)]
+    runnable = [c for c in commands if not re.search(r"\b(NAME|SLUG|EMAIL|URL|FILE|U|ID)\b|\|", c)]
     outputs = {}
     for command in runnable:
         done = subprocess.run(

@@ -10,13 +10,17 @@ import pytest
 from lxml import etree
 
 from console.ncmec import (
+    AccountDisabled,
+    AssociatedAccount,
     CellPhoneIncident,
     ChatImIncident,
     ContactPerson,
     Details,
     DetailsType,
+    DeviceId,
     DocumentError,
     EmailIncident,
+    EstimatedLocation,
     FileAnnotation,
     FileDetails,
     FileHash,
@@ -140,6 +144,85 @@ def report_with(users, ip_events, incident_type, *, annotations=(), escalate=Non
 )
 def test_every_combination_of_user_ip_events_and_incident_type_is_valid(user, ip, incident_type):
     assert_valid(build_report_xml(report_with(USERS[user], IP_EVENTS[ip], incident_type)))
+
+
+ACCOUNT_STATUS = {
+    "none": {},
+    "permanent": {"account_permanently_disabled": AccountDisabled(disabled_date=WHEN)},
+    "permanent, notified": {
+        "account_permanently_disabled": AccountDisabled(
+            disabled_date=WHEN, user_notified=True, user_notified_date=WHEN + timedelta(minutes=5)
+        )
+    },
+    "temporary": {"account_temporarily_disabled": AccountDisabled(disabled_date=WHEN)},
+    "temporary, re-enabled, then permanent": {
+        "account_temporarily_disabled": AccountDisabled(
+            disabled_date=WHEN - timedelta(days=3),
+            reenabled_date=WHEN - timedelta(days=1),
+            user_notified=False,
+        ),
+        "account_permanently_disabled": AccountDisabled(disabled_date=WHEN),
+    },
+    "a bare true": {"account_permanently_disabled": AccountDisabled()},
+}
+ENRICHED = {
+    "none": {},
+    "everything the platform knows": {
+        "device_ids": [
+            DeviceId("IMEI", "356938035643809", IpCaptureEventName.LOGIN, WHEN),
+            DeviceId("idfa", "x"),
+        ],
+        "estimated_location": EstimatedLocation(
+            "Lyon", "Auvergne-Rhône-Alpes", "FR", verified=False, timestamp=WHEN
+        ),
+        "associated_accounts": [
+            AssociatedAccount(
+                "Linked", platform="Other app", esp_identifier="o-1", emails=["o@example.test"]
+            ),
+            AssociatedAccount("Billing", screen_name=HOSTILE),
+        ],
+    },
+}
+
+
+@pytest.mark.parametrize("enriched", ENRICHED)
+@pytest.mark.parametrize("status", ACCOUNT_STATUS)
+def test_account_status_and_the_platforms_answer_are_valid_and_in_order(status, enriched):
+    user = PersonOrUserReported(
+        esp_identifier="u-1",
+        ip_capture_events=[IpCaptureEvent("198.51.100.7", date_time=WHEN)],
+        prior_ct_reports=[123],
+        additional_info="Account created on the platform: 2025-01-01T00:00:00+00:00",
+        **ACCOUNT_STATUS[status],
+        **ENRICHED[enriched],
+    )
+    xml = build_report_xml(report_with([user], (), IncidentType.CHILD_PORNOGRAPHY))
+    assert_valid(xml)
+    tags = child_tags(xml, "personOrUserReported")
+    expected = [
+        "espIdentifier",
+        "ipCaptureEvent",
+        *(["deviceId"] * len(ENRICHED[enriched].get("device_ids", []))),
+        "priorCTReports",
+        *(["accountTemporarilyDisabled"] if "account_temporarily_disabled" in ACCOUNT_STATUS[status] else []),
+        *(["accountPermanentlyDisabled"] if "account_permanently_disabled" in ACCOUNT_STATUS[status] else []),
+        *(["estimatedLocation"] if ENRICHED[enriched] else []),
+        *(["associatedAccount"] * len(ENRICHED[enriched].get("associated_accounts", []))),
+        "additionalInfo",
+    ]
+    assert tags == expected
+    permanent = etree.fromstring(xml).find("personOrUserReported/accountPermanentlyDisabled")
+    if status == "permanent":
+        assert permanent.text == "true" and permanent.get("disabledDate") == "2026-11-20T08:00:00Z"
+
+
+def test_an_account_status_date_without_a_zone_is_refused_naming_the_field():
+    user = PersonOrUserReported(
+        esp_identifier="u-1", account_permanently_disabled=AccountDisabled(disabled_date=datetime(2026, 1, 1))
+    )
+    with pytest.raises(DocumentError) as refused:
+        build_report_xml(report_with([user], (), IncidentType.CHILD_PORNOGRAPHY))
+    assert refused.value.path == "report/personOrUserReported/accountPermanentlyDisabled@disabledDate"
 
 
 @pytest.mark.parametrize("incident_type", list(IncidentType))
