@@ -1,8 +1,6 @@
 from __future__ import annotations
 
-import string
 import sys
-from urllib.parse import urlsplit
 
 import click
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
@@ -10,27 +8,10 @@ from flask_login import current_user, login_user, logout_user
 
 from console.accounts import service, throttle
 from console.accounts.forms import LoginForm
-from console.security import public, role_required
+from console.security import public, role_required, safe_next
 
 bp = Blueprint("accounts", __name__)
 bp.cli.help = "Console accounts: passwords and deactivation."
-
-_UNSAFE_IN_NEXT = frozenset(string.whitespace + "\\") | {chr(c) for c in range(0x20)} | {"\x7f"}
-
-
-def safe_next(target: str | None) -> str:
-    """Where to go after sign-in: a path on this site, or the queues.
-
-    Browsers drop tabs and line breaks from a URL and read a backslash as a slash, so "/\\t/evil.example" is
-    "//evil.example" to them: any such character refuses the target outright instead of being cleaned.
-    """
-    fallback = url_for("queues.index")
-    if not target or len(target) > 2000 or any(ch in _UNSAFE_IN_NEXT for ch in target):
-        return fallback
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not parts.path.startswith("/") or parts.path.startswith("//"):
-        return fallback
-    return target
 
 
 def _new_session() -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 
-import pytest
 from sqlalchemy import func, select
 
 from console.accounts import service
@@ -17,26 +16,7 @@ from tests.security.helpers import browser_with_cookie, session_cookie, sign_in
 # --- 1. the open redirect after sign-in ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "next_url",
-    [
-        "/%09/evil.example",  # the reported hole: the tab is dropped by browsers, leaving //evil.example
-        "/%0a/evil.example",  # was a 500 (a line break in a header)
-        "/%0d/evil.example",
-        "//evil.example/",
-        "/\\evil.example",
-        "%5C%5Cevil.example",
-        "https://evil.example/",
-        "javascript:alert(1)",
-        "%20//evil.example",
-        "evil.example",
-    ],
-)
-def test_sign_in_never_redirects_off_site(ctx, client, next_url):
-    factories.user("moderator", email="n@example.org")
-    response = sign_in(client, "n@example.org", factories.PASSWORD, next_url=next_url)
-    assert response.status_code == 302
-    assert response.headers["Location"] == "/queues"
+# Off-site targets, 30 of them, for every place that takes a `next`: tests/security/test_next.py.
 
 
 def test_a_nul_in_next_is_refused_before_anything_happens(ctx, client):
