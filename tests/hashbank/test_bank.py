@@ -88,7 +88,7 @@ def test_an_admin_imports_a_list_and_an_upload_matching_it_is_routed(setup, clie
     _policies, review, _rule, user_reports, raw = setup
     factories.user("admin", email="admin@example.org")
     auth.login("admin@example.org")
-    csv_text = f"algorithm,hash,cybertip_id\npdq,{pdq(3)},4242\nmd5,{'a' * 32},\nphotodna,AbC+/=,\n"
+    csv_text = f"algorithm,hash,cybertip_id\npdq,{pdq(3)},4242\nmd5,{'a1' * 16},\nphotodna,AbC+/=,\n"
     response = auth.post(
         "/hash-bank/import",
         {"label": "Industry list 2026-11", "hash_list": (io.BytesIO(csv_text.encode()), "list.csv")},
@@ -128,7 +128,7 @@ def test_the_bank_is_for_admins(setup, client, auth):
 
 
 def test_a_large_list_is_imported_from_the_command_line(setup, runner, tmp_path):
-    lines = ["algorithm,hash"] + [f"sha256,{i:064x}" for i in range(12_000)] + [f"sha256,{0:064x}"]
+    lines = ["algorithm,hash"] + [f"sha256,{i:064x}" for i in range(1, 12_001)] + [f"sha256,{1:064x}"]
     path = tmp_path / "big.csv"
     path.write_text("\n".join(lines) + "\n")
     result = runner.invoke(args=["hashbank", "import", str(path), "--label", "Big list"])
