@@ -15,7 +15,7 @@ from console.extensions import db
 from console.hashbank import hashing
 from console.hashbank.bank import add_entries
 from console.hashbank.models import HashSource
-from console.text_rules import text_problem
+from console.text_rules import name_problem
 
 IMPORT_BATCH = 5_000
 IMPORT_ERRORS_SHOWN = 20
@@ -47,7 +47,7 @@ def import_list(data: bytes | Iterable[str], label: str, *, actor=None, actor_la
     Raises ImportRefused naming the first problems by line; nothing is added then.
     """
     label = (label or "").strip()
-    problem = text_problem(label) if label else "is required"
+    problem = name_problem(label) if label else "is required"
     if problem or len(label) > LABEL_MAX:
         raise ImportRefused([f"source label: {problem or f'at most {LABEL_MAX} characters'}"])
     lines = _decoded_lines(data)
