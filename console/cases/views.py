@@ -196,19 +196,19 @@ class ClaimPanel:
     """What the claim panel of a case page shows and does (templates/cases/_claim.html).
 
     state: "closed" (decided: nothing to claim), "held" (this page holds the claim: it renews it and saves
-    the draft), "mine" (the moderator holds it from another page or a "Next case": this page takes it over
-    on load), "other" (someone else reviews it: the page polls until they are done), "free".
+    the draft), "mine" (the moderator holds it — from "Next case", a work list's POST or another page: this
+    page takes it over on load, which changes no one's claim), "other" (someone else reviews it: the page
+    polls until they are done), "free" (a button: a GET never claims anything, whatever link led here).
     """
 
     state: str
     claim: claims.Claim | None = None
-    auto: bool = False  # "free": claim on load (the moderator came from a work list)
     renew_seconds: int = 60
     poll_seconds: int = 30
     may_release: bool = False  # an admin, looking at someone else's claim
 
 
-def _claim_panel(case: Case, held: claims.Claim | None = None, auto: bool = False) -> ClaimPanel:
+def _claim_panel(case: Case, held: claims.Claim | None = None) -> ClaimPanel:
     renew = max(5, int(current_app.config["CLAIM_SECONDS"] / 5))
     if case.status != "open":
         return ClaimPanel("closed")
@@ -216,7 +216,7 @@ def _claim_panel(case: Case, held: claims.Claim | None = None, auto: bool = Fals
         return ClaimPanel("held", held, renew_seconds=renew)
     claim = claims.current(case)
     if claim is None:
-        return ClaimPanel("free", auto=auto)
+        return ClaimPanel("free")
     if claim.held_by(current_user.id):
         return ClaimPanel("mine", claim)
     return ClaimPanel("other", claim, may_release=current_user.is_admin)
@@ -237,7 +237,7 @@ def _escalate_form(case: Case, form: EscalateForm | None = None) -> EscalateForm
 def _review_context(case: Case, extra: dict) -> dict:
     """The claim panel, the SLA, the way back to the previous case, the escalation form (unless given)."""
     out = dict(extra)
-    out.setdefault("claim_panel", _claim_panel(case, auto=request.args.get("review") == "1"))
+    out.setdefault("claim_panel", _claim_panel(case))
     out.setdefault(
         "sla", case.queue.sla_status(case.reported_at, utcnow()) if case.status == "open" else None
     )
