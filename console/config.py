@@ -135,6 +135,10 @@ def from_environment() -> dict:
         # A moderator's claim on a case (console/cases/claims.py): the open page renews it every fifth of
         # this, so a closed laptop or a lost tab frees the case for colleagues after at most this long.
         "CLAIM_SECONDS": float(os.environ.get("CLAIM_SECONDS", "300")),
+        # A reveal's token (console/cases/showings.py): the page that revealed a file may fetch its bytes
+        # for this long (a video's range requests included); after it, and on any other page view, the file
+        # is hidden again and another look is another recorded reveal.
+        "REVEAL_TOKEN_SECONDS": float(os.environ.get("REVEAL_TOKEN_SECONDS", "300")),
         # Media of cases closed as "no violation" is deleted this many days after the decision (0: never).
         "NO_VIOLATION_MEDIA_DAYS": int(os.environ.get("NO_VIOLATION_MEDIA_DAYS", "0")),
         # A moderator's child-safety reveals per UTC day (console/childsafety/exposure.py): every SOFT_LIMIT

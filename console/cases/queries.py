@@ -13,7 +13,6 @@ from sqlalchemy.orm import joinedload, selectinload
 from console.accounts.models import User
 from console.cases.models import Case, Decision, ReportedUser
 from console.extensions import db
-from console.media.models import MediaView
 from console.queues.models import Queue
 
 
@@ -22,11 +21,10 @@ class UserCases:
     user: ReportedUser
     cases: list[Case]
     older: int | None  # the `before` of the next (older) page, or None on the last page
-    viewed_by_me: set[int]  # media ids among these cases this moderator has revealed
 
 
 def reported_user_cases(
-    user_id: int, viewer_id: int, before: int | None = None, size: int = 20, *, visible=None
+    user_id: int, before: int | None = None, size: int = 20, *, visible=None
 ) -> UserCases:
     """All of a reported user's cases, across queues, newest first; with their media and decisions.
     `visible`: the clause of the cases the viewer may see (console/childsafety/access.visible_to)."""
@@ -52,20 +50,7 @@ def reported_user_cases(
         query = query.where(visible)
     cases = list(db.session.scalars(query).unique())
     older = cases[size - 1].id if len(cases) > size else None
-    cases = cases[:size]
-    media_ids = [m.id for c in cases for m in c.media]
-    viewed = (
-        set(
-            db.session.scalars(
-                select(MediaView.media_id).where(
-                    MediaView.media_id.in_(media_ids), MediaView.user_id == viewer_id
-                )
-            )
-        )
-        if media_ids
-        else set()
-    )
-    return UserCases(user, cases, older, viewed)
+    return UserCases(user, cases[:size], older)
 
 
 @dataclass

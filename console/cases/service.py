@@ -17,7 +17,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from console import audit, tasks
 from console.accounts.models import User
-from console.cases import claims, counters, drafts, priority
+from console.cases import claims, counters, drafts, priority, showings
 from console.cases.models import Case, Decision, ReportedUser
 from console.cases.signals import FollowUp, violation_confirmed
 from console.childsafety import access, exposure
@@ -316,8 +316,15 @@ def media_of(case_id: int, media_id: int) -> MediaFile:
     return media
 
 
-def reveal(media_id: int, case_id: int, moderator) -> MediaFile:
-    """A person chose to see a file: record who and when; this alone later makes fileViewedByEsp true.
+@dataclass(frozen=True)
+class Revealed:
+    media: MediaFile
+    token: str  # what the page that asked may fetch the bytes with (console/cases/showings.py)
+
+
+def reveal(media_id: int, case_id: int, moderator) -> Revealed:
+    """A person chose to see a file: record who and when; this alone later makes fileViewedByEsp true, and
+    only this lets a page fetch its bytes (the returned token, for this page view).
 
     Child-safety material: refused without the permission (Restricted), and held while the moderator's
     exposure budget asks for a break (OnBreak); the reveal counts towards today's budget.
@@ -330,32 +337,12 @@ def reveal(media_id: int, case_id: int, moderator) -> MediaFile:
         pause = exposure.break_before_reveal(moderator.id)
         if pause is not None:
             raise OnBreak(pause)
-    db.session.add(
-        MediaView(media_id=media.id, user_id=moderator.id, viewed_at=utcnow(), child_safety=child_safety)
-    )
+    view = MediaView(media_id=media.id, user_id=moderator.id, viewed_at=utcnow(), child_safety=child_safety)
+    db.session.add(view)
     audit.record(
         "media_revealed", "media", media.id, actor=moderator, case_id=case_id, file=media.original_name
     )
+    db.session.flush()
+    token = showings.token_for(view)
     tasks.commit_then_enqueue()
-    return media
-
-
-def has_viewed(media_id: int, user_id: int) -> bool:
-    return (
-        db.session.scalar(
-            select(MediaView.id).where(MediaView.media_id == media_id, MediaView.user_id == user_id).limit(1)
-        )
-        is not None
-    )
-
-
-def viewed_by(case: Case, user_id: int) -> set[int]:
-    """The case's files this person has revealed (they are shown revealed to them again)."""
-    ids = [m.id for m in case.media]
-    if not ids:
-        return set()
-    return set(
-        db.session.scalars(
-            select(MediaView.media_id).where(MediaView.media_id.in_(ids), MediaView.user_id == user_id)
-        )
-    )
+    return Revealed(media, token)

@@ -10,7 +10,7 @@ from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from console import audit, sections
-from console.cases import claims, drafts, kinds, queries, service
+from console.cases import claims, drafts, kinds, queries, service, showings
 from console.cases.forms import ClaimForm, DecisionForm, EscalateForm, NextCaseForm
 from console.cases.models import Case
 from console.childsafety import access, exposure, viewing
@@ -69,13 +69,16 @@ def _on_break_from(case: Case) -> bool:
     return access.is_child_safety(case) and exposure.active_break(current_user.id) is not None
 
 
-def _case_context(case: Case, form: DecisionForm | None = None, **extra) -> dict:
+def _case_context(
+    case: Case, form: DecisionForm | None = None, shown: dict[int, str] | None = None, **extra
+) -> dict:
     """Everything the case page shows, computed here once: other areas' sections included (NCMEC)."""
     return dict(
         case=case,
         form=form or _decision_form(case),
         history=audit.case_history(case.id),
-        viewed_by_me=set() if _on_break_from(case) else service.viewed_by(case, current_user.id),
+        # Every page view starts with every file hidden: only a reveal made on it shows bytes (showings.py).
+        shown=shown or {},
         where=kinds.where(case),
         viewing=viewing.for_user(current_user.id),
         **sections.context_for("case", case=case),
@@ -144,7 +147,7 @@ def _escalated_to_child_safety(case: Case, form: DecisionForm):
 @role_required("moderator")
 def reveal(case_id: int, media_id: int):
     try:
-        media = service.reveal(media_id, case_id, current_user)
+        revealed = service.reveal(media_id, case_id, current_user)
     except service.NotFound:
         abort(404)
     except access.Restricted:
@@ -156,20 +159,23 @@ def reveal(case_id: int, media_id: int):
     if is_htmx():
         return render_template(
             "cases/_media_item.html",
-            media=media,
+            media=revealed.media,
             case_id=case_id,
-            revealed=True,
+            token=revealed.token,
             viewing=viewing.for_user(current_user.id),
         )
-    return show(case_id)
+    context = _case_context(_case_or_404(case_id), shown={revealed.media.id: revealed.token})
+    return render_template("cases/show.html", **context)
 
 
 @bp.route("/cases/<int:case_id>/media/<int:media_id>/file")
 @role_required("moderator")
 def media_file(case_id: int, media_id: int):
     media = _media_or_404(case_id, media_id)
-    # Bytes go only to a person who revealed this file, so every real view leaves a record.
-    if not service.has_viewed(media.id, current_user.id) or _on_break_from(media.case):
+    # Bytes go only with the token of a reveal this person made on the page asking (showings.py): every
+    # showing of them is a recorded reveal; a reload or a copied link starts hidden again.
+    token = request.args.get("reveal")
+    if showings.reveal_for(token, media.id, current_user.id) is None or _on_break_from(media.case):
         abort(403)
     response = send_file(storage.path_for(media), mimetype=media.mime_type, conditional=True, max_age=0)
     response.headers["Cache-Control"] = "no-store"
@@ -356,7 +362,6 @@ def reported_user(reported_user_id: int):
     try:
         page = queries.reported_user_cases(
             reported_user_id,
-            current_user.id,
             request.args.get("before", type=int),
             visible=access.visible_to(current_user),
         )
