@@ -85,12 +85,14 @@ def from_environment() -> dict:
         or _persistent_secret(instance / "credentials_key", fernet_key),
         "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", False),
         "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES", "0")),
-        # Sign-in attempts, counted when they start: per account and address (tight), per address (a guesser
-        # trying many accounts), per account from anywhere (a slow backstop: the only one that a guesser with
-        # many addresses could use to hold the account's owner out, so it is wide).
+        # Sign-in attempts, counted when they start (console/accounts/throttle.py). From a browser that never
+        # signed in to the account: per account and address (tight), per address (a guesser trying many
+        # accounts), per account from anywhere (slow; one address counts for a fifth of it at most).
         "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per 5 minutes"),
         "LOGIN_ADDRESS_RATE_LIMIT": os.environ.get("LOGIN_ADDRESS_RATE_LIMIT", "50 per 5 minutes"),
         "LOGIN_ACCOUNT_RATE_LIMIT": os.environ.get("LOGIN_ACCOUNT_RATE_LIMIT", "100 per hour"),
+        # A browser that signed in to the account before (its device cookie): only its own attempts count.
+        "LOGIN_DEVICE_RATE_LIMIT": os.environ.get("LOGIN_DEVICE_RATE_LIMIT", "10 per 5 minutes"),
         # Decoded images cost 4 bytes a pixel: 40 Mpx is 160 MiB, once, in a worker. Larger ones are refused.
         "MEDIA_MAX_PIXELS": int(os.environ.get("MEDIA_MAX_PIXELS", str(40_000_000))),
         # Previews of images above this are made by a worker, off the request path (a web process serves

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from flask import Flask, render_template, request
 from flask.wrappers import Request
 from markupsafe import Markup, escape
@@ -150,3 +152,4 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["visible_controls"] = lambda v: visible_controls("" if v is None else str(v))
     app.jinja_env.filters["dt"] = lambda d: d.strftime("%Y-%m-%d %H:%M UTC") if d else "—"
     app.jinja_env.filters["iso"] = lambda d: d.isoformat() if d else ""
+    app.jinja_env.filters["epoch"] = lambda s: datetime.fromtimestamp(s, UTC).strftime("%Y-%m-%d %H:%M UTC")
