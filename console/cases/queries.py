@@ -12,6 +12,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from console.accounts.models import User
 from console.cases.models import Case, Decision, ReportedUser
+from console.childsafety import access
 from console.extensions import db
 from console.queues.models import Queue
 
@@ -60,9 +61,18 @@ class EscalationTargets:
 
 
 def escalation_targets(case: Case, actor_id: int) -> EscalationTargets:
-    """Where a case can go: every other queue, every other active person."""
+    """Where a case can go: every other queue; every other active person — only holders of the child-safety
+    permission for child-safety material (the service refuses anyone else, wherever the case goes)."""
     queues = db.session.scalars(select(Queue).where(Queue.id != case.queue_id).order_by(Queue.name))
-    people = db.session.scalars(
-        select(User).where(User.active.is_(True), User.id != actor_id).order_by(User.name, User.id)
-    )
-    return EscalationTargets(list(queues), list(people))
+    people = select(User).where(User.active.is_(True), User.id != actor_id).order_by(User.name, User.id)
+    if access.is_child_safety(case):
+        people = people.where(User.child_safety_access.is_(True))
+    return EscalationTargets(list(queues), list(db.session.scalars(people)))
+
+
+def has_visible_case(user_id: int, visible) -> bool:
+    """Whether a reported user has any case the viewer may see (the clause of access.visible_to)."""
+    query = select(Case.id).where(Case.reported_user_id == user_id)
+    if visible is not None:
+        query = query.where(visible)
+    return db.session.scalar(query.limit(1)) is not None

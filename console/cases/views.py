@@ -358,15 +358,20 @@ def escalate(case_id: int):
 @bp.route("/reported-users/<int:reported_user_id>")
 @role_required("moderator")
 def reported_user(reported_user_id: int):
-    """Everything one reported user did: every case, its content and media, decisions, CyberTips filed."""
+    """Everything one reported user did: every case, its content and media, decisions, CyberTips filed.
+
+    Without the child-safety permission: their cases that are not child-safety material, and who they are
+    only when there is one — the account's name, email and addresses come from cases (second sweep).
+    """
+    visible = access.visible_to(current_user)
     try:
         page = queries.reported_user_cases(
-            reported_user_id,
-            request.args.get("before", type=int),
-            visible=access.visible_to(current_user),
+            reported_user_id, request.args.get("before", type=int), visible=visible
         )
     except LookupError:
         abort(404)
+    if visible is not None and not page.cases and not queries.has_visible_case(reported_user_id, visible):
+        refuse_child_safety()
     context = dict(
         page=page,
         viewing=viewing.for_user(current_user.id),
