@@ -4,7 +4,6 @@ upstream detector's hashes and large images do at ingestion."""
 from __future__ import annotations
 
 import io
-import json
 
 import pytest
 from sqlalchemy import func, select
@@ -18,7 +17,7 @@ from console.hashbank.models import HashEntry, HashMatch, HashSource, MediaHash
 from console.media import storage
 from console.reporting import filing, pipeline
 from tests import factories
-from tests.hashbank.helpers import encoded, picture, post_case, reencoded
+from tests.hashbank.helpers import encoded, picture, post_case, post_hashes, reencoded
 from tests.reporting.helpers import reporting_setup
 
 
@@ -167,22 +166,7 @@ def test_a_detectors_hashes_are_matched_and_kept(setup, client):
 )
 def test_bad_detector_hashes_are_named(setup, client, media_hashes, field, message):
     _policies, _review, _rule, _q, raw = setup
-    case = {
-        "content_id": "post-bad",
-        "reported_at": "2026-11-20T08:00:00Z",
-        "source_kind": "user_report",
-        "reported_user": {"platform_id": "u-1"},
-        "media_hashes": media_hashes,
-    }
-    response = client.post(
-        "/api/v1/cases",
-        data={
-            "case": json.dumps(case),
-            "media": [(io.BytesIO(factories.png_bytes(1)), "a.png", "image/png")],
-        },
-        headers={"Authorization": f"Bearer {raw}"},
-        content_type="multipart/form-data",
-    )
+    response = post_hashes(client, raw, media_hashes)
     assert response.status_code == 422
     assert message in response.json["errors"][field]
 

@@ -7,7 +7,6 @@ are refused where they come in â€” the API's `media_hashes` and imported lists â
 from __future__ import annotations
 
 import io
-import json
 
 import pytest
 from sqlalchemy import func, select
@@ -18,7 +17,7 @@ from console.extensions import db
 from console.hashbank import hashing, lists
 from console.hashbank.models import HashEntry, MediaHash
 from tests import factories
-from tests.hashbank.helpers import encoded, picture
+from tests.hashbank.helpers import encoded, picture, post_hashes
 
 
 def good_pdq(seed: int = 3) -> str:
@@ -40,25 +39,6 @@ def scanner(ctx):
     _token, raw = tokens.create_token("upload-scanner")
     db.session.commit()
     return raw
-
-
-def post(client, raw: str, media_hashes) -> object:
-    case = {
-        "content_id": "post-hashes",
-        "reported_at": "2026-11-20T08:00:00Z",
-        "source_kind": "user_report",
-        "reported_user": {"platform_id": "u-1"},
-        "media_hashes": media_hashes,
-    }
-    return client.post(
-        "/api/v1/cases",
-        data={
-            "case": json.dumps(case),
-            "media": [(io.BytesIO(factories.png_bytes(1)), "a.png", "image/png")],
-        },
-        headers={"Authorization": f"Bearer {raw}"},
-        content_type="multipart/form-data",
-    )
 
 
 @pytest.mark.parametrize(
@@ -89,7 +69,7 @@ def post(client, raw: str, media_hashes) -> object:
     ],
 )
 def test_a_detectors_bad_hash_is_refused_naming_the_field(client, scanner, hashes, field, message):
-    response = post(client, scanner, [hashes])
+    response = post_hashes(client, scanner, [hashes])
     assert response.status_code == 422, response.json
     assert message in response.json["errors"][field]
     # Nothing was stored: no case, no hash to bank later.
@@ -98,7 +78,7 @@ def test_a_detectors_bad_hash_is_refused_naming_the_field(client, scanner, hashe
 
 
 def test_a_good_pdq_with_its_quality_is_taken(client, scanner):
-    response = post(client, scanner, [{"pdq": good_pdq(), "pdq_quality": 93, "photodna": "AbC+/=x9"}])
+    response = post_hashes(client, scanner, [{"pdq": good_pdq(), "pdq_quality": 93, "photodna": "AbC+/=x9"}])
     assert response.status_code == 201, response.json
     kept = {
         m.algorithm for m in db.session.scalars(select(MediaHash).where(MediaHash.computed_by == "detector"))
