@@ -80,14 +80,14 @@ def child_safety_clause(known: Marks | None = None):
     return or_(*parts) if parts else false()
 
 
-def child_safety_policy_clause(known: Marks | None = None):
-    """The cases of ordinary queues that are child-safety material by a policy: the same definition, written
-    so that each column's index answers it (for counting them: queues/queries.py); NULL counts as no."""
+def child_safety_policy_terms(known: Marks | None = None) -> list:
+    """The cases that are child-safety material by a policy, one term per policy column, each answered by its
+    own index (for counting them: queues/queries.py); NULL is no. Empty when no policy is marked."""
     m = known or marks()
     if not m.policy_ids:
-        return false()
+        return []
     ids = sorted(m.policy_ids)
-    return or_(Case.policy_id.in_(ids), Case.reported_policy_id.in_(ids), Case.ai_policy_id.in_(ids))
+    return [column.in_(ids) for column in (Case.policy_id, Case.reported_policy_id, Case.ai_policy_id)]
 
 
 def is_child_safety_policy(policy_id: int | None) -> bool:

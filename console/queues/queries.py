@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 
-from sqlalchemy import Integer, bindparam, func, select, tuple_, union_all
+from sqlalchemy import Integer, bindparam, func, or_, select, tuple_, union, union_all
 from sqlalchemy import case as sa_case
 from sqlalchemy.orm import joinedload
 
@@ -86,21 +86,30 @@ def open_count(queue: Queue, visible=None, now: datetime | None = None) -> int:
 def child_safety_counts(queues: list[Queue], now: datetime) -> dict[int, tuple[int, int]]:
     """Queue id → (open child-safety cases, those of them past the queue's SLA), for queues not marked
     child-safety: what someone without the permission is not shown. One statement, on the policy columns'
-    indexes (access.child_safety_policy_clause); none when no policy is marked."""
-    ordinary = [q for q in queues if not q.child_safety]
-    if not ordinary or not access.marks().policy_ids:
+    indexes (access.child_safety_policy_terms); none when no policy is marked."""
+    ordinary = [q.id for q in queues if not q.child_safety]
+    terms = access.child_safety_policy_terms()
+    if not ordinary or not terms:
         return {}
-    since = sa_case({q.id: q.sla_since(now) for q in ordinary}, value=Case.queue_id)
+    found = _open_child_safety(ordinary, terms)
+    since = sa_case({q.id: q.sla_since(now) for q in queues if not q.child_safety}, value=found.c.queue_id)
     rows = db.session.execute(
-        select(Case.queue_id, func.count(), func.sum(sa_case((Case.reported_at < since, 1), else_=0)))
-        .where(
-            Case.queue_id.in_([q.id for q in ordinary]),
-            Case.status == "open",
-            access.child_safety_policy_clause(),
-        )
-        .group_by(Case.queue_id)
+        select(
+            found.c.queue_id, func.count(), func.sum(sa_case((found.c.reported_at < since, 1), else_=0))
+        ).group_by(found.c.queue_id)
     )
     return {queue_id: (int(n), int(past or 0)) for queue_id, n, past in rows}
+
+
+def _open_child_safety(queue_ids: list[int], terms: list):
+    """The open cases of these queues matching any term, each once: as each database's planner reads it off
+    the three indexes. PostgreSQL combines an OR of them (a BitmapOr); SQLite does so only for a UNION, and
+    scans the queue's open cases for an OR (200 ms against 5 ms, 200,000 cases, 1,260 matching)."""
+    columns = (Case.id, Case.queue_id, Case.reported_at)
+    base = (Case.queue_id.in_(queue_ids), Case.status == "open")
+    if db.session.get_bind().dialect.name == "sqlite":
+        return union(*(select(*columns).where(*base, term) for term in terms)).subquery()
+    return select(*columns).where(*base, or_(*terms)).subquery()
 
 
 def claimed_counts(now: datetime, visible=None) -> dict[int, int]:

@@ -1,5 +1,7 @@
-"""Child-safety cases of ordinary queues counted on their policy columns' indexes (for people without the
-permission: counts equal to the rows they are shown)
+"""Indexes to count the child-safety cases of ordinary queues (counts equal to the rows shown)
+
+For people without the child-safety permission, the queues page subtracts the open child-safety cases of each
+ordinary queue from its counters, counted on the indexes of the three policy columns.
 
 Revision ID: 0010_security_care
 Revises: 0008_queue_open_hours
