@@ -199,8 +199,13 @@ def _index_key() -> str:
 
 
 def _refused(throttle: Throttle) -> bool:
+    now = time.time()
     try:
-        _index().zadd(_index_key(), {throttle.id: time.time()})
+        pipe = _index().pipeline()
+        pipe.zadd(_index_key(), {throttle.id: now})
+        # Bounded however many addresses refused attempts come from: a day is longer than the default windows.
+        pipe.zremrangebyscore(_index_key(), "-inf", now - 86400)
+        pipe.execute()
     except Exception:  # noqa: BLE001 - the list for admins must never decide a sign-in
         current_app.logger.warning("could not note a sign-in throttle for the admins' list", exc_info=True)
     return False
