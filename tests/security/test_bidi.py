@@ -16,16 +16,19 @@ from console.api import tokens
 from console.childsafety import service as care
 from console.hashbank import lists
 from console.settings import service as settings
-from console.text_rules import BIDI_CONTROLS, name_problem
 from tests import factories
 from tests.settings.helpers import admin_world, make_rule
 
 OVERRIDE = "\u202e"
+# Embeddings and overrides, isolates, and the three marks: what reorders text without showing itself.
+CONTROLS = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
 SPOOFED = f"invoice{OVERRIDE}gpj.exe"
 
 
-@pytest.mark.parametrize("control", list(BIDI_CONTROLS), ids=[f"U+{ord(c):04X}" for c in BIDI_CONTROLS])
+@pytest.mark.parametrize("control", list(CONTROLS), ids=[f"U+{ord(c):04X}" for c in CONTROLS])
 def test_every_direction_control_is_refused_in_a_name(control):
+    from console.text_rules import name_problem
+
     problem = name_problem(f"scanner{control}x")
     assert problem and f"U+{ord(control):04X}" in problem
     assert name_problem("سكانر scanner ✓") is None  # right-to-left text itself is a name like any other
