@@ -45,6 +45,9 @@ def create_user_command(email: str, name: str, role: str) -> None:
     password = sys.stdin.readline().rstrip("\n")
     if len(password) < 12:
         raise click.ClickException("the password must have at least 12 characters")
-    create_user(email, name, password, role)
+    try:
+        create_user(email, name, password, role)
+    except ValueError as e:
+        raise click.ClickException(str(e)) from e
     db.session.commit()
     click.echo(f"created {role} {email}")

@@ -85,12 +85,14 @@ def from_environment() -> dict:
         or _persistent_secret(instance / "credentials_key", fernet_key),
         "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", False),
         "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES", "0")),
-        # Sign-in attempts, counted when they start: per account and address (tight), per address (a guesser
-        # trying many accounts), per account from anywhere (a slow backstop: the only one that a guesser with
-        # many addresses could use to hold the account's owner out, so it is wide).
+        # Sign-in attempts, counted when they start (console/accounts/throttle.py). From a browser that never
+        # signed in to the account: per account and address (tight), per address (a guesser trying many
+        # accounts), per account from anywhere (slow; one address counts for a fifth of it at most).
         "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per 5 minutes"),
         "LOGIN_ADDRESS_RATE_LIMIT": os.environ.get("LOGIN_ADDRESS_RATE_LIMIT", "50 per 5 minutes"),
         "LOGIN_ACCOUNT_RATE_LIMIT": os.environ.get("LOGIN_ACCOUNT_RATE_LIMIT", "100 per hour"),
+        # A browser that signed in to the account before (its device cookie): only its own attempts count.
+        "LOGIN_DEVICE_RATE_LIMIT": os.environ.get("LOGIN_DEVICE_RATE_LIMIT", "10 per 5 minutes"),
         # Decoded images cost 4 bytes a pixel: 40 Mpx is 160 MiB, once, in a worker. Larger ones are refused.
         "MEDIA_MAX_PIXELS": int(os.environ.get("MEDIA_MAX_PIXELS", str(40_000_000))),
         # Previews of images above this are made by a worker, off the request path (a web process serves
@@ -135,6 +137,10 @@ def from_environment() -> dict:
         # A moderator's claim on a case (console/cases/claims.py): the open page renews it every fifth of
         # this, so a closed laptop or a lost tab frees the case for colleagues after at most this long.
         "CLAIM_SECONDS": float(os.environ.get("CLAIM_SECONDS", "300")),
+        # A reveal's token (console/cases/showings.py): the page that revealed a file may fetch its bytes
+        # for this long (a video's range requests included); after it, and on any other page view, the file
+        # is hidden again and another look is another recorded reveal.
+        "REVEAL_TOKEN_SECONDS": float(os.environ.get("REVEAL_TOKEN_SECONDS", "300")),
         # Media of cases closed as "no violation" is deleted this many days after the decision (0: never).
         "NO_VIOLATION_MEDIA_DAYS": int(os.environ.get("NO_VIOLATION_MEDIA_DAYS", "0")),
         # A moderator's child-safety reveals per UTC day (console/childsafety/exposure.py): every SOFT_LIMIT

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 from functools import wraps
+from urllib.parse import urlsplit
 
-from flask import Flask, abort, jsonify, render_template, request
+from flask import Flask, abort, jsonify, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import exc as sa_exc
@@ -63,6 +64,32 @@ def child_safety_required(view):
         return view(*args, **kwargs)
 
     return wrapped
+
+
+# What a `next` target may contain: printable ASCII except the backslash (browsers read it as a slash).
+# Everything else — tabs and line breaks (dropped by browsers' URL parsers), spaces, control characters,
+# non-ASCII (full-width solidus and friends) — refuses the target outright instead of being cleaned.
+_NEXT_ALLOWED = frozenset(chr(c) for c in range(0x21, 0x7F)) - {"\\"}
+NEXT_MAX = 2000
+
+
+def safe_next(target: str | None, fallback: str | None = None, *, within: str = "/") -> str:
+    """Where to go back to after an action: a path on this site under ``within``, else ``fallback`` (the
+    queues). The one check for every `next` the console takes (sign-in, the break screen, the Reports page).
+
+    Only an absolute path with a single leading slash passes: `//host`, `///host` (urlsplit sees no host,
+    a browser does), `/\\host`, `https:host`, `javascript:…` and anything with a scheme or a host do not.
+    """
+    fallback = fallback or url_for("queues.index")
+    if not target or len(target) > NEXT_MAX or not set(target) <= _NEXT_ALLOWED:
+        return fallback
+    if not target.startswith("/") or target.startswith("//"):
+        return fallback
+    parts = urlsplit(target)
+    inside = within == "/" or parts.path == within or parts.path.startswith(within.rstrip("/") + "/")
+    if parts.scheme or parts.netloc or not inside:
+        return fallback
+    return target
 
 
 def public(view):

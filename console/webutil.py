@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from flask import Flask, render_template, request
 from flask.wrappers import Request
+from markupsafe import Markup, escape
 from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.formparser import FormDataParser
 from werkzeug.routing import IntegerConverter
 
+from console.text_rules import bidi_parts, visible_controls
 from console.timeutil import age
 
 # Every id in the schema is a 32-bit INTEGER on PostgreSQL; a larger number names nothing.
@@ -126,10 +130,26 @@ def url_maker(endpoint: str, id_arg: str, **values):
     return lambda id_: f"{prefix}{int(id_)}{suffix}"
 
 
+_MARK = Markup('<span class="bidi-mark" title="an invisible direction control, shown here">{}</span>')
+
+
+def isolate(value) -> Markup:
+    """A name the platform sent (a file name, a user name), as a page shows it: in its own <bdi>, so that it
+    cannot reorder the text around it, with each bidirectional control written out (⟨U+202E⟩) so that
+    "\u202egpj.exe" reads as what it is."""
+    text = "" if value is None else str(value)
+    pieces = (_MARK.format(piece) if is_mark else escape(piece) for piece, is_mark in bidi_parts(text))
+    return Markup("<bdi>") + Markup("").join(pieces) + Markup("</bdi>")
+
+
 def init_app(app: Flask) -> None:
     app.request_class = ConsoleRequest
     app.jinja_env.globals["url_maker"] = url_maker
     app.url_map.converters["int"] = IdConverter
     app.jinja_env.filters["age"] = age
+    app.jinja_env.filters["isolate"] = isolate
+    # In an attribute (alt, aria-label, a confirm prompt) there is no <bdi>: the controls are written out.
+    app.jinja_env.filters["visible_controls"] = lambda v: visible_controls("" if v is None else str(v))
     app.jinja_env.filters["dt"] = lambda d: d.strftime("%Y-%m-%d %H:%M UTC") if d else "—"
     app.jinja_env.filters["iso"] = lambda d: d.isoformat() if d else ""
+    app.jinja_env.filters["epoch"] = lambda s: datetime.fromtimestamp(s, UTC).strftime("%Y-%m-%d %H:%M UTC")

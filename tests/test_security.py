@@ -1,5 +1,7 @@
 """Every page checks its role; every write needs the CSRF token."""
 
+import re
+
 from console.extensions import db
 from tests import factories
 
@@ -254,8 +256,11 @@ ALWAYS_CHILD_SAFETY = {"reporting.reports", "reporting.required_cases", "evidenc
 
 
 def _child_safety_world():
-    """A child-safety queue with a case (an image, revealed; a report and its file; a hold), a case under a
-    child-safety policy in an ordinary queue, and two admins: one with the permission, one without."""
+    """A child-safety queue with a case (an image, revealed; a report and its file; a hold; a reported user
+    known only from it), a case under a child-safety policy in an ordinary queue (past its SLA, claimed, and
+    assigned to the outsider as it was before the permission was taken away), and admins: two with the
+    permission, one without."""
+    from console.cases import claims
     from console.cases import service as cases
     from console.childsafety import service as care
     from console.evidence import retention
@@ -263,20 +268,28 @@ def _child_safety_world():
     from tests.settings.helpers import make_rule
 
     holder = factories.user("admin", email="holder@example.org")
-    factories.user("admin", email="outsider@example.org", child_safety=False)
+    colleague = factories.user("admin", email="colleague@example.org")
+    outsider = factories.user("admin", email="outsider@example.org", child_safety=False)
     tree = factories.policy_tree()
     restricted = factories.queue("Child safety", "user_report")
     ordinary = factories.queue("User reports", "user_report")
     care.mark_policies({tree["child-safety"].id}, actor_label="test")
     care.mark_queues({restricted.id}, actor_label="test")
-    case = factories.case(restricted, text=f"{MARKER} in the queue", images=1)
+    known_from_it = {"platform_id": "u-cs", "name": f"{MARKER} user", "email": f"{MARKER}@platform.example"}
+    case = factories.case(restricted, text=f"{MARKER} in the queue", images=1, reported_user=known_from_it)
     case.media[0].original_name = f"{MARKER}.png"
-    factories.case(ordinary, text=f"{MARKER} by its policy", policy=tree["grooming"])
-    factories.case(ordinary, text="ordinary spam", policy=tree["spam"])
+    by_policy = factories.case(
+        ordinary, text=f"{MARKER} by its policy", policy=tree["grooming"], hours_ago=30
+    )
+    spam = factories.case(ordinary, text="ordinary spam", policy=tree["spam"], hours_ago=30)
+    factories.case(ordinary, text="ordinary new spam", policy=tree["spam"])
+    by_policy.assigned_to_id = outsider.id
     cases.reveal(case.media[0].id, case.id, holder)
     report, _ = filing.create_report(case, make_rule(tree, restricted), factories.CSAM, triggered_by="human")
     hold = retention.place_hold(reported_user_id=case.reported_user_id, reason="test", actor=holder)
     db.session.commit()
+    claims.claim(spam.id, holder)
+    claims.claim(by_policy.id, colleague)
     ids = {
         "case_id": case.id,
         "media_id": case.media[0].id,
@@ -289,6 +302,25 @@ def _child_safety_world():
     }
     keep_marks = {"queues": [str(restricted.id)], "policies": [str(tree["child-safety"].id)]}
     return ids, ordinary.id, keep_marks
+
+
+def _counts_shown(client, queue_id: int) -> dict[str, int]:
+    """The queues page's row for a queue, and its own page's heading, as numbers."""
+    row = re.search(rf'<tr data-queue="{queue_id}">(.*?)</tr>', client.get("/queues").text, re.S).group(1)
+    counts = {k: int(v) for k, v in re.findall(r'data-count="([a-z-]+)">(\d+)<', row)}
+    heading = re.search(r'data-count="open">(\d+)<', client.get(f"/queues/{queue_id}").text).group(1)
+    return {**counts, "heading": int(heading)}
+
+
+def _rows_shown(client, queue_id: int) -> dict[str, int]:
+    """What the queue's page lists: its open cases, those being reviewed, those past the SLA."""
+    page = client.get(f"/queues/{queue_id}").text
+    rows = page.split('<tbody id="case-rows">', 1)[1].split("</tbody>", 1)[0]
+    return {
+        "open": rows.count("data-row-link"),
+        "claimed": rows.count("reviewing</span>"),
+        "past-sla": rows.count('class="past-sla"'),
+    }
 
 
 def _restricted(rule) -> bool:
@@ -332,11 +364,23 @@ def test_without_the_child_safety_permission_no_route_shows_child_safety_materia
     page = client.get(f"/queues/{ordinary_id}").text
     assert "ordinary spam" in page and MARKER not in page
     assert "Child safety" not in client.get("/queues").text  # the marked queue is not listed
+    assert "Nothing is assigned to you" in client.get("/assigned").text
+    # Every count equals the rows shown ("7 open" above 4 rows, the sweep found).
+    shown, rows = _counts_shown(client, ordinary_id), _rows_shown(client, ordinary_id)
+    assert rows == {"open": 2, "claimed": 1, "past-sla": 1}
+    assert shown == {"open": 2, "heading": 2, "claimed": 1, "past-sla": 1}
 
-    # The same pages open for a holder: the refusals come from the permission, not from anything else.
+    # The same pages open for a holder: the refusals come from the permission, not from anything else; and
+    # the holder's counts are the queue's own counters.
     auth.post("/logout")
     auth.login("holder@example.org")
+    assert _rows_shown(client, ordinary_id) == {"open": 3, "claimed": 2, "past-sla": 2}
+    assert _counts_shown(client, ordinary_id) == {"open": 3, "heading": 3, "claimed": 2, "past-sla": 2}
     for rule, view in _routes(app):
         if _restricted(rule) and "GET" in rule.methods and getattr(view, "required_role", None):
             url = _url(rule, {arg: ids.get(arg, 1) for arg in rule.arguments})
+            if rule.endpoint == "cases.media_file":
+                # A file's bytes need the token of a reveal made on the page (cases/showings.py).
+                reveal = auth.post(f"/cases/{ids['case_id']}/media/{ids['media_id']}/reveal", htmx=True)
+                url = re.search(r'src="([^"]+/file\?reveal=[^"]+)"', reveal.text).group(1)
             assert client.get(url).status_code != 403, url

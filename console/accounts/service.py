@@ -6,6 +6,7 @@ from console import audit
 from console.accounts import passwords
 from console.accounts.models import ROLES, User
 from console.extensions import db
+from console.text_rules import name_problem
 
 PASSWORD_MIN = 12
 
@@ -29,6 +30,8 @@ def find_user(email: str) -> User | None:
 def create_user(email: str, name: str, password: str, role: str = "moderator") -> User:
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}")
+    if problem := name_problem(name):
+        raise ValueError(f"the name {problem}")
     user = User(
         email=email.strip().lower(), name=name, password_hash=passwords.hash_password(password), role=role
     )

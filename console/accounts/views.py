@@ -1,36 +1,28 @@
 from __future__ import annotations
 
-import string
 import sys
-from urllib.parse import urlsplit
 
 import click
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_user, logout_user
 
 from console.accounts import service, throttle
-from console.accounts.forms import LoginForm
-from console.security import public, role_required
+from console.accounts.forms import ClearThrottleForm, LoginForm
+from console.security import public, role_required, safe_next
 
 bp = Blueprint("accounts", __name__)
 bp.cli.help = "Console accounts: passwords and deactivation."
-
-_UNSAFE_IN_NEXT = frozenset(string.whitespace + "\\") | {chr(c) for c in range(0x20)} | {"\x7f"}
-
-
-def safe_next(target: str | None) -> str:
-    """Where to go after sign-in: a path on this site, or the queues.
-
-    Browsers drop tabs and line breaks from a URL and read a backslash as a slash, so "/\\t/evil.example" is
-    "//evil.example" to them: any such character refuses the target outright instead of being cleaned.
-    """
-    fallback = url_for("queues.index")
-    if not target or len(target) > 2000 or any(ch in _UNSAFE_IN_NEXT for ch in target):
-        return fallback
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not parts.path.startswith("/") or parts.path.startswith("//"):
-        return fallback
-    return target
 
 
 def _new_session() -> None:
@@ -46,16 +38,28 @@ def login():
         return redirect(url_for("queues.index"))
     form = LoginForm()
     if form.validate_on_submit():
-        if not throttle.attempt_allowed(form.email.data, request.remote_addr):
+        device = request.cookies.get(throttle.DEVICE_COOKIE)
+        if not throttle.attempt_allowed(form.email.data, request.remote_addr, device):
             abort(429)
         user = service.authenticate(form.email.data, form.password.data)
         if user:
-            throttle.signed_in(form.email.data, request.remote_addr)
+            throttle.signed_in(form.email.data, request.remote_addr, device)
             # A new session for the signed-in user: nothing from before sign-in carries over, and the CSRF
             # token changes, so a token seen on the sign-in page is worth nothing afterwards.
             _new_session()
             login_user(user)
-            return redirect(safe_next(request.args.get("next")))
+            response = redirect(safe_next(request.args.get("next")))
+            # This browser is now a trusted device for the account: strangers' failures never throttle it.
+            response.set_cookie(
+                throttle.DEVICE_COOKIE,
+                throttle.renewed_cookie(device, form.email.data),
+                max_age=throttle.DEVICE_DAYS * 86400,
+                path=url_for("accounts.login"),
+                secure=current_app.config["SESSION_COOKIE_SECURE"],
+                httponly=True,
+                samesite="Strict",
+            )
+            return response
         form.password.errors.append("Wrong email or password.")
         return render_template("accounts/login.html", form=form), 401
     status = 400 if request.method == "POST" else 200
@@ -70,6 +74,35 @@ def logout():
     _new_session()
     flash("You are signed out.")
     return redirect(url_for("accounts.login"))
+
+
+# --- Settings → Sign-in throttles (admins) ------------------------------------------------------------------
+
+
+@bp.route("/settings/sign-in-throttles")
+@role_required("admin")
+def throttles():
+    """The sign-in throttles in force: who is held back, from where, until when; each can be cleared."""
+    return render_template(
+        "accounts/throttles.html",
+        found=throttle.in_force(),
+        emails=throttle.account_emails(),
+        kinds=throttle.KINDS,
+        form=ClearThrottleForm(formdata=None),
+    )
+
+
+@bp.route("/settings/sign-in-throttles/clear", methods=["POST"])
+@role_required("admin")
+def clear_throttle():
+    form = ClearThrottleForm()
+    if not form.validate_on_submit():
+        abort(400)
+    cleared = throttle.clear(form.throttle.data, actor=current_user)
+    if cleared is None:
+        abort(404)
+    flash(f"Sign-in throttle cleared: {throttle.KINDS[cleared.kind]}.")
+    return redirect(url_for("accounts.throttles"))
 
 
 # --- `flask accounts …` for operators ----------------------------------------------------------------------

@@ -12,6 +12,7 @@ from sqlalchemy import select, update
 from console import audit
 from console.api.models import ApiToken
 from console.extensions import db
+from console.text_rules import name_problem
 from console.timeutil import utcnow
 
 TOKEN_PREFIX = "mc_"  # noqa: S105  (a marker that makes leaked tokens easy to scan for, not a secret)
@@ -52,6 +53,8 @@ def create_token(name: str, created_by=None, *, actor_label: str = "") -> tuple[
     name = name.strip()
     if not name:
         raise ValueError("give the token a name")
+    if problem := name_problem(name):
+        raise ValueError(f"the token's name {problem}")
     if active_tokens_named(name) is not None:
         raise TokenNameTaken(f"an active token is already named {name!r}; choose another name")
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)

@@ -31,7 +31,7 @@ from sqlalchemy import and_, case, literal, or_, select, tuple_, update
 from console import audit, tasks
 from console.cases import drafts
 from console.cases.models import Case, review_order_columns
-from console.childsafety import exposure
+from console.childsafety import access, exposure
 from console.extensions import db
 from console.queues.models import Queue
 from console.timeutil import UTCDateTime, utcnow
@@ -145,11 +145,20 @@ def _claimed(case_id: int, moderator, now: datetime, token: str, renewed: bool) 
     return Claim(claim.case_id, claim.holder_id, claim.holder_name, claim.since, claim.expires_at, token)
 
 
+def _refuse_unseen(case_id: int, person) -> None:
+    """Child-safety material is claimed, kept and released only by holders of the permission."""
+    case = db.session.get(Case, case_id)
+    if case is not None and not access.may_see(person, case):
+        raise access.Restricted("child-safety material")
+
+
 def claim(case_id: int, moderator) -> Claim | None:
     """Take the case for this moderator (or keep it, with a new token for the page that asks).
 
-    None: the case is not open (or does not exist). Raises ClaimedByOther while someone else's lease lasts.
+    None: the case is not open (or does not exist). Raises ClaimedByOther while someone else's lease lasts,
+    access.Restricted for child-safety material and someone without the permission.
     """
+    _refuse_unseen(case_id, moderator)
     now, token = utcnow(), secrets.token_hex(16)
     renewed = _was_mine(case_id, moderator.id, now)
     if _take(case_id, moderator.id, now, token, claimable_by(moderator.id, now)):
@@ -166,7 +175,9 @@ def renew(case_id: int, moderator, token: str, note: str | None = None) -> Claim
     """Extend this page's claim and save the draft note with it. None: the page no longer holds the case.
 
     Works on an expired lease too, as long as nobody took the case meanwhile (the row still names the page).
+    Refused (access.Restricted) once the case is child-safety material its holder may not see.
     """
+    _refuse_unseen(case_id, moderator)
     now = utcnow()
     changed = db.session.execute(
         update(Case)
@@ -188,12 +199,15 @@ def renew(case_id: int, moderator, token: str, note: str | None = None) -> Claim
 
 
 def release(case_id: int, actor, *, token: str | None = None, note: str | None = None) -> bool:
-    """Give a claim back: one's own (the page that holds it, with its token), or anyone's for an admin."""
+    """Give a claim back: one's own (the page that holds it, with its token), or anyone's for an admin —
+    on child-safety material, an admin with the permission (access.Restricted otherwise)."""
     conditions = [Case.id == case_id, Case.claimed_by_id.is_not(None)]
     if token:
         conditions += [Case.claimed_by_id == actor.id, Case.claim_token == token]
     elif not actor.is_admin:
         conditions.append(Case.claimed_by_id == actor.id)
+    else:
+        _refuse_unseen(case_id, actor)
     was = holder(case_id)
     changed = db.session.execute(
         update(Case).where(*conditions).values(**RELEASED).execution_options(synchronize_session=False)

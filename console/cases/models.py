@@ -71,6 +71,24 @@ class Case(db.Model):
         ),
         # The reported user's page: their cases newest first, a page at a time.
         Index("ix_cases_reported_user", "reported_user_id", "id"),
+        # With ix_cases_queue_status_policy_reported: the open child-safety cases of a queue, by any of the
+        # three policy columns, counted for people without the permission (queues/queries.py).
+        Index(
+            "ix_cases_queue_status_reported_policy",
+            "queue_id",
+            "status",
+            "reported_policy_id",
+            sqlite_where=text("reported_policy_id IS NOT NULL"),
+            postgresql_where=text("reported_policy_id IS NOT NULL"),
+        ),
+        Index(
+            "ix_cases_queue_status_ai_policy",
+            "queue_id",
+            "status",
+            "ai_policy_id",
+            sqlite_where=text("ai_policy_id IS NOT NULL"),
+            postgresql_where=text("ai_policy_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -12,8 +12,8 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from console.accounts.models import User
 from console.cases.models import Case, Decision, ReportedUser
+from console.childsafety import access
 from console.extensions import db
-from console.media.models import MediaView
 from console.queues.models import Queue
 
 
@@ -22,11 +22,10 @@ class UserCases:
     user: ReportedUser
     cases: list[Case]
     older: int | None  # the `before` of the next (older) page, or None on the last page
-    viewed_by_me: set[int]  # media ids among these cases this moderator has revealed
 
 
 def reported_user_cases(
-    user_id: int, viewer_id: int, before: int | None = None, size: int = 20, *, visible=None
+    user_id: int, before: int | None = None, size: int = 20, *, visible=None
 ) -> UserCases:
     """All of a reported user's cases, across queues, newest first; with their media and decisions.
     `visible`: the clause of the cases the viewer may see (console/childsafety/access.visible_to)."""
@@ -52,20 +51,7 @@ def reported_user_cases(
         query = query.where(visible)
     cases = list(db.session.scalars(query).unique())
     older = cases[size - 1].id if len(cases) > size else None
-    cases = cases[:size]
-    media_ids = [m.id for c in cases for m in c.media]
-    viewed = (
-        set(
-            db.session.scalars(
-                select(MediaView.media_id).where(
-                    MediaView.media_id.in_(media_ids), MediaView.user_id == viewer_id
-                )
-            )
-        )
-        if media_ids
-        else set()
-    )
-    return UserCases(user, cases, older, viewed)
+    return UserCases(user, cases[:size], older)
 
 
 @dataclass
@@ -75,9 +61,18 @@ class EscalationTargets:
 
 
 def escalation_targets(case: Case, actor_id: int) -> EscalationTargets:
-    """Where a case can go: every other queue, every other active person."""
+    """Where a case can go: every other queue; every other active person — only holders of the child-safety
+    permission for child-safety material (the service refuses anyone else, wherever the case goes)."""
     queues = db.session.scalars(select(Queue).where(Queue.id != case.queue_id).order_by(Queue.name))
-    people = db.session.scalars(
-        select(User).where(User.active.is_(True), User.id != actor_id).order_by(User.name, User.id)
-    )
-    return EscalationTargets(list(queues), list(people))
+    people = select(User).where(User.active.is_(True), User.id != actor_id).order_by(User.name, User.id)
+    if access.is_child_safety(case):
+        people = people.where(User.child_safety_access.is_(True))
+    return EscalationTargets(list(queues), list(db.session.scalars(people)))
+
+
+def has_visible_case(user_id: int, visible) -> bool:
+    """Whether a reported user has any case the viewer may see (the clause of access.visible_to)."""
+    query = select(Case.id).where(Case.reported_user_id == user_id)
+    if visible is not None:
+        query = query.where(visible)
+    return db.session.scalar(query.limit(1)) is not None

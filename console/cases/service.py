@@ -18,7 +18,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from console import audit, tasks
 from console.accounts.models import User
-from console.cases import claims, counters, drafts, priority
+from console.cases import claims, counters, drafts, priority, showings
 from console.cases.models import Case, Decision, ReportedUser
 from console.cases.signals import FollowUp, case_decided, violation_confirmed
 from console.childsafety import access, exposure
@@ -250,13 +250,16 @@ def escalate(
     note: str,
     to_queue_id: int | None = None,
     to_user_id: int | None = None,
+    policy_id: int | None = None,
 ) -> Case:
-    """Hand an open case on with a note: to another queue (child safety, senior review), a colleague, or both.
+    """Hand an open case on with a note: to another queue (child safety, senior review), a colleague, or both;
+    `policy_id`: the policy the person handing it on found (it becomes the case's alleged one).
 
     Moving to a queue without naming anyone clears an earlier assignment; naming a colleague without a queue
     keeps the case where it is and puts it on their "Assigned to me" list. Like a decision, a compare-and-set
-    on the open status and the claim; it gives the claim back. Raises ValueError for a missing note or target,
-    NotFound, AlreadyDecided, claims.ClaimedByOther.
+    on the open status and the claim; it gives the claim back. Raises ValueError for a missing note or target
+    or a colleague who may not see the case where it goes (child-safety material needs the permission),
+    NotFound, AlreadyDecided, claims.ClaimedByOther, access.Restricted (an actor who may not see it).
     """
     note = (note or "").strip()
     if not note:
@@ -264,6 +267,8 @@ def escalate(
     case = db.session.get(Case, case_id)
     if case is None:
         raise NotFound(f"no case {case_id}")
+    if not access.may_see(actor, case):
+        raise access.Restricted("child-safety material")
     to_queue = db.session.get(Queue, to_queue_id) if to_queue_id else None
     if to_queue_id and to_queue is None:
         raise ValueError("no such queue")
@@ -274,10 +279,23 @@ def escalate(
         to_queue = None
     if to_queue is None and to_user is None:
         raise ValueError("choose another queue or a colleague")
+    where = to_queue.id if to_queue is not None else case.queue_id
+    if (
+        to_user is not None
+        and not access.has_access(to_user)
+        and (access.is_child_safety(case, queue_id=where) or access.is_child_safety_policy(policy_id))
+    ):
+        # Assigned, it would sit on their list with its text and be refused when they open it (the sweep).
+        raise ValueError(
+            f"{to_user.name} does not hold the child-safety permission: choose someone who does "
+            "(an admin grants it under Settings → Child safety)"
+        )
     from_queue_id = case.queue_id
     values = {**claims.RELEASED, "assigned_to_id": to_user.id if to_user else None}
     if to_queue is not None:
         values["queue_id"] = to_queue.id
+    if policy_id is not None:
+        values["policy_id"] = policy_id
     _compare_and_set(case_id, actor.id, values)
     if to_queue is not None:
         counters.moved(from_queue_id, to_queue.id, case.reported_at)
@@ -310,11 +328,9 @@ def escalate_to_child_safety(case_id: int, *, actor, note: str, policy_id: int |
     chosen = policy.name if policy else "no policy chosen"
     note = (note or "").strip() or f"Child-safety material found ({chosen})."
     try:
-        if policy is not None:
-            db.session.execute(
-                update(Case).where(Case.id == case_id, Case.status == "open").values(policy_id=policy.id)
-            )
-        return escalate(case_id, actor=actor, note=note, to_queue_id=queue.id)
+        return escalate(
+            case_id, actor=actor, note=note, to_queue_id=queue.id, policy_id=policy.id if policy else None
+        )
     except Exception:
         db.session.rollback()
         raise
@@ -328,8 +344,15 @@ def media_of(case_id: int, media_id: int) -> MediaFile:
     return media
 
 
-def reveal(media_id: int, case_id: int, moderator) -> MediaFile:
-    """A person chose to see a file: record who and when; this alone later makes fileViewedByEsp true.
+@dataclass(frozen=True)
+class Revealed:
+    media: MediaFile
+    token: str  # what the page that asked may fetch the bytes with (console/cases/showings.py)
+
+
+def reveal(media_id: int, case_id: int, moderator) -> Revealed:
+    """A person chose to see a file: record who and when; this alone later makes fileViewedByEsp true, and
+    only this lets a page fetch its bytes (the returned token, for this page view).
 
     Child-safety material: refused without the permission (Restricted), and held while the moderator's
     exposure budget asks for a break (OnBreak); the reveal counts towards today's budget.
@@ -342,32 +365,12 @@ def reveal(media_id: int, case_id: int, moderator) -> MediaFile:
         pause = exposure.break_before_reveal(moderator.id)
         if pause is not None:
             raise OnBreak(pause)
-    db.session.add(
-        MediaView(media_id=media.id, user_id=moderator.id, viewed_at=utcnow(), child_safety=child_safety)
-    )
+    view = MediaView(media_id=media.id, user_id=moderator.id, viewed_at=utcnow(), child_safety=child_safety)
+    db.session.add(view)
     audit.record(
         "media_revealed", "media", media.id, actor=moderator, case_id=case_id, file=media.original_name
     )
+    db.session.flush()
+    token = showings.token_for(view)
     tasks.commit_then_enqueue()
-    return media
-
-
-def has_viewed(media_id: int, user_id: int) -> bool:
-    return (
-        db.session.scalar(
-            select(MediaView.id).where(MediaView.media_id == media_id, MediaView.user_id == user_id).limit(1)
-        )
-        is not None
-    )
-
-
-def viewed_by(case: Case, user_id: int) -> set[int]:
-    """The case's files this person has revealed (they are shown revealed to them again)."""
-    ids = [m.id for m in case.media]
-    if not ids:
-        return set()
-    return set(
-        db.session.scalars(
-            select(MediaView.media_id).where(MediaView.media_id.in_(ids), MediaView.user_id == user_id)
-        )
-    )
+    return Revealed(media, token)

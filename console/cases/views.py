@@ -10,7 +10,7 @@ from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from console import audit, sections
-from console.cases import claims, drafts, kinds, queries, service
+from console.cases import claims, drafts, kinds, queries, service, showings
 from console.cases.forms import ClaimForm, DecisionForm, EscalateForm, NextCaseForm
 from console.cases.models import Case
 from console.childsafety import access, exposure, viewing
@@ -69,13 +69,16 @@ def _on_break_from(case: Case) -> bool:
     return access.is_child_safety(case) and exposure.active_break(current_user.id) is not None
 
 
-def _case_context(case: Case, form: DecisionForm | None = None, **extra) -> dict:
+def _case_context(
+    case: Case, form: DecisionForm | None = None, shown: dict[int, str] | None = None, **extra
+) -> dict:
     """Everything the case page shows, computed here once: other areas' sections included (NCMEC)."""
     return dict(
         case=case,
         form=form or _decision_form(case),
         history=audit.case_history(case.id),
-        viewed_by_me=set() if _on_break_from(case) else service.viewed_by(case, current_user.id),
+        # Every page view starts with every file hidden: only a reveal made on it shows bytes (showings.py).
+        shown=shown or {},
         where=kinds.where(case),
         viewing=viewing.for_user(current_user.id),
         **sections.context_for("case", case=case),
@@ -157,7 +160,7 @@ def _escalated_to_child_safety(case: Case, form: DecisionForm):
 @role_required("moderator")
 def reveal(case_id: int, media_id: int):
     try:
-        media = service.reveal(media_id, case_id, current_user)
+        revealed = service.reveal(media_id, case_id, current_user)
     except service.NotFound:
         abort(404)
     except access.Restricted:
@@ -169,20 +172,23 @@ def reveal(case_id: int, media_id: int):
     if is_htmx():
         return render_template(
             "cases/_media_item.html",
-            media=media,
+            media=revealed.media,
             case_id=case_id,
-            revealed=True,
+            token=revealed.token,
             viewing=viewing.for_user(current_user.id),
         )
-    return show(case_id)
+    context = _case_context(_case_or_404(case_id), shown={revealed.media.id: revealed.token})
+    return render_template("cases/show.html", **context)
 
 
 @bp.route("/cases/<int:case_id>/media/<int:media_id>/file")
 @role_required("moderator")
 def media_file(case_id: int, media_id: int):
     media = _media_or_404(case_id, media_id)
-    # Bytes go only to a person who revealed this file, so every real view leaves a record.
-    if not service.has_viewed(media.id, current_user.id) or _on_break_from(media.case):
+    # Bytes go only with the token of a reveal this person made on the page asking (showings.py): every
+    # showing of them is a recorded reveal; a reload or a copied link starts hidden again.
+    token = request.args.get("reveal")
+    if showings.reveal_for(token, media.id, current_user.id) is None or _on_break_from(media.case):
         abort(403)
     response = send_file(storage.path_for(media), mimetype=media.mime_type, conditional=True, max_age=0)
     response.headers["Cache-Control"] = "no-store"
@@ -209,19 +215,19 @@ class ClaimPanel:
     """What the claim panel of a case page shows and does (templates/cases/_claim.html).
 
     state: "closed" (decided: nothing to claim), "held" (this page holds the claim: it renews it and saves
-    the draft), "mine" (the moderator holds it from another page or a "Next case": this page takes it over
-    on load), "other" (someone else reviews it: the page polls until they are done), "free".
+    the draft), "mine" (the moderator holds it — from "Next case", a work list's POST or another page: this
+    page takes it over on load, which changes no one's claim), "other" (someone else reviews it: the page
+    polls until they are done), "free" (a button: a GET never claims anything, whatever link led here).
     """
 
     state: str
     claim: claims.Claim | None = None
-    auto: bool = False  # "free": claim on load (the moderator came from a work list)
     renew_seconds: int = 60
     poll_seconds: int = 30
     may_release: bool = False  # an admin, looking at someone else's claim
 
 
-def _claim_panel(case: Case, held: claims.Claim | None = None, auto: bool = False) -> ClaimPanel:
+def _claim_panel(case: Case, held: claims.Claim | None = None) -> ClaimPanel:
     renew = max(5, int(current_app.config["CLAIM_SECONDS"] / 5))
     if case.status != "open":
         return ClaimPanel("closed")
@@ -229,7 +235,7 @@ def _claim_panel(case: Case, held: claims.Claim | None = None, auto: bool = Fals
         return ClaimPanel("held", held, renew_seconds=renew)
     claim = claims.current(case)
     if claim is None:
-        return ClaimPanel("free", auto=auto)
+        return ClaimPanel("free")
     if claim.held_by(current_user.id):
         return ClaimPanel("mine", claim)
     return ClaimPanel("other", claim, may_release=current_user.is_admin)
@@ -250,7 +256,7 @@ def _escalate_form(case: Case, form: EscalateForm | None = None) -> EscalateForm
 def _review_context(case: Case, extra: dict) -> dict:
     """The claim panel, the SLA, the way back to the previous case, the escalation form (unless given)."""
     out = dict(extra)
-    out.setdefault("claim_panel", _claim_panel(case, auto=request.args.get("review") == "1"))
+    out.setdefault("claim_panel", _claim_panel(case))
     out.setdefault(
         "sla", case.queue.sla_status(case.reported_at, utcnow()) if case.status == "open" else None
     )
@@ -365,16 +371,20 @@ def escalate(case_id: int):
 @bp.route("/reported-users/<int:reported_user_id>")
 @role_required("moderator")
 def reported_user(reported_user_id: int):
-    """Everything one reported user did: every case, its content and media, decisions, CyberTips filed."""
+    """Everything one reported user did: every case, its content and media, decisions, CyberTips filed.
+
+    Without the child-safety permission: their cases that are not child-safety material, and who they are
+    only when there is one — the account's name, email and addresses come from cases (second sweep).
+    """
+    visible = access.visible_to(current_user)
     try:
         page = queries.reported_user_cases(
-            reported_user_id,
-            current_user.id,
-            request.args.get("before", type=int),
-            visible=access.visible_to(current_user),
+            reported_user_id, request.args.get("before", type=int), visible=visible
         )
     except LookupError:
         abort(404)
+    if visible is not None and not page.cases and not queries.has_visible_case(reported_user_id, visible):
+        refuse_child_safety()
     context = dict(
         page=page,
         viewing=viewing.for_user(current_user.id),

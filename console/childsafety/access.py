@@ -60,10 +60,12 @@ def _read_marks() -> Marks:
     return Marks(frozenset(found), frozenset(queues))
 
 
-def is_child_safety(case: Case, known: Marks | None = None) -> bool:
+def is_child_safety(case: Case, known: Marks | None = None, *, queue_id: int | None = None) -> bool:
+    """`queue_id`: as the case would be in that queue (where an escalation is about to move it)."""
     m = known or marks()
     policies = (case.policy_id, case.reported_policy_id, case.ai_policy_id)
-    return case.queue_id in m.queue_ids or any(p in m.policy_ids for p in policies if p is not None)
+    in_queue = queue_id if queue_id is not None else case.queue_id
+    return in_queue in m.queue_ids or any(p in m.policy_ids for p in policies if p is not None)
 
 
 def child_safety_clause(known: Marks | None = None):
@@ -76,6 +78,16 @@ def child_safety_clause(known: Marks | None = None):
         for column in (Case.policy_id, Case.reported_policy_id, Case.ai_policy_id):
             parts.append(func.coalesce(column, 0).in_(m.policy_ids))
     return or_(*parts) if parts else false()
+
+
+def child_safety_policy_terms(known: Marks | None = None) -> list:
+    """The cases that are child-safety material by a policy, one term per policy column, each answered by its
+    own index (for counting them: queues/queries.py); NULL is no. Empty when no policy is marked."""
+    m = known or marks()
+    if not m.policy_ids:
+        return []
+    ids = sorted(m.policy_ids)
+    return [column.in_(ids) for column in (Case.policy_id, Case.reported_policy_id, Case.ai_policy_id)]
 
 
 def is_child_safety_policy(policy_id: int | None) -> bool:

@@ -8,7 +8,7 @@ from wtforms.validators import AnyOf, InputRequired, Length, NumberRange, Option
 
 from console.childsafety.service import url_problem
 from console.childsafety.viewing import BLUR_RANGE, REBLUR_MAX_SECONDS, Viewing
-from console.text_rules import PlainText
+from console.text_rules import PlainName, PlainText
 
 
 def _int_or_none(value):
@@ -85,7 +85,7 @@ class TeamForm(FlaskForm):
         validators=[
             Optional(),
             Length(max=80, message="Name the team in at most 80 characters."),
-            PlainText(),
+            PlainName(),
         ],
     )
 

@@ -18,7 +18,7 @@ from console.childsafety.models import CareSettings, ViewingPreference
 from console.extensions import db
 from console.policies.models import Policy
 from console.queues.models import Queue
-from console.text_rules import text_problem
+from console.text_rules import name_problem, text_problem
 from console.timeutil import utcnow
 
 TEAM_MAX = 80
@@ -58,7 +58,7 @@ def set_access(user_id: int, granted: bool, *, actor=None, actor_label: str = ""
 
 def set_team(user_id: int, team: str, *, actor=None, actor_label: str = "") -> User:
     team = " ".join((team or "").split())
-    if len(team) > TEAM_MAX or text_problem(team):
+    if len(team) > TEAM_MAX or name_problem(team):
         raise CareError({"team": f"Name the team on one line, at most {TEAM_MAX} characters."})
     user = _user(user_id)
     if user.team != team:

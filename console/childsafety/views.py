@@ -7,12 +7,11 @@ from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from console.accounts.models import User
-from console.accounts.views import safe_next
 from console.childsafety import exposure, queries, service, viewing
 from console.childsafety.forms import AccessForm, ActionForm, CareForm, MarksForm, TeamForm, ViewingForm
 from console.extensions import db
 from console.policies.service import policy_tree
-from console.security import role_required
+from console.security import role_required, safe_next
 
 bp = Blueprint("childsafety", __name__)
 

@@ -23,7 +23,7 @@ def hashbank_group() -> None:
 @click.option("--label", required=True, help="Where the list comes from (shown with every match).")
 @with_appcontext
 def import_command(path: Path, label: str) -> None:
-    """Import a CSV hash list (algorithm,hash[,cybertip_id]), all or nothing."""
+    """Import a CSV hash list (algorithm,hash[,cybertip_id][,quality]), all or nothing."""
     from console.hashbank import lists
 
     try:

@@ -24,6 +24,19 @@ DETECTOR_VALUE = re.compile(r"[\x21-\x7e]{1,512}")
 PDQ_BITS = 256
 PDQ_DISTANCE = 31  # the reference's recommended threshold for matching
 PDQ_MIN_QUALITY = 50
+# A PDQ hash sets bit i when the i-th of 256 DCT coefficients exceeds their median, so a hash of any image
+# has at most 128 bits set: of 1,000 generated images (shapes, blurred or not), every one of quality >= 50
+# had exactly 128, lower-quality ones 49-128, flat colours 0-80 (quality 0); tests/hashbank/test_hash_rules.py
+# keeps a smaller sample of that measurement. Fewer
+# than PDQ_MIN_BITS comes only from a nearly flat image; more than PDQ_MAX_BITS from no image at all (the
+# detector's "fff…" in the second outside sweep). The band is wide on purpose: it refuses what no genuine
+# detector sends, not what another implementation of PDQ might round differently.
+PDQ_MIN_BITS, PDQ_MAX_BITS = 16, 240
+# A detector hash this long or longer made of one repeated character ("0000…", "AAAA…" in base64) is the
+# hash of nothing: an empty or zeroed buffer.
+REPEATED_MIN = 8
+# Beside `pdq` in a detector's object (docs/api.md): the quality its PDQ implementation gave the hash.
+QUALITY_KEY = "pdq_quality"
 # PDQ downsamples to 64×64 itself; hashing a copy at most this size gives the same bits at a fraction of the
 # decoding work (JPEGs decode at 1/2, 1/4 or 1/8 scale directly).
 PDQ_WORKING_SIZE = 512
@@ -45,10 +58,48 @@ def normalise(algorithm: str, value: str) -> tuple[str, str]:
     if digits is not None:
         if len(value) != digits or not re.fullmatch(r"[0-9a-fA-F]+", value):
             raise HashValueError(f"a {algorithm} hash is {digits} hexadecimal digits")
-        return algorithm, value.lower()
-    if not DETECTOR_VALUE.fullmatch(value):
+        value = value.lower()
+    elif not DETECTOR_VALUE.fullmatch(value):
         raise HashValueError("must be 1–512 printable characters without spaces")
+    problem = degenerate(algorithm, value)
+    if problem:
+        raise HashValueError(problem)
     return algorithm, value
+
+
+def degenerate(algorithm: str, value: str) -> str | None:
+    """Why a well-formed hash describes no real content (and would poison the bank), or None."""
+    if len(value) >= REPEATED_MIN and len(set(value)) == 1:
+        return (
+            f"is one character repeated ({value[:4]}…): the hash of an empty or zeroed file, not of content"
+        )
+    if algorithm == PDQ:
+        bits = int(value, 16).bit_count()
+        if not PDQ_MIN_BITS <= bits <= PDQ_MAX_BITS:
+            return (
+                f"has {bits} of 256 bits set: a PDQ hash of an image has about half of them set "
+                f"({PDQ_MIN_BITS}–{PDQ_MAX_BITS} accepted), so this one is near-constant"
+            )
+    return None
+
+
+def quality_problem(raw) -> tuple[int | None, str | None]:
+    """A PDQ quality as a detector or a list gives it (0–100): (the value, None) or (None, why not)."""
+    if isinstance(raw, bool) or raw is None or raw == "":
+        return None, "a PDQ quality is a whole number from 0 to 100"
+    if isinstance(raw, str):
+        raw = raw.strip()
+        if not (raw.isascii() and raw.isdigit() and len(raw) <= 3):
+            return None, "a PDQ quality is a whole number from 0 to 100"
+        raw = int(raw)
+    if not isinstance(raw, int) or not 0 <= raw <= 100:
+        return None, "a PDQ quality is a whole number from 0 to 100"
+    if raw < PDQ_MIN_QUALITY:
+        return raw, (
+            f"is {raw}, below PDQ's quality threshold of {PDQ_MIN_QUALITY}: the hash of a nearly featureless "
+            "image matches unrelated images"
+        )
+    return raw, None
 
 
 def pdq_of_image(path: Path | BinaryIO) -> tuple[str, int] | None:
@@ -88,7 +139,8 @@ def pdq_distance(a: str, b: str) -> int:
 
 
 def parse_detector_hashes(value, media_count: int, errors: dict[str, str]) -> list[dict[str, str]]:
-    """The API's `media_hashes`: one object per `media` part, in order, algorithm → hash.
+    """The API's `media_hashes`: one object per `media` part, in order, algorithm → hash, and optionally
+    `pdq_quality` (the detector's PDQ quality, 0–100): a PDQ below PDQ_MIN_QUALITY is refused.
 
     Adds "path": "message" to errors for every bad entry, and returns one dict per media part.
     """
@@ -113,15 +165,23 @@ def parse_detector_hashes(value, media_count: int, errors: dict[str, str]) -> li
         if len(hashes) > 10:
             errors[path] = "at most 10 hashes per file"
             continue
+        if QUALITY_KEY in hashes:
+            if PDQ not in hashes:
+                errors[f"{path}.{QUALITY_KEY}"] = "goes with a pdq hash in the same object"
+            _value, problem = quality_problem(hashes[QUALITY_KEY])
+            if problem:
+                errors[f"{path}.{QUALITY_KEY}"] = problem
         for algorithm, raw in hashes.items():
+            if algorithm == QUALITY_KEY:
+                continue
             key = str(algorithm)[:40]
+            if key.strip().lower() in (SHA256, MD5):
+                errors[f"{path}.{key}"] = "is computed by the console from the file's bytes: leave it out"
+                continue
             try:
                 name, clean = normalise(algorithm, raw)
             except HashValueError as e:
                 errors[f"{path}.{key}" if ALGORITHM.fullmatch(key) else path] = str(e)
-                continue
-            if name in (SHA256, MD5):
-                errors[f"{path}.{name}"] = "is computed by the console from the file's bytes: leave it out"
                 continue
             out[i][name] = clean
     return out

@@ -15,7 +15,7 @@ from console.extensions import db
 from console.hashbank import hashing
 from console.hashbank.bank import add_entries
 from console.hashbank.models import HashSource
-from console.text_rules import text_problem
+from console.text_rules import name_problem
 
 IMPORT_BATCH = 5_000
 IMPORT_ERRORS_SHOWN = 20
@@ -30,16 +30,24 @@ class ImportRefused(ValueError):
         super().__init__("; ".join(problems))
 
 
-COLUMNS = {"algorithm": "algorithm", "hash": "value", "value": "value", "cybertip_id": "cybertip_id"}
+COLUMNS = {
+    "algorithm": "algorithm",
+    "hash": "value",
+    "value": "value",
+    "cybertip_id": "cybertip_id",
+    # A PDQ hash's quality (0–100) as the list's maker computed it: one below the threshold is refused.
+    "quality": "quality",
+}
 
 
 def import_list(data: bytes | Iterable[str], label: str, *, actor=None, actor_label: str = "") -> HashSource:
-    """Add a CSV hash list (header: algorithm,hash[,cybertip_id]) under a source label, all or nothing.
+    """Add a CSV hash list (header: algorithm,hash[,cybertip_id][,quality]) under a source label, all or
+    nothing. Malformed and degenerate hashes and PDQ hashes below the quality threshold are refused.
 
     Raises ImportRefused naming the first problems by line; nothing is added then.
     """
     label = (label or "").strip()
-    problem = text_problem(label) if label else "is required"
+    problem = name_problem(label) if label else "is required"
     if problem or len(label) > LABEL_MAX:
         raise ImportRefused([f"source label: {problem or f'at most {LABEL_MAX} characters'}"])
     lines = _decoded_lines(data)
@@ -109,7 +117,7 @@ def _parse_csv(lines: Iterator[str], problems: list[str]) -> Iterator[dict | Non
         return
     unknown = [h for h in header if h not in COLUMNS]
     if unknown:
-        problems.append(f"line 1: unknown column {unknown[0][:40]!r} (algorithm, hash, cybertip_id)")
+        problems.append(f"line 1: unknown column {unknown[0][:40]!r} (algorithm, hash, cybertip_id, quality)")
         return
     while True:
         try:
@@ -133,6 +141,15 @@ def _parse_csv(lines: Iterator[str], problems: list[str]) -> Iterator[dict | Non
             problems.append(f"line {line}: {e}")
             yield None
             continue
+        quality = (named.get("quality") or "").strip()
+        if quality:
+            _value, problem = hashing.quality_problem(quality)
+            if algorithm != hashing.PDQ:
+                problem = "a quality is given for PDQ hashes only"
+            if problem:
+                problems.append(f"line {line}: quality {problem}")
+                yield None
+                continue
         cybertip = (named.get("cybertip_id") or "").strip() or None
         if cybertip is not None and not (cybertip.isascii() and cybertip.isdigit() and len(cybertip) <= 18):
             problems.append(f"line {line}: a CyberTip id is a number (up to 18 digits)")

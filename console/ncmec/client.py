@@ -125,6 +125,10 @@ class CyberTiplineClient:
             body = self._read_body(response, "xsd")
         if response.status_code != 200:
             raise DataError(f"/xsd answered HTTP {response.status_code}", http_status=response.status_code)
+        if _parse_response(body, response.status_code) is not None:
+            # The service refused with a reportResponse (code 4000 …) and HTTP 200: an error, not a schema.
+            self._interpret("xsd", response.status_code, body)
+            raise DataError("/xsd answered a reportResponse, not a schema", http_status=response.status_code)
         return body
 
     def submit(self, report_xml: bytes) -> str:

@@ -332,6 +332,11 @@ def drift(served: bytes) -> Drift:
         theirs = _parse_xsd(served)
     except etree.XMLSyntaxError as error:
         raise ValueError(f"the service's /xsd is not XML: {error}") from None
+    if theirs.tag != f"{XS}schema":
+        # An error reply or an HTML page is XML with no elements in it: compared, it would say that every
+        # element was removed. Not a schema, so nothing can be said about drift.
+        name = etree.QName(theirs).localname if isinstance(theirs.tag, str) else "?"
+        raise ValueError(f"the service's /xsd is not an XML schema (its root element is <{name[:40]}>)")
     ours_paths, their_paths = _element_paths(xsd_tree()), _element_paths(theirs)
     ours_enums, their_enums = _enumerations(xsd_tree()), _enumerations(theirs)
     changed = tuple(

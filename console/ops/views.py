@@ -6,7 +6,9 @@ import hmac
 import ipaddress
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
+from flask_login import current_user
 
+from console.extensions import db
 from console.ops import checks
 from console.ops.clock import filing_clock
 from console.ops.metrics import render as render_metrics
@@ -27,22 +29,38 @@ def healthz():
 @bp.get("/readyz")
 @public
 def readyz():
-    """Readiness: each dependency named with its state; 503 when a required one is down. Nothing sensitive."""
+    """Readiness: 503 when a required dependency is down. Which one, and how (NCMEC's last connection test,
+    the number of workers), only for the metrics token or a signed-in admin: an anonymous caller — a load
+    balancer — needs the status code, and nothing here is theirs to know."""
     found = checks.readiness()
     ready = all(c.ok for c in found if c.required)
-    body = {
-        "ready": ready,
-        "checks": {c.name: {"ok": c.ok, "required": c.required, "detail": c.detail} for c in found},
-    }
+    body: dict = {"ready": ready}
+    if _has_metrics_token() or _signed_in_admin():
+        body["checks"] = {c.name: {"ok": c.ok, "required": c.required, "detail": c.detail} for c in found}
     return jsonify(body), 200 if ready else 503
 
 
-def _may_scrape() -> bool:
+def _signed_in_admin() -> bool:
+    """Loading the signed-in user needs the database: while it is down, the caller is anonymous here (the
+    answer is 503 either way) rather than a 500."""
+    try:
+        return bool(current_user.is_authenticated and current_user.is_admin)
+    except Exception:  # noqa: BLE001 - any driver error: the database is what readiness is reporting on
+        db.session.rollback()
+        return False
+
+
+def _has_metrics_token() -> bool:
     token = current_app.config["METRICS_TOKEN"]
-    if token:
-        given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
-        if given and hmac.compare_digest(given.encode(), token.encode()):
-            return True
+    if not token:
+        return False
+    given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+    return bool(given) and hmac.compare_digest(given.encode(), token.encode())
+
+
+def _may_scrape() -> bool:
+    if _has_metrics_token():
+        return True
     try:
         address = ipaddress.ip_address(request.remote_addr or "")
     except ValueError:

@@ -6,6 +6,11 @@ Claimed cases are counted through a partial index over the live claims (one per 
 the SLA are the open ones minus those reported within the SLA window: the window's whole hours from the
 per-hour counters (QueueOpenHour, kept with Queue.open_cases), its first partial hour on the (queue, status,
 reported_at) index — the work grows with neither the backlog nor the cases per window.
+
+Someone without the child-safety permission sees no child-safety queue, and in the others no child-safety
+case: their counts are the counters less the queue's open child-safety cases, counted on the indexes of the
+three policy columns (`child_safety_counts`). That work grows with the child-safety cases of ordinary queues,
+not with the backlog, and the counts equal the rows they are shown.
 """
 
 from __future__ import annotations
@@ -15,11 +20,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 
-from sqlalchemy import Integer, bindparam, func, select, tuple_, union_all
+from sqlalchemy import Integer, bindparam, func, or_, select, tuple_, union, union_all
+from sqlalchemy import case as sa_case
 from sqlalchemy.orm import joinedload
 
 from console.accounts.models import User
 from console.cases.models import CASE_STATUSES, Case, ReportedUser, excerpt_of, review_order_columns
+from console.childsafety import access
 from console.extensions import db
 from console.policies.models import Policy
 from console.policies.service import subtree_ids
@@ -36,41 +43,85 @@ class QueueSummary:
     oldest_open: datetime | None
     claimed: int = 0
     past_sla: int = 0
+    open: int = 0  # the open cases its reader may see: Queue.open_cases, less any hidden from them
 
 
-def summaries(now: datetime | None = None) -> list[QueueSummary]:
-    """Every queue with its open, claimed and past-SLA counts and its oldest open case: three statements."""
+def summaries(now: datetime | None = None, *, visible=None) -> list[QueueSummary]:
+    """Every queue with its open, claimed and past-SLA counts and its oldest open case: three statements.
+
+    `visible`: the clause of the cases the reader may see (console/childsafety/access.visible_to); with one,
+    the child-safety queues are left out and the others count only what the reader is shown (a fourth).
+    """
     now = now or utcnow()
     # A correlated min() per queue walks the (queue, status, reported_at) index, never the table.
-    oldest = (
-        select(func.min(Case.reported_at))
-        .where(Case.queue_id == Queue.id, Case.status == "open")
-        .correlate(Queue)
-        .scalar_subquery()
-    )
-    rows = db.session.execute(select(Queue, oldest.label("oldest")).order_by(Queue.name)).all()
+    oldest = select(func.min(Case.reported_at)).where(Case.queue_id == Queue.id, Case.status == "open")
+    listed = select(Queue)
+    if visible is not None:
+        oldest = oldest.where(visible)
+        listed = listed.where(Queue.child_safety.is_(False))
+    oldest = oldest.correlate(Queue).scalar_subquery()
+    rows = db.session.execute(listed.add_columns(oldest.label("oldest")).order_by(Queue.name)).all()
     typed = UTCDateTime()
-    claimed = claimed_counts(now)
-    within = within_sla_counts([q for q, _ in rows], now)
-    return [
-        QueueSummary(
-            q,
-            typed.process_result_value(o, db.engine.dialect) if o else None,
-            claimed.get(q.id, 0),
-            max(q.open_cases - within.get(q.id, 0), 0),
-        )
-        for q, o in rows
-    ]
+    queues = [q for q, _ in rows]
+    claimed = claimed_counts(now, visible)
+    within = within_sla_counts(queues, now)
+    hidden = child_safety_counts(queues, now) if visible is not None else {}
+    out = []
+    for q, o in rows:
+        hidden_open, hidden_past = hidden.get(q.id, (0, 0))
+        past = max(q.open_cases - within.get(q.id, 0) - hidden_past, 0)
+        oldest_open = typed.process_result_value(o, db.engine.dialect) if o else None
+        out.append(QueueSummary(q, oldest_open, claimed.get(q.id, 0), past, q.open_cases - hidden_open))
+    return out
 
 
-def claimed_counts(now: datetime) -> dict[int, int]:
-    """Queue id → open cases a moderator holds a live claim on (the partial index of claims)."""
+def open_count(queue: Queue, visible=None, now: datetime | None = None) -> int:
+    """The open cases of one queue its reader may see (its page's heading)."""
+    if visible is None:
+        return queue.open_cases
+    hidden_open, _past = child_safety_counts([queue], now or utcnow()).get(queue.id, (0, 0))
+    return queue.open_cases - hidden_open
+
+
+def child_safety_counts(queues: list[Queue], now: datetime) -> dict[int, tuple[int, int]]:
+    """Queue id → (open child-safety cases, those of them past the queue's SLA), for queues not marked
+    child-safety: what someone without the permission is not shown. One statement, on the policy columns'
+    indexes (access.child_safety_policy_terms); none when no policy is marked."""
+    ordinary = [q.id for q in queues if not q.child_safety]
+    terms = access.child_safety_policy_terms()
+    if not ordinary or not terms:
+        return {}
+    found = _open_child_safety(ordinary, terms)
+    since = sa_case({q.id: q.sla_since(now) for q in queues if not q.child_safety}, value=found.c.queue_id)
     rows = db.session.execute(
+        select(
+            found.c.queue_id, func.count(), func.sum(sa_case((found.c.reported_at < since, 1), else_=0))
+        ).group_by(found.c.queue_id)
+    )
+    return {queue_id: (int(n), int(past or 0)) for queue_id, n, past in rows}
+
+
+def _open_child_safety(queue_ids: list[int], terms: list):
+    """The open cases of these queues matching any term, each once: as each database's planner reads it off
+    the three indexes. PostgreSQL combines an OR of them (a BitmapOr); SQLite does so only for a UNION, and
+    scans the queue's open cases for an OR (200 ms against 5 ms, 200,000 cases, 1,260 matching)."""
+    columns = (Case.id, Case.queue_id, Case.reported_at)
+    base = (Case.queue_id.in_(queue_ids), Case.status == "open")
+    if db.session.get_bind().dialect.name == "sqlite":
+        return union(*(select(*columns).where(*base, term) for term in terms)).subquery()
+    return select(*columns).where(*base, or_(*terms)).subquery()
+
+
+def claimed_counts(now: datetime, visible=None) -> dict[int, int]:
+    """Queue id → open cases a moderator holds a live claim on (the partial index of claims)."""
+    query = (
         select(Case.queue_id, func.count())
         .where(Case.claimed_by_id.is_not(None), Case.claim_expires_at > now, Case.status == "open")
         .group_by(Case.queue_id)
     )
-    return dict(rows.all())
+    if visible is not None:
+        query = query.where(visible)
+    return dict(db.session.execute(query).all())
 
 
 def within_sla_counts(queues: list[Queue], now: datetime) -> dict[int, int]:

@@ -31,8 +31,8 @@ def home():
 @bp.route("/queues")
 @role_required("moderator")
 def index():
-    # Child-safety queues are listed only to holders of the permission (console/childsafety/access.py).
-    summaries = [s for s in queries.summaries() if access.may_open_queue(current_user, s.queue)]
+    # Without the child-safety permission: no child-safety queue, and counts of what the rows show.
+    summaries = queries.summaries(visible=access.visible_to(current_user))
     return render_template("queues/index.html", summaries=summaries, **sections.context_for("queues"))
 
 
@@ -62,6 +62,7 @@ def show(queue_id: int, settings_form: QueueSettingsForm | None = None, status_c
     policy_id = request.args.get("policy", type=int)
     # The queue's own order is the order of its work: open cases. Decided ones read oldest first.
     order = queue.review_order if status == "open" else "oldest"
+    visible = access.visible_to(current_user)
     page = queries.page_of_cases(
         queue.id,
         status,
@@ -69,10 +70,11 @@ def show(queue_id: int, settings_form: QueueSettingsForm | None = None, status_c
         request.args.get("after"),
         current_app.config["PAGE_SIZE"],
         order,
-        visible=access.visible_to(current_user),
+        visible=visible,
     )
     context = dict(
         queue=queue,
+        open_count=queries.open_count(queue, visible, now),
         page=page,
         status=status,
         policy_id=policy_id,
@@ -117,6 +119,10 @@ def assigned():
         .where(Case.assigned_to_id == current_user.id, Case.status == "open")
         .options(joinedload(Case.queue))
     )
+    visible = access.visible_to(current_user)
+    if visible is not None:
+        # Assigned before the permission was revoked or the case was marked: not theirs to see any more.
+        query = query.where(visible)
     page = queries.keyset_page(query, request.args.get("after"), current_app.config["PAGE_SIZE"])
     context = dict(page=page, now=utcnow())
     fragment = "queues/_assigned_rows.html" if request.args.get("after") else "queues/assigned.html"

@@ -35,7 +35,7 @@ from console.reporting.forms import (
     report_form,
 )
 from console.reporting.models import ExternalReport, ReportFile
-from console.security import child_safety_required, role_required
+from console.security import child_safety_required, role_required, safe_next
 from console.webutil import is_htmx, page_or_fragment
 
 bp = Blueprint("reporting", __name__)
@@ -306,11 +306,9 @@ def retry(report_id: int):
         flash(f"Report #{report_id} is queued again.")
     else:
         flash(f"Report #{report_id} is {report.state_label.lower()}: there is nothing to retry.")
-    back = request.form.get("next", "")
     # Only back to our own Reports page: never an open redirect.
-    if not back.startswith("/reports") or back.startswith("//"):
-        back = url_for("reporting.report_detail", report_id=report_id)
-    return redirect(back)
+    fallback = url_for("reporting.report_detail", report_id=report_id)
+    return redirect(safe_next(request.form.get("next"), fallback, within="/reports"))
 
 
 @bp.route("/reports/<int:report_id>/retract", methods=["POST"])

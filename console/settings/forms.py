@@ -25,7 +25,7 @@ from console.ncmec.constants import DESCRIPTION_MAX, NAME_MAX, PHONE_MAX
 from console.reporting.agencies import CUSTOM_URL_MAX
 from console.settings.cybertip_details import ReporterDetails
 from console.settings.service import ENVIRONMENTS, RuleFields, SettingsError
-from console.text_rules import PlainText
+from console.text_rules import PlainName, PlainText
 
 
 def _int_or_none(value):
@@ -50,7 +50,7 @@ class AgencyConnectionForm(FlaskForm):
 
 class RuleForm(FlaskForm):
     name = StringField(
-        "Rule name", validators=[DataRequired("Enter a rule name."), Length(max=200), PlainText()]
+        "Rule name", validators=[DataRequired("Enter a rule name."), Length(max=200), PlainName()]
     )
     agency = SelectField("Agency", coerce=_int_or_none, validate_choice=False)
     # Checkboxes rendered from the policy tree by the template; existence is checked by the service.
@@ -165,7 +165,7 @@ class TokenForm(FlaskForm):
 
     name = StringField(
         "Name",
-        validators=[DataRequired(message="Name the system that will use it."), Length(max=120), PlainText()],
+        validators=[DataRequired(message="Name the system that will use it."), Length(max=120), PlainName()],
     )
 
 

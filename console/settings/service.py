@@ -30,7 +30,7 @@ from console.reporting import service as reporting
 from console.reporting.models import Agency, ReportingRule
 from console.reporting.schema_check import compare_schema
 from console.settings.queries import report_count
-from console.text_rules import text_problem
+from console.text_rules import name_problem, text_problem
 from console.timeutil import utcnow
 
 ENVIRONMENTS = {"test": "Test", "production": "Production", "custom": "Custom base URL"}
@@ -293,6 +293,8 @@ def _apply(rule: ReportingRule, fields: RuleFields) -> None:
     contact_email = fields.contact_email
     if not name:
         errors["name"] = "Enter a rule name."
+    elif problem := name_problem(name):
+        errors["name"] = f"The name {problem}; remove it."
     else:
         taken = db.session.scalar(
             select(ReportingRule.id).where(

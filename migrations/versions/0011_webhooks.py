@@ -3,7 +3,7 @@ a rule's enrichment and preservation endpoints; the account status the platform 
 acknowledgement of a preservation request on the evidence record
 
 Revision ID: 0011_webhooks
-Revises: 0009_content_item
+Revises: 0010_security_care
 """
 
 import sqlalchemy as sa
@@ -11,7 +11,7 @@ from alembic import op
 
 
 revision = "0011_webhooks"
-down_revision = "0009_content_item"
+down_revision = "0010_security_care"
 branch_labels = None
 depends_on = None
 

@@ -132,7 +132,10 @@ def test_the_case_page_shows_the_thread_with_its_files_hidden(api, client, auth)
     auth.login("mod@example.org")
     page = client.get(f"/cases/{case.id}").text
     assert "Message thread (3)" in page
-    assert "<strong>kid-12</strong> → acct-77" in page and "send me a photo,\nnobody will know" in page
+    assert (
+        "<strong><bdi>kid-12</bdi></strong> → <bdi>acct-77</bdi>" in page
+        and "send me a photo,\nnobody will know" in page
+    )
     assert 'id="content-kind">Chat or direct message · Chat service: Platform DMs' in page
     assert "Known minor</dt><dd>Kim · age 13 · born 2011-02-03" in page
     # The attachment is shown in its message, hidden like every file: its preview, never the file itself.

@@ -24,7 +24,7 @@ def test_moderator_reviews_a_case_in_the_browser(ctx, page):
     sign_in(page, "mod@example.org")
     page.get_by_role("link", name=queue_name).click()
     expect(page.get_by_text("flagged by a trusted partner")).to_be_visible()
-    page.get_by_role("link", name=f"#{case_id}").click()
+    page.get_by_role("button", name=f"#{case_id}").click()
     expect(page.get_by_role("heading", name=re.compile(f"Case #{case_id}"))).to_be_visible()
 
     # Hidden and blurred by default; the file itself is not loaded until revealed.

@@ -1,3 +1,4 @@
+import re
 import threading
 
 from console.cases.models import Case, Decision
@@ -40,7 +41,7 @@ def test_media_is_hidden_until_revealed_and_each_reveal_is_recorded(ctx, client,
     assert client.get(f"/cases/{c.id}/media/{first.id}/file").status_code == 403
     response = auth.post(f"/cases/{c.id}/media/{first.id}/reveal", htmx=True, token_from=f"/cases/{c.id}")
     assert response.status_code == 200 and f"/media/{first.id}/file" in response.text
-    served = client.get(f"/cases/{c.id}/media/{first.id}/file")
+    served = client.get(re.search(r'src="([^"]+/file[^"]*)"', response.text).group(1))
     assert served.status_code == 200 and served.headers["Cache-Control"] == "no-store"
     assert served.data[:8] == b"\x89PNG\r\n\x1a\n"
     views = db.session.scalars(db.select(MediaView)).all()

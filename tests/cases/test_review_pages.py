@@ -46,9 +46,8 @@ def test_the_page_takes_over_its_claim_renews_it_saves_the_draft_and_gives_it_ba
     mod = factories.user("moderator", email="m@example.org")
     c = factories.case(factories.queue())
     auth.login("m@example.org")
-    # Opened from a work list (?review=1): the page claims the case as it loads.
-    assert 'hx-trigger="load, submit"' in client.get(f"/cases/{c.id}?review=1").text
-    # Opened from elsewhere (the reported user's page): nothing is claimed until the moderator asks.
+    # Opened by a link (any link: the reported user's page, a colleague's message): nothing is claimed
+    # until the moderator asks.
     assert 'hx-trigger="submit"' in client.get(f"/cases/{c.id}").text
     held = auth.post(f"/cases/{c.id}/claim", htmx=True, token_from=f"/cases/{c.id}")
     assert "You are reviewing this case" in held.text and "every 60s" in held.text

@@ -54,3 +54,25 @@ def post_case(client, token: str, content_id: str, files: list[tuple[str, bytes,
     )
     assert response.status_code in (200, 201), response.json
     return response.json
+
+
+def post_hashes(client, token: str, media_hashes):
+    """Post a case with one small image and the detector's `media_hashes` as given; returns the answer."""
+    from tests import factories
+
+    case = {
+        "content_id": "post-hashes",
+        "reported_at": "2026-11-20T08:00:00Z",
+        "source_kind": "user_report",
+        "reported_user": {"platform_id": "u-1"},
+        "media_hashes": media_hashes,
+    }
+    return client.post(
+        "/api/v1/cases",
+        data={
+            "case": json.dumps(case),
+            "media": [(io.BytesIO(factories.png_bytes(1)), "a.png", "image/png")],
+        },
+        headers={"Authorization": f"Bearer {token}"},
+        content_type="multipart/form-data",
+    )

@@ -4,7 +4,6 @@ upstream detector's hashes and large images do at ingestion."""
 from __future__ import annotations
 
 import io
-import json
 
 import pytest
 from sqlalchemy import func, select
@@ -18,7 +17,7 @@ from console.hashbank.models import HashEntry, HashMatch, HashSource, MediaHash
 from console.media import storage
 from console.reporting import filing, pipeline
 from tests import factories
-from tests.hashbank.helpers import encoded, picture, post_case, reencoded
+from tests.hashbank.helpers import encoded, picture, post_case, post_hashes, reencoded
 from tests.reporting.helpers import reporting_setup
 
 
@@ -88,7 +87,7 @@ def test_an_admin_imports_a_list_and_an_upload_matching_it_is_routed(setup, clie
     _policies, review, _rule, user_reports, raw = setup
     factories.user("admin", email="admin@example.org")
     auth.login("admin@example.org")
-    csv_text = f"algorithm,hash,cybertip_id\npdq,{pdq(3)},4242\nmd5,{'a' * 32},\nphotodna,AbC+/=,\n"
+    csv_text = f"algorithm,hash,cybertip_id\npdq,{pdq(3)},4242\nmd5,{'a1' * 16},\nphotodna,AbC+/=,\n"
     response = auth.post(
         "/hash-bank/import",
         {"label": "Industry list 2026-11", "hash_list": (io.BytesIO(csv_text.encode()), "list.csv")},
@@ -128,7 +127,7 @@ def test_the_bank_is_for_admins(setup, client, auth):
 
 
 def test_a_large_list_is_imported_from_the_command_line(setup, runner, tmp_path):
-    lines = ["algorithm,hash"] + [f"sha256,{i:064x}" for i in range(12_000)] + [f"sha256,{0:064x}"]
+    lines = ["algorithm,hash"] + [f"sha256,{i:064x}" for i in range(1, 12_001)] + [f"sha256,{1:064x}"]
     path = tmp_path / "big.csv"
     path.write_text("\n".join(lines) + "\n")
     result = runner.invoke(args=["hashbank", "import", str(path), "--label", "Big list"])
@@ -167,22 +166,7 @@ def test_a_detectors_hashes_are_matched_and_kept(setup, client):
 )
 def test_bad_detector_hashes_are_named(setup, client, media_hashes, field, message):
     _policies, _review, _rule, _q, raw = setup
-    case = {
-        "content_id": "post-bad",
-        "reported_at": "2026-11-20T08:00:00Z",
-        "source_kind": "user_report",
-        "reported_user": {"platform_id": "u-1"},
-        "media_hashes": media_hashes,
-    }
-    response = client.post(
-        "/api/v1/cases",
-        data={
-            "case": json.dumps(case),
-            "media": [(io.BytesIO(factories.png_bytes(1)), "a.png", "image/png")],
-        },
-        headers={"Authorization": f"Bearer {raw}"},
-        content_type="multipart/form-data",
-    )
+    response = post_hashes(client, raw, media_hashes)
     assert response.status_code == 422
     assert message in response.json["errors"][field]
 

@@ -52,8 +52,37 @@ def test_healthz_is_unauthenticated_and_says_ok(ctx, client):
     assert response.status_code == 200 and response.json == {"status": "ok"}
 
 
-def test_readyz_names_each_dependency(ctx, client):
-    body = client.get("/readyz").json
+METRICS_TOKEN = "scrape-token-0123456789"
+
+
+def readyz(app, client, **kwargs):
+    """/readyz as the monitoring that holds the metrics token reads it."""
+    app.config["METRICS_TOKEN"] = METRICS_TOKEN
+    return client.get("/readyz", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}, **kwargs)
+
+
+def test_readyz_tells_an_anonymous_caller_only_whether_it_is_ready(ctx, app, client, auth):
+    """The sweep found NCMEC's status and the worker count open to anyone: now the details need the metrics
+    token or a signed-in admin; a load balancer still gets its status code."""
+    app.config["METRICS_TOKEN"] = METRICS_TOKEN
+    anonymous = client.get("/readyz", environ_base={"REMOTE_ADDR": "127.0.0.1"})
+    assert anonymous.status_code == 503 and anonymous.json == {"ready": False}
+    wrong = client.get("/readyz", headers={"Authorization": "Bearer not-the-token"})
+    assert wrong.json == {"ready": False}
+
+    assert set(readyz(app, client).json["checks"]) == {"database", "redis", "workers", "ncmec"}
+
+    factories.user("moderator", email="m@example.org")
+    auth.login("m@example.org")
+    assert client.get("/readyz").json == {"ready": False}
+    auth.post("/logout")
+    factories.user("admin", email="a@example.org")
+    auth.login("a@example.org")
+    assert "ncmec" in client.get("/readyz").json["checks"]
+
+
+def test_readyz_names_each_dependency(ctx, app, client):
+    body = readyz(app, client).json
     assert set(body["checks"]) == {"database", "redis", "workers", "ncmec"}
     assert body["checks"]["database"]["ok"] and body["checks"]["redis"]["ok"]
     # No worker runs in this test: not ready, and it says why.
@@ -74,7 +103,7 @@ def test_readyz_with_a_worker_and_each_dependency_down(ctx, client, app, monkeyp
     worker = Worker([tasks.task_queue()], connection=tasks.redis_connection())
     worker.register_birth()
     try:
-        response = client.get("/readyz")
+        response = readyz(app, client)
         assert response.status_code == 200 and response.json["ready"] is True
         assert response.json["checks"]["workers"]["detail"] == "1 running"
     finally:
@@ -85,7 +114,7 @@ def test_readyz_with_a_worker_and_each_dependency_down(ctx, client, app, monkeyp
 
     broken = redis_lib.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2)
     monkeypatch.setitem(app.extensions, "console_redis", broken)
-    response = client.get("/readyz")
+    response = readyz(app, client)
     assert response.status_code == 503
     checks = response.json["checks"]
     assert not checks["redis"]["ok"] and "not answering" in checks["redis"]["detail"]
@@ -99,7 +128,7 @@ def test_readyz_with_a_worker_and_each_dependency_down(ctx, client, app, monkeyp
         raise RuntimeError("connection refused")
 
     monkeypatch.setattr(ops_checks.db.session, "execute", lambda *a, **k: broken_database())
-    response = client.get("/readyz")
+    response = readyz(app, client)
     assert response.status_code == 503
     assert response.json["checks"]["database"] == {
         "ok": False,

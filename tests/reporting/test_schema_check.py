@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from lxml import etree
 
 from console.ncmec import schema
@@ -60,3 +61,39 @@ def test_test_connection_also_says_whether_the_schema_moved(ctx, tmp_path):
         check = settings.check_connection(agencies.ncmec().id, actor_label="test")
     assert check.status == "connected"
     assert "differs from the vendored copy" in check.message and "ipCaptureType" in check.message
+
+
+# --- a failed fetch is "could not check", never drift -------------------------------------------------------
+
+
+def test_an_error_reply_to_the_schema_request_is_not_drift(ctx, runner, ncmec_simulator):
+    """The service answers /xsd with a reportResponse (code 4000, HTTP 200): the sweep saw "every element
+    removed". It says it could not check, and names the service's error."""
+    connect_ncmec(ncmec_simulator)
+    ncmec_simulator.set_fault("xsd", "code", code=4000, times=None)
+    result = runner.invoke(args=["ncmec", "check-schema"])
+    assert result.exit_code == 1
+    assert "Could not compare NCMEC's schema" in result.output and "Invalid request" in result.output
+    assert "removed" not in result.output and "differs" not in result.output
+
+
+def test_test_connection_says_it_could_not_check_the_schema(ctx, ncmec_simulator):
+    from console.reporting import agencies
+    from console.settings import service as settings
+
+    connect_ncmec(ncmec_simulator)
+    ncmec_simulator.set_fault("xsd", "code", code=4000, times=None)
+    check = settings.check_connection(agencies.ncmec().id, actor_label="test")
+    assert check.status == "connected"  # /status answered: the credentials are fine
+    assert "Could not compare NCMEC's schema" in check.message
+    assert "removed" not in check.message and "differs" not in check.message
+
+
+def test_a_reply_that_is_xml_but_no_schema_is_not_drift(tmp_path):
+    """Whatever sends XML without a schema in it (an HTML error page, another service's answer)."""
+    for served in (
+        b"<html><body>Maintenance</body></html>",
+        b"<reportResponse><responseCode>0</responseCode></reportResponse>",
+    ):
+        with pytest.raises(ValueError, match="not an XML schema"):
+            schema.drift(served)
