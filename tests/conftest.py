@@ -106,6 +106,9 @@ def database_url(tmp_path_factory):
     admin = base.replace("postgresql+psycopg://", "postgresql://")
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
+        # A commit need not wait for its WAL to reach the disk: the database is dropped at the end, and no
+        # test can see the difference (only what a crash of PostgreSQL itself would keep).
+        conn.execute(f'ALTER DATABASE "{name}" SET synchronous_commit = off')
     yield admin.rsplit("/", 1)[0] + "/" + name
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -143,12 +146,18 @@ KEEP_TABLES = {"alembic_version", "agencies"}
 
 
 def _clean(app) -> None:
+    """Empty every table but the kept ones, dependents first; on PostgreSQL, ids start again at 1 (SQLite's
+    do by themselves).
+
+    DELETE, not TRUNCATE: a test leaves a few rows, and TRUNCATE replaces each table's files (0.8 s for the
+    33 tables, per test, on a busy machine, against 0.03 s).
+    """
     tables = [t.name for t in reversed(db.metadata.sorted_tables) if t.name not in KEEP_TABLES]
+    for name in tables:
+        db.session.execute(text(f"DELETE FROM {name}"))
     if db.engine.dialect.name == "postgresql":
-        db.session.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-    else:
-        for name in tables:
-            db.session.execute(text(f"DELETE FROM {name}"))
+        for sequence in _owned_sequences(tuple(tables)):
+            db.session.execute(text(f'ALTER SEQUENCE "{sequence}" RESTART'))
     db.session.execute(
         text(
             "UPDATE agencies SET environment='test', custom_base_url='', username='', "
@@ -158,6 +167,25 @@ def _clean(app) -> None:
         )
     )
     db.session.commit()
+
+
+_SEQUENCES: dict[tuple[str, ...], list[str]] = {}
+
+
+def _owned_sequences(tables: tuple[str, ...]) -> list[str]:
+    """The sequences of the tables' serial and identity columns (TRUNCATE … RESTART IDENTITY's)."""
+    if tables not in _SEQUENCES:
+        _SEQUENCES[tables] = list(
+            db.session.scalars(
+                text(
+                    "SELECT s.relname FROM pg_class s JOIN pg_depend d ON d.objid = s.oid "
+                    "JOIN pg_class t ON d.refobjid = t.oid "
+                    "WHERE s.relkind = 'S' AND d.deptype IN ('a', 'i') AND t.relname = ANY(:tables)"
+                ),
+                {"tables": list(tables)},
+            )
+        )
+    return _SEQUENCES[tables]
 
 
 @pytest.fixture
