@@ -111,17 +111,37 @@ def test_sigkill_during_each_call_after_the_service_acts(ctx, ncmec_simulator, e
     try:
         victim = pool.start()
         fh.enqueue_all(t)
-        deadline = time.monotonic() + 30
-        while not ncmec_simulator.stats()["faults_fired"] and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert ncmec_simulator.stats()["faults_fired"], "the worker never reached the call"
-        pool.kill(victim)
-        time.sleep(1.7)  # the service finishes the call for a client that is gone
+        reached = _wait_for(lambda: ncmec_simulator.stats()["faults_fired"], 30)
+        assert reached, "the worker never reached the call"
+        # The next worker starts up meanwhile: the victim holds the report's job, so it has nothing to take
+        # until the victim is gone and the sweep hands the report out again.
         pool.start()
+        pool.kill(victim)
+        acted = _wait_for(lambda: _service_acted(ncmec_simulator, endpoint), 10)
+        assert acted, f"the service never finished the {endpoint} call of the killed worker"
         fh.run_until_finished(t, pool, deadline=time.monotonic() + 40)
         _check_single(t, ncmec_simulator)
     finally:
         pool.stop_all()
+
+
+def _wait_for(condition, seconds: float):
+    deadline = time.monotonic() + seconds
+    while not (result := condition()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return result
+
+
+def _service_acted(simulator, endpoint: str) -> bool:
+    """The service has done what the call asked, for a client that is gone."""
+    reports = simulator.reports()
+    files = [f for r in reports for f in r["files"]]
+    return {
+        "submit": bool(reports),
+        "upload": bool(files),
+        "fileinfo": any(f["details_received"] for f in files),
+        "finish": any(r["state"] == "finished" for r in reports),
+    }[endpoint]
 
 
 def _check_single(t, simulator):
