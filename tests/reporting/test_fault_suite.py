@@ -14,6 +14,7 @@ import time
 
 import pytest
 
+from tests.ncmec_fixtures import wait_until_idle
 from tests.reporting import fault_harness as fh
 
 pytestmark = pytest.mark.timeout(int(os.environ.get("FAULT_TRIALS", "1")) * 120 + 240)
@@ -82,7 +83,7 @@ def trial(
         fh.run_until_finished(t, pool, deadline=deadline, sweep_every=sweep_every, sweep_at_start=False)
         drain = time.monotonic() - storm_end
         filed = time.monotonic() - started
-        time.sleep(1.5)  # let late, timed-out calls land before judging
+        wait_until_idle(simulator)  # let late, timed-out calls land before judging
         fh.check_oracle(t, simulator)
         return {
             "reports": n,
