@@ -44,6 +44,16 @@ def pytest_report_header(config):
     ]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def instance_folder(tmp_path_factory):
+    """The session's instance folder, for whatever starts before a test's own (`migrated`) and the processes
+    the tests start: never ./instance, a developer's own, which parallel test processes would also race to
+    create (each writing its generated keys there)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CONSOLE_INSTANCE_PATH", str(tmp_path_factory.mktemp("instance")))
+        yield
+
+
 # The console's own hasher: argon2id at OWASP's cost (tests/accounts/test_login.py checks it).
 PRODUCTION_PASSWORD_HASHER = passwords._hasher
 
