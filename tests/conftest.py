@@ -33,6 +33,9 @@ ROOT = Path(__file__).resolve().parent.parent
 RUN_ID = uuid.uuid4().hex[:10]
 CREDENTIALS_KEY = Fernet.generate_key().decode()
 CHROMIUM = "/usr/bin/chromium"
+# How long a browser step may wait for its page (a bound on a condition, not a pause): a page that loaded in
+# 1 s took 10 s once while other suites loaded the machine (load average 13 on 2 cores).
+BROWSER_TIMEOUT_MS = 30_000
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
@@ -308,7 +311,7 @@ def browser():
 @pytest.fixture
 def page(browser, live_server):
     context = browser.new_context(base_url=live_server.url)
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(BROWSER_TIMEOUT_MS)
     page = context.new_page()
     yield page
     context.close()
