@@ -25,9 +25,14 @@ lock:
 run: $(STAMP)
 	$(BIN)/python -m console.runner
 
+# On every core (pytest-xdist, at most 4 processes): each test process has its own database, Redis (or queue
+# and key prefix on a shared one) and temporary folders, from tests/conftest.py's fixtures. `loadscope` hands
+# out whole modules, so a module's tests run in order on one process and a module-scoped fixture (the console
+# run of tests/browser/test_readme_flows.py) starts once; in collection order, not largest module first, which
+# left that long module of few tests for the end.
 test: $(STAMP)
 	@scripts/ensure-chromium
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n auto --maxprocesses 4 --dist loadscope --no-loadscope-reorder $(PYTEST_ARGS)
 
 # Worker throughput (reports/s vs no-op jobs/s of the production worker class) and scaling with 1, 2, 4 workers;
 # end-to-end confirm → finished with the simulator adding 50 and 100 ms per call. Each prints TARGET lines.

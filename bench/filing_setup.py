@@ -12,8 +12,9 @@ import tempfile
 from pathlib import Path
 
 from bench import common
+from console.ncmec import IncidentType
 
-CSAM = "Child Pornography (possession, manufacture, and distribution)"
+CSAM = IncidentType.CHILD_PORNOGRAPHY.value
 # The production worker class (README, console/runner.py, the fault suite) and RQ's forking one.
 PRODUCTION_WORKER = "jobs.worker.ConsoleWorker"
 FORKING_WORKER = "rq.worker.Worker"

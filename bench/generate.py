@@ -31,9 +31,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import common  # noqa: E402
+from console.ncmec import IncidentType  # noqa: E402
 
-CSAM = "Child Pornography (possession, manufacture, and distribution)"
-ENTICEMENT = "Online Enticement of Children for Sexual Acts"
+CSAM = IncidentType.CHILD_PORNOGRAPHY.value
+ENTICEMENT = IncidentType.ONLINE_ENTICEMENT.value
 # (slug, name, parent, incident type, weight among cases)
 POLICIES = [
     ("child-safety", "Child safety", None, CSAM, 1),

@@ -121,6 +121,8 @@ def start_gunicorn(
             "%(q)s %(s)s %(D)s",
             "--log-level",
             "warning",
+            # The servers of one run (and any other gunicorn of this user) would share one control socket.
+            "--no-control-socket",
             app,
         ],
         cwd=common.ROOT,

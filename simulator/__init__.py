@@ -16,7 +16,8 @@ Uploaded files are hashed and counted, never stored.
 
 Inspection (JSON): ``GET /_sim/reports`` (``?state=finished`` filters), ``GET /_sim/reports/<id>`` (with the
 received XML), ``GET /_sim/refusals`` (every call refused, with the reason and what was received),
-``GET /_sim/stats`` (calls per endpoint; ``DELETE`` resets the counters).
+``GET /_sim/stats`` (calls per endpoint, and how many are being handled now — a delayed or timed-out call
+goes on after its client gave up —; ``DELETE`` resets the counters).
 
 Faults: ``POST /_sim/faults`` with one fault object, a list of them, or
 ``{"faults": [...], "latency_ms": N}``; ``GET /_sim/faults`` lists them; ``DELETE /_sim/faults`` clears all

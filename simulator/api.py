@@ -62,7 +62,10 @@ def api_blueprint(state: SimulatorState) -> Blueprint:
     def endpoint(name: str, methods: list[str]) -> Callable[[Handler], Handler]:
         def decorator(handler: Handler) -> Handler:
             def view() -> Response:
-                state.count(name)
+                with state.handling(name):
+                    return respond()
+
+            def respond() -> Response:
                 delay, fault = state.faults.take(name)
                 if delay:
                     time.sleep(delay)

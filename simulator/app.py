@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,15 +28,29 @@ class SimulatorState:
     schema: Schema
     calls: Counter[str] = field(default_factory=Counter)
     calls_lock: threading.Lock = field(default_factory=threading.Lock)
+    # API calls being handled now: one delayed or timed out goes on after its client gave up (or died).
+    in_flight: int = 0
 
-    def count(self, endpoint: str) -> None:
+    @contextmanager
+    def handling(self, endpoint: str) -> Iterator[None]:
         with self.calls_lock:
             self.calls[endpoint] += 1
+            self.in_flight += 1
+        try:
+            yield
+        finally:
+            with self.calls_lock:
+                self.in_flight -= 1
 
     def stats(self) -> dict[str, Any]:
         with self.calls_lock:
-            calls = dict(self.calls)
-        return {"calls": calls, "faults_fired": dict(self.faults.fired), "latency_ms": self.faults.latency_ms}
+            calls, in_flight = dict(self.calls), self.in_flight
+        return {
+            "calls": calls,
+            "in_flight": in_flight,
+            "faults_fired": dict(self.faults.fired),
+            "latency_ms": self.faults.latency_ms,
+        }
 
     def reset_stats(self) -> None:
         with self.calls_lock:

@@ -8,6 +8,7 @@ free localhost port; ``ncmec_client`` is a client for it with short timeouts. ``
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -52,6 +53,14 @@ def ncmec_client(ncmec_simulator: SimulatorServer) -> CyberTiplineClient:
         connect_timeout=2,
         read_timeout=2,
     )
+
+
+def wait_until_idle(simulator: SimulatorServer, seconds: float = 10) -> None:
+    """Until the simulator is handling no call: a delayed or timed-out one lands after its client gave up."""
+    deadline = time.monotonic() + seconds
+    while simulator.stats()["in_flight"] and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert simulator.stats()["in_flight"] == 0, f"the simulator still handles a call after {seconds} s"
 
 
 def sample_report(incident_type: IncidentType = IncidentType.CHILD_PORNOGRAPHY) -> Report:

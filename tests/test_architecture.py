@@ -243,3 +243,20 @@ def test_the_checks_see_the_layers_they_are_about():
     assert ("console.settings.service", "console.reporting.service") in targets
     assert _is_domain("console.reporting.pipeline") and _is_web("console.reporting.views")
     assert not _is_domain("console.cases.views")
+
+
+def test_ncmecs_incident_types_are_spelled_only_in_the_protocol_library():
+    """NCMEC's enumeration values live in console/ncmec/constants.py (checked against the XSD); the demo data,
+    the jobs and the benchmarks name `IncidentType` members, so a value NCMEC changes is changed once."""
+    from console.ncmec import IncidentType
+
+    values = {t.value for t in IncidentType}
+    found = []
+    for path in sorted([*_sources(), *(ROOT / "bench").rglob("*.py")]):
+        relative = path.relative_to(ROOT).as_posix()
+        if relative.startswith("console/ncmec/"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Constant) and node.value in values:
+                found.append((relative, node.lineno, node.value))
+    assert found == []

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import functools
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 _hasher = PasswordHasher()
-# Verifying against this when the account does not exist keeps the timing the same as a wrong password.
-_DUMMY = _hasher.hash("not-a-real-password")
+
+
+@functools.cache
+def _dummy(hasher: PasswordHasher) -> str:
+    """Verified against when the account does not exist, so that the timing is that of a wrong password.
+    Made at the first such sign-in, not at import: every process (a worker, each `flask` command) imports
+    this module, and a hash at this cost takes a third of a second."""
+    return hasher.hash("not-a-real-password")
 
 
 def hash_password(password: str) -> str:
@@ -16,7 +24,7 @@ def hash_password(password: str) -> str:
 
 def verify(stored_hash: str | None, password: str) -> bool:
     try:
-        return _hasher.verify(stored_hash or _DUMMY, password) and stored_hash is not None
+        return _hasher.verify(stored_hash or _dummy(_hasher), password) and stored_hash is not None
     except (VerificationError, InvalidHashError):
         return False
 

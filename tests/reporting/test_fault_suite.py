@@ -14,6 +14,7 @@ import time
 
 import pytest
 
+from tests.ncmec_fixtures import wait_until_idle
 from tests.reporting import fault_harness as fh
 
 pytestmark = pytest.mark.timeout(int(os.environ.get("FAULT_TRIALS", "1")) * 120 + 240)
@@ -82,7 +83,7 @@ def trial(
         fh.run_until_finished(t, pool, deadline=deadline, sweep_every=sweep_every, sweep_at_start=False)
         drain = time.monotonic() - storm_end
         filed = time.monotonic() - started
-        time.sleep(1.5)  # let late, timed-out calls land before judging
+        wait_until_idle(simulator)  # let late, timed-out calls land before judging
         fh.check_oracle(t, simulator)
         return {
             "reports": n,
@@ -111,17 +112,37 @@ def test_sigkill_during_each_call_after_the_service_acts(ctx, ncmec_simulator, e
     try:
         victim = pool.start()
         fh.enqueue_all(t)
-        deadline = time.monotonic() + 30
-        while not ncmec_simulator.stats()["faults_fired"] and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert ncmec_simulator.stats()["faults_fired"], "the worker never reached the call"
-        pool.kill(victim)
-        time.sleep(1.7)  # the service finishes the call for a client that is gone
+        reached = _wait_for(lambda: ncmec_simulator.stats()["faults_fired"], 30)
+        assert reached, "the worker never reached the call"
+        # The next worker starts up meanwhile: the victim holds the report's job, so it has nothing to take
+        # until the victim is gone and the sweep hands the report out again.
         pool.start()
+        pool.kill(victim)
+        acted = _wait_for(lambda: _service_acted(ncmec_simulator, endpoint), 10)
+        assert acted, f"the service never finished the {endpoint} call of the killed worker"
         fh.run_until_finished(t, pool, deadline=time.monotonic() + 40)
         _check_single(t, ncmec_simulator)
     finally:
         pool.stop_all()
+
+
+def _wait_for(condition, seconds: float):
+    deadline = time.monotonic() + seconds
+    while not (result := condition()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return result
+
+
+def _service_acted(simulator, endpoint: str) -> bool:
+    """The service has done what the call asked, for a client that is gone."""
+    reports = simulator.reports()
+    files = [f for r in reports for f in r["files"]]
+    return {
+        "submit": bool(reports),
+        "upload": bool(files),
+        "fileinfo": any(f["details_received"] for f in files),
+        "finish": any(r["state"] == "finished" for r in reports),
+    }[endpoint]
 
 
 def _check_single(t, simulator):

@@ -1,7 +1,6 @@
 """The filing state machine against the simulator over real HTTP: exactly one finished report per content."""
 
 import hashlib
-import time
 
 import pytest
 
@@ -12,6 +11,7 @@ from console.reporting import filing, pipeline, service, sweep
 from console.reporting.models import ExternalReport
 from tests import factories
 from tests.factories import CSAM
+from tests.ncmec_fixtures import wait_until_idle
 from tests.reporting.helpers import connect_ncmec, reporting_setup, store_a_wrong_password
 
 # The `fast` fixture (tests/reporting/conftest.py), tightened: the faults below time out after half a second.
@@ -114,8 +114,7 @@ def test_faults_on_every_call_end_in_one_finished_report(ctx, fast, ncmec_simula
     ncmec_simulator.set_fault(endpoint, action, times=1, **options)
     states = [pipeline.drive(report.id) for _ in range(4)]
     assert "finished" in states, states
-    if action == "timeout":  # the simulator carries out a timed-out call late, after the client gave up
-        time.sleep(0.6)
+    wait_until_idle(ncmec_simulator)  # a timed-out call is carried out late, after the client gave up
     assert sum(ncmec_simulator.stats()["faults_fired"].values()) == 1
     finished = ncmec_simulator.reports("finished")
     assert len(finished) == 1

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 import requests
 
 from .conftest import code
+from .documents import MINIMAL_REPORT
 
 
 def test_http_500_answers_plain_text_and_nothing_happens(sim, esp):
@@ -42,3 +45,24 @@ def test_faults_are_set_listed_and_cleared_over_http(sim, esp):
     assert unknown.status_code == 400 and "explode" in unknown.json()["error"]
     assert requests.delete(faults, timeout=5).json() == {"faults": [], "latency_ms": 0}
     assert requests.get(f"{sim.root_url}/_sim/stats", timeout=5).json()["calls"] == {"status": 2}
+
+
+def test_a_timed_out_call_is_in_flight_until_the_service_has_carried_it_out(sim, esp):
+    """The client gives up at its timeout; the service goes on, and says so in its stats until it is done."""
+    sim.set_fault("submit", "timeout", timeout_ms=1500)
+
+    with pytest.raises(requests.Timeout):
+        requests.post(
+            f"{sim.base_url}/submit",
+            data=MINIMAL_REPORT,
+            auth=esp.auth,
+            timeout=0.3,
+            headers={"Content-Type": "text/xml; charset=utf-8"},
+        )
+    assert sim.stats()["in_flight"] == 1 and sim.reports() == []
+
+    deadline = time.monotonic() + 10
+    while sim.stats()["in_flight"] and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert sim.stats()["in_flight"] == 0
+    assert [r["state"] for r in sim.reports()] == ["open"]  # carried out for a client that was gone
