@@ -1,6 +1,7 @@
 """The import graph has one direction of flow (docs/architecture.md): read from the source with `ast`.
 
-- `console/ncmec` is the protocol library: it imports nothing from the rest of the console.
+- `console/ncmec` and `console/tlog` are protocol libraries: they import nothing from the rest of the console
+  (tlog: only itself, the standard library and `cryptography`, so an outside verifier can run it alone).
 - Nothing in console/ or jobs/ imports the simulator (a development tool, run beside the console).
 - Domain packages are ranked; a module may import another package's non-model modules only from a lower
   rank (a view, form or CLI also from its own rank; models are the one schema: any package may name
@@ -13,6 +14,7 @@
 from __future__ import annotations
 
 import ast
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +24,7 @@ from tests.conftest import ROOT
 # in docs/architecture.md (test_every_package_has_a_rank).
 RANKS = {
     "ncmec": 0,
+    "tlog": 0,  # the transparency log's protocol (RFC 9162, checkpoints, the offline verifier)
     "policies": 0,  # the policy tree: every area reads it, it reads no area (child safety marks its nodes)
     "media": 1,
     "accounts": 1,
@@ -85,6 +88,7 @@ def _imports(path: Path) -> list[Import]:
 
 
 ALL = {path: _imports(path) for path in _sources()}
+STANDARD_LIBRARY = set(sys.stdlib_module_names)
 
 
 def _package(dotted: str) -> str | None:
@@ -126,6 +130,20 @@ def test_the_ncmec_library_imports_nothing_from_the_console():
         if i.module.startswith("console.ncmec")
         and i.target.startswith("console")
         and not i.target.startswith("console.ncmec")
+    ]
+    assert found == []
+
+
+def test_the_transparency_log_protocol_stands_alone():
+    """Law enforcement verifies proofs with console/tlog alone: nothing of the console, no Flask, no database."""
+    allowed_outside = {"cryptography", "__future__"}
+    found = [
+        (i.module, i.target, i.line)
+        for imports in ALL.values()
+        for i in imports
+        if i.module.startswith("console.tlog")
+        and not i.target.startswith("console.tlog")
+        and i.target.split(".")[0] not in allowed_outside | STANDARD_LIBRARY
     ]
     assert found == []
 
