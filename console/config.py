@@ -40,7 +40,7 @@ def _persistent_secret(path: Path, make) -> str:
         value = path.read_text().strip()
     finally:
         temporary.unlink()
-    return value
+    return value.strip()
 
 
 def _private_dir(path: Path) -> None:

@@ -1,8 +1,9 @@
-"""Checkpoints are signed notes only the log's key makes; the offline verifier checks proofs with the key alone."""
+"""Checkpoints are signed notes only the log's key makes; the verifier checks proofs with the key alone."""
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import subprocess
 import sys
@@ -56,13 +57,7 @@ def test_a_checkpoint_reads_back_as_signed_in_the_c2sp_format():
     assert lines[3].startswith("prev ") and lines[4] == "time 2026-12-07T12:00:01.000005Z"
     assert lines[5] == "" and lines[6].startswith(f"\u2014 {ORIGIN} ")
     opened = checkpoint.open_note(second, KEY.public_key())
-    assert opened.size == 9 and opened.prev == hashlib_of(first)
-
-
-def hashlib_of(note_text: str) -> bytes:
-    import hashlib
-
-    return hashlib.sha256(checkpoint.body_of(note_text)).digest()
+    assert opened.size == 9 and opened.prev == hashlib.sha256(checkpoint.body_of(first)).digest()
 
 
 def test_an_altered_or_forged_checkpoint_is_refused():
