@@ -94,6 +94,18 @@ def _head(row) -> Head:
     return Head(row.id, row.tree_size, bytes(row.root), row.sealed_at, row.key_hash, row.note)
 
 
+def head_and_stored_size() -> tuple[Head | None, int]:
+    """The last checkpoint and the tree's stored size, read in one statement (one snapshot on PostgreSQL)."""
+    top = select(func.max(NODES.c.position)).where(NODES.c.level == 0).scalar_subquery()
+    columns = [CHECKPOINTS.c[c] for c in ("id", "tree_size", "root", "sealed_at", "key_hash", "note")]
+    row = db.session.execute(
+        select(*columns, top.label("top")).select_from(CHECKPOINTS).order_by(CHECKPOINTS.c.id.desc()).limit(1)
+    ).first()
+    if row is None:  # no checkpoint: the tree must be empty
+        return None, stored_size()
+    return _head(row), 0 if row.top is None else row.top + 1
+
+
 def latest_checkpoint(connection=None) -> Head | None:
     columns = [CHECKPOINTS.c[c] for c in ("id", "tree_size", "root", "sealed_at", "key_hash", "note")]
     row = (

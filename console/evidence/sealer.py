@@ -74,9 +74,8 @@ def seal_batch(limit: int = BATCH) -> int:
         if not _locked(session):
             session.rollback()
             return 0  # another sealer is at work; it seals these too
-        head = logstore.latest_checkpoint()
+        head, stored = logstore.head_and_stored_size()
         size = head.tree_size if head else 0
-        stored = logstore.stored_size()
         if stored != size:
             raise SealError(
                 f"the audit log's tree holds {stored} leaves but its last checkpoint signs {size}: "

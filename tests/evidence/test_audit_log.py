@@ -442,3 +442,90 @@ def test_nodes_are_only_appended(ctx):
     sealed(3)
     after = {(n.level, n.position): n.hash for n in db.session.scalars(select(AuditLogNode))}
     assert all(after[key] == value for key, value in before.items())
+
+
+# --- concurrency: real processes ----------------------------------------------------------------------------
+
+CHILD_CONFIG_KEYS = (
+    "TESTING",
+    "SQLALCHEMY_DATABASE_URI",
+    "REDIS_URL",
+    "RQ_QUEUE",
+    "INSTANCE_PATH",
+    "SECRET_KEY",
+    "CREDENTIALS_KEYS",
+    "AUDIT_SIGNING_KEY",
+)
+
+
+def _child_app(config: dict):
+    from console import create_app
+
+    return create_app(config)
+
+
+def _writer(config: dict, n: int, count: int, start, results) -> None:
+    app = _child_app(config)
+    with app.app_context():
+        start.wait()
+        for i in range(count):
+            audit.record("concurrent", "case", f"{n}-{i}", actor_label=f"writer {n}")
+            if i % 3 == 0:
+                audit.record("concurrent_second", "case", f"{n}-{i}", actor_label=f"writer {n}")
+            db.session.commit()
+        db.session.remove()
+        db.engine.dispose()
+    results.put(("writer", n, 0))
+
+
+def _sealer(config: dict, n: int, seconds: float, lock_off: bool, start, results) -> None:
+    import time
+
+    app = _child_app(config)
+    races = []
+    if lock_off:  # as if the advisory lock were gone: only the unique constraints stand between them
+        sealer._locked = lambda _session: True
+    original = sealer.log.info
+    sealer.log.info = lambda message, *a: races.append(message) or original(message, *a)
+    with app.app_context():
+        start.wait()
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            sealer.seal_batch(limit=7)
+        db.session.remove()
+        db.engine.dispose()
+    results.put(("sealer", n, len(races)))
+
+
+@pytest.mark.parametrize("lock_off", [False, True], ids=["with-the-lock", "constraints-alone"])
+def test_concurrent_writers_and_racing_sealer_processes_keep_one_tree(app, lock_off):
+    """4 writer and 3 sealer processes at once: every event sealed exactly once, one chain of checkpoints."""
+    import multiprocessing
+
+    writers, each, sealers = 4, 30, 3
+    config = {key: app.config[key] for key in CHILD_CONFIG_KEYS}
+    # Forked: each child makes its own app, engine and connections (as gunicorn workers and rq workers do).
+    spawn = multiprocessing.get_context("fork")
+    start, results = spawn.Barrier(writers + sealers), spawn.Queue()
+    procs = [spawn.Process(target=_writer, args=(config, n, each, start, results)) for n in range(writers)]
+    procs += [
+        spawn.Process(target=_sealer, args=(config, n, 5.0, lock_off, start, results)) for n in range(sealers)
+    ]
+    for p in procs:
+        p.start()
+    outcomes = [results.get(timeout=90) for _ in procs]
+    for p in procs:
+        p.join(30)
+        assert p.exitcode == 0
+    with app.app_context():
+        sealer.seal()
+        expected = writers * (each + len(range(0, each, 3)))
+        indexes = sorted(db.session.scalars(select(audit.AuditEvent.log_index)))
+        assert indexes == list(range(expected))  # every event once, no gap, no position twice
+        checkpoints = db.session.scalars(select(AuditCheckpoint.tree_size).order_by(AuditCheckpoint.id)).all()
+        assert checkpoints == sorted(set(checkpoints)) and checkpoints[-1] == expected
+        result = logcheck.verify()
+        assert result.ok and result.events_checked == expected, result.summary
+        races = sum(n for kind, _n, n in outcomes if kind == "sealer")
+        if lock_off and db.engine.dialect.name == "postgresql":
+            assert races > 0, "the sealers never raced: the test proved nothing"
