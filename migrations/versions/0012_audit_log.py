@@ -53,6 +53,11 @@ def _event_table(names):
 
 def upgrade():
     _check_chain()
+    # The chain's tables first: on SQLite, changing audit_events rebuilds it, which its links' keys would refuse.
+    op.drop_table("audit_chain_verifications")
+    op.drop_table("audit_chain_pending")
+    op.drop_table("audit_chain_links")
+    op.drop_table("audit_chain_head")
     with op.batch_alter_table("audit_events", schema=None) as batch_op:
         batch_op.add_column(sa.Column("content_hash", sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column("log_index", sa.BigInteger(), nullable=True))
@@ -108,10 +113,6 @@ def upgrade():
         sa.Column("problem", sa.String(length=2000), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_log_verifications")),
     )
-    op.drop_table("audit_chain_verifications")
-    op.drop_table("audit_chain_pending")
-    op.drop_table("audit_chain_links")
-    op.drop_table("audit_chain_head")
 
 
 def _accepted() -> bool:
@@ -205,6 +206,14 @@ def _hash_events():
 
 
 def downgrade():
+    op.drop_table("audit_log_verifications")
+    op.drop_table("audit_log_checkpoints")
+    op.drop_table("audit_log_nodes")
+    op.drop_index("uq_audit_events_log_index", table_name="audit_events")
+    op.drop_index("ix_audit_events_unsealed", table_name="audit_events")
+    with op.batch_alter_table("audit_events", schema=None) as batch_op:
+        batch_op.drop_column("log_index")
+        batch_op.drop_column("content_hash")
     op.create_table(
         "audit_chain_head",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -250,11 +259,3 @@ def downgrade():
         sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_chain_verifications")),
     )
     _chain_migration()._link_existing_audit_events()
-    op.drop_table("audit_log_verifications")
-    op.drop_table("audit_log_checkpoints")
-    op.drop_table("audit_log_nodes")
-    op.drop_index("uq_audit_events_log_index", table_name="audit_events")
-    op.drop_index("ix_audit_events_unsealed", table_name="audit_events")
-    with op.batch_alter_table("audit_events", schema=None) as batch_op:
-        batch_op.drop_column("log_index")
-        batch_op.drop_column("content_hash")
