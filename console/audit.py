@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, select
 from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
 
 from console.extensions import db
 from console.timeutil import UTCDateTime, utcnow
@@ -31,6 +32,24 @@ from console.timeutil import UTCDateTime, utcnow
 HASHED_FIELDS = ("at", "actor_id", "actor_label", "action", "object_type", "object_id", "case_id", "details")
 
 hashing = True  # bench/audit_log.py switches it off to measure what the content hash costs; nothing else does
+
+
+def canonical_json(value) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+
+
+class CanonicalJSON(TypeDecorator):
+    """JSON stored as its canonical text (sorted keys, no spaces, ASCII): the very bytes the event hashes.
+
+    So `flask audit verify` splices the stored text into the event's bytes instead of parsing and re-encoding
+    every event's details (`canonical_stored`); text rewritten by someone, even to an equal value, fails.
+    """
+
+    impl = JSON
+    cache_ok = True
+
+    def bind_processor(self, dialect):
+        return lambda value: None if value is None else canonical_json(value)
 
 
 class AuditEvent(db.Model):
@@ -62,7 +81,7 @@ class AuditEvent(db.Model):
     object_type: Mapped[str] = mapped_column(String(40))
     object_id: Mapped[str] = mapped_column(String(80), default="")
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
-    details: Mapped[dict] = mapped_column(JSON, default=dict)
+    details: Mapped[dict] = mapped_column(CanonicalJSON, default=dict)
     # SHA-256(0x00 ‖ canonical(event)), hex: written with the event, never changed.
     content_hash: Mapped[str] = mapped_column(String(64))
     # The event's leaf in the log's Merkle tree (from 0), set once by the sealer; None: not sealed yet.
@@ -92,7 +111,25 @@ def canonical(values: Mapping) -> bytes:
     content["at"] = _iso(content["at"])
     if content["details"] is None:
         content["details"] = {}
-    return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode("ascii")
+    return canonical_json(content).encode("ascii")
+
+
+def canonical_stored(
+    at, actor_id, actor_label, action, object_type, object_id, case_id, details_text
+) -> bytes:
+    """`canonical` from the stored columns, the details as their stored text (keys in sorted order: action,
+    actor_id, actor_label, at, case_id | details | object_id, object_type)."""
+    before = canonical_json(
+        {
+            "action": action,
+            "actor_id": actor_id,
+            "actor_label": actor_label,
+            "at": _iso(at),
+            "case_id": case_id,
+        }
+    )
+    after = canonical_json({"object_id": object_id, "object_type": object_type})
+    return f'{before[:-1]},"details":{details_text or "{}"},{after[1:]}'.encode("ascii", "replace")
 
 
 def content_hash(values: Mapping) -> str:
@@ -119,8 +156,8 @@ def values(
         "object_type": obj_type,
         "object_id": str(obj_id),
         "case_id": case_id,
-        # Stored as the JSON it is hashed as (tuples become lists, keys strings): read back, it hashes alike.
-        "details": json.loads(json.dumps(details)),
+        # As the JSON it is stored and hashed as (tuples become lists, keys strings): read back, the same.
+        "details": json.loads(canonical_json(details)),
     }
     row["content_hash"] = content_hash(row) if hashing else ""
     return row

@@ -25,9 +25,9 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Text, and_, cast, func, or_, select
 
-from console.audit import HASHED_FIELDS, canonical
+from console.audit import HASHED_FIELDS, canonical_stored
 from console.evidence import logstore, models, signer
 from console.extensions import db
 from console.timeutil import utcnow
@@ -126,7 +126,8 @@ def _stored_subtrees(start: int, end: int) -> dict[tuple[int, int], bytes]:
 
 def _walk(result: Result, points: _Checkpoints, batch: int) -> None:
     events, nodes = logstore.EVENTS, logstore.NODES
-    columns = [events.c.id, events.c.log_index, events.c.content_hash, *logstore.event_columns()]
+    # The details as their stored text: spliced into the event's bytes, not parsed and encoded again.
+    content = [events.c[name] for name in HASHED_FIELDS[:-1]] + [cast(events.c.details, Text)]
     size = points.sizes[-1] if points.sizes else 0
     edge, start = merkle.Edge(), 0
     pending_sizes = iter(points.sizes)
@@ -134,18 +135,20 @@ def _walk(result: Result, points: _Checkpoints, batch: int) -> None:
     while start < size:
         end = min(start + batch, size)
         rows = {
-            r.log_index: r
+            r[0]: r
             for r in db.session.execute(
-                select(*columns).where(events.c.log_index >= start, events.c.log_index < end)
-            )
+                select(events.c.log_index, events.c.id, events.c.content_hash, *content).where(
+                    events.c.log_index >= start, events.c.log_index < end
+                )
+            ).all()
         }
         leaves = {
-            r.position: bytes(r.hash)
-            for r in db.session.execute(
+            position: bytes(value)
+            for position, value in db.session.execute(
                 select(nodes.c.position, nodes.c.hash).where(
                     nodes.c.level == 0, nodes.c.position >= start, nodes.c.position < end
                 )
-            )
+            ).all()
         }
         stored = _stored_subtrees(start, end)
         db.session.rollback()  # short transactions: on SQLite an open one holds the write lock
@@ -161,17 +164,17 @@ def _walk(result: Result, points: _Checkpoints, batch: int) -> None:
                     "no event is at this position any more (deleted, or its log index removed)", index
                 )
             if leaf is None:
-                raise _Broken("the tree's leaf for this event was deleted", index, row.id)
-            recomputed = merkle.leaf_hash(canonical({name: getattr(row, name) for name in HASHED_FIELDS}))
+                raise _Broken("the tree's leaf for this event was deleted", index, row[1])
+            recomputed = merkle.leaf_hash(canonical_stored(*row[3:]))
             if recomputed != leaf:
-                if recomputed.hex() != row.content_hash:
+                if recomputed.hex() != row[2]:
                     problem = "the event's stored content does not match its content hash (it was edited)"
                 else:
                     problem = (
                         "the event is not the one sealed at this position (moved, swapped, or rewritten "
                         "together with its content hash)"
                     )
-                raise _Broken(problem, index, row.id)
+                raise _Broken(problem, index, row[1])
             for level, position, value in edge.append(recomputed):
                 if level and stored.get((level, position)) != value:
                     first = position << level
@@ -187,7 +190,7 @@ def _walk(result: Result, points: _Checkpoints, batch: int) -> None:
                         f"the events up to here do not give the root the checkpoint of size {next_size} "
                         "signs: the tree was rewritten",
                         index,
-                        row.id,
+                        row[1],
                     )
                 result.through_size, result.through_root = edge.size, points.roots[next_size]
                 result.checkpoints_checked += 1

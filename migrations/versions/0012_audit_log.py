@@ -174,8 +174,9 @@ def _check_chain():
 
 
 def _hash_events():
-    """Each event's content hash, as console/audit.py computes it for new events (so verify agrees)."""
-    from console.audit import HASHED_FIELDS, content_hash
+    """Each event's content hash, as console/audit.py computes it for new events (so verify agrees), and its
+    details rewritten as their canonical text (the same value: what verify splices into the event's bytes)."""
+    from console.audit import HASHED_FIELDS, canonical_json, content_hash
 
     conn = op.get_bind()
     events = _event_table(("id", *HASHED_FIELDS))
@@ -188,19 +189,22 @@ def _hash_events():
         )
         if not rows:
             break
-        hashes = [(row["id"], content_hash(row)) for row in rows]
+        ids = [row["id"] for row in rows]
+        hashes = [content_hash(row) for row in rows]
+        details = [canonical_json(row["details"] if row["details"] is not None else {}) for row in rows]
         if conn.dialect.name == "postgresql":
             conn.execute(
                 sa.text(
-                    "UPDATE audit_events AS e SET content_hash = v.h FROM (SELECT unnest(CAST(:ids AS bigint[])) "
-                    "AS id, unnest(CAST(:hs AS text[])) AS h) AS v WHERE e.id = v.id"
+                    "UPDATE audit_events AS e SET content_hash = v.h, details = CAST(v.d AS json) "
+                    "FROM unnest(CAST(:ids AS bigint[]), CAST(:hs AS text[]), CAST(:ds AS text[])) AS v(id, h, d) "
+                    "WHERE e.id = v.id"
                 ),
-                {"ids": [i for i, _h in hashes], "hs": [h for _i, h in hashes]},
+                {"ids": ids, "hs": hashes, "ds": details},
             )
         else:
             conn.execute(
-                sa.text("UPDATE audit_events SET content_hash = :h WHERE id = :i"),
-                [{"i": i, "h": h} for i, h in hashes],
+                sa.text("UPDATE audit_events SET content_hash = :h, details = :d WHERE id = :i"),
+                [{"i": i, "h": h, "d": d} for i, h, d in zip(ids, hashes, details, strict=True)],
             )
         after = rows[-1]["id"]
 

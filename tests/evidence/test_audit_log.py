@@ -249,7 +249,8 @@ def test_swapping_two_events_contents_is_found(ctx):
     to the leaf sealed at its place."""
     ids = sealed()
     columns = (*audit.HASHED_FIELDS, "content_hash")
-    select_row = f"SELECT {', '.join(columns)} FROM audit_events WHERE id = :id"
+    as_stored = [f"CAST({c} AS TEXT) AS {c}" if c == "details" else c for c in columns]  # the text, as is
+    select_row = f"SELECT {', '.join(as_stored)} FROM audit_events WHERE id = :id"
     rows = {i: db.session.execute(text(select_row), {"id": i}).one()._asdict() for i in (ids[1], ids[4])}
     db.session.rollback()
     assign = f"UPDATE audit_events SET {', '.join(f'{c} = :{c}' for c in columns)} WHERE id = :target"
@@ -292,8 +293,15 @@ def test_a_tree_rewritten_to_match_a_rewritten_event_is_found_by_the_signed_root
     ids = sealed(6)
     forged = audit.values("case_opened", "case", 3, actor_label="api:test", n=99)
     tamper(
-        f"UPDATE audit_events SET details = '{{\"n\": 99}}', content_hash = '{forged['content_hash']}', "
-        f"at = '{forged['at'].strftime('%Y-%m-%d %H:%M:%S.%f')}' WHERE id = {ids[3]}"
+        (
+            "UPDATE audit_events SET details = :details, content_hash = :hash, at = :at WHERE id = :id",
+            {
+                "details": audit.canonical_json(forged["details"]),
+                "hash": forged["content_hash"],
+                "at": forged["at"].strftime("%Y-%m-%d %H:%M:%S.%f"),
+                "id": ids[3],
+            },
+        )
     )
     leaves = [
         bytes.fromhex(h)
