@@ -114,22 +114,23 @@ def canonical(values: Mapping) -> bytes:
     return canonical_json(content).encode("ascii")
 
 
+_text = json.encoder.encode_basestring_ascii  # what json.dumps(ensure_ascii=True) writes for a str
+
+
+def _number(value: int | None) -> str:
+    return "null" if value is None else str(int(value))
+
+
 def canonical_stored(
     at, actor_id, actor_label, action, object_type, object_id, case_id, details_text
 ) -> bytes:
-    """`canonical` from the stored columns, the details as their stored text (keys in sorted order: action,
-    actor_id, actor_label, at, case_id | details | object_id, object_type)."""
-    before = canonical_json(
-        {
-            "action": action,
-            "actor_id": actor_id,
-            "actor_label": actor_label,
-            "at": _iso(at),
-            "case_id": case_id,
-        }
-    )
-    after = canonical_json({"object_id": object_id, "object_type": object_type})
-    return f'{before[:-1]},"details":{details_text or "{}"},{after[1:]}'.encode("ascii", "replace")
+    """`canonical` from the stored columns, the details as their stored text, written out directly (the keys
+    in sorted order): what `flask audit verify` computes a million times. tests/evidence check it is equal."""
+    return (
+        f'{{"action":{_text(action)},"actor_id":{_number(actor_id)},"actor_label":{_text(actor_label)},'
+        f'"at":{_text(_iso(at))},"case_id":{_number(case_id)},"details":{details_text or "{}"},'
+        f'"object_id":{_text(object_id)},"object_type":{_text(object_type)}}}'
+    ).encode("ascii", "replace")
 
 
 def content_hash(values: Mapping) -> str:

@@ -25,7 +25,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import Text, and_, cast, func, or_, select
+from sqlalchemy import DateTime, Text, and_, cast, func, or_, select, type_coerce
 
 from console.audit import HASHED_FIELDS, canonical_stored
 from console.evidence import logstore, models, signer
@@ -127,7 +127,12 @@ def _stored_subtrees(start: int, end: int) -> dict[tuple[int, int], bytes]:
 def _walk(result: Result, points: _Checkpoints, batch: int) -> None:
     events, nodes = logstore.EVENTS, logstore.NODES
     # The details as their stored text: spliced into the event's bytes, not parsed and encoded again.
-    content = [events.c[name] for name in HASHED_FIELDS[:-1]] + [cast(events.c.details, Text)]
+    # The time as the driver gives it (canonical_stored makes it UTC), without the UTCDateTime round trip.
+    columns = {
+        "at": type_coerce(events.c.at, DateTime(timezone=True)),
+        "details": cast(events.c.details, Text),
+    }
+    content = [columns.get(name, events.c[name]) for name in HASHED_FIELDS]
     size = points.sizes[-1] if points.sizes else 0
     edge, start = merkle.Edge(), 0
     pending_sizes = iter(points.sizes)

@@ -92,6 +92,23 @@ def test_recording_an_event_is_one_insert_carrying_its_content_hash(ctx):
     assert recorded.log_index is None  # the unsealed tail, until the sealer runs
 
 
+@pytest.mark.parametrize(
+    "action, obj_id, label, details",
+    [
+        ("case_opened", 7, "api:scanner", {"n": 1}),
+        ('quote " and \\ backslash', "é ☃ \u2028", "tab\there", {"z": [1, 2.5, None, True], "a": {"é": "☃"}}),
+        ("x", "", "", {}),
+    ],
+)
+def test_the_bytes_verify_writes_from_stored_columns_are_the_bytes_hashed_at_insert(
+    ctx, action, obj_id, label, details
+):
+    values = audit.values(action, "case", obj_id, actor_label=label, **details)
+    values["actor_id"], values["case_id"] = 3, 12
+    stored = [values[name] for name in audit.HASHED_FIELDS[:-1]] + [audit.canonical_json(values["details"])]
+    assert audit.canonical_stored(*stored) == audit.canonical(values)
+
+
 def test_sealed_events_are_leaves_under_a_signed_checkpoint_that_verifies(ctx):
     admin = factories.user("admin")
     ids = events(5, text="naïve ✓", nested={"a": [1, 2.5, None, "é"]})
