@@ -336,6 +336,11 @@ def main() -> int:
     phases = set(args.phases.split(","))
     common.print_machine()
     env = _environment()
+    # Loaded once here, before the writers and the sealer are forked: they start in a moment, not each
+    # importing the console on a 2-core machine.
+    import console.evidence.sealer  # noqa: F401
+    import console.models  # noqa: F401
+
     when, machine = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), common.machine_label()
     rows = []
     if "throughput" in phases:

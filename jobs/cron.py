@@ -1,9 +1,9 @@
 """The periodic jobs, for `rq cron jobs/cron.py --url $REDIS_URL` (the runner starts it).
 
 The reports' sweep; the evidence sweep (preserves what a worker did not); the retention job (purges expired
-evidence no legal hold covers, deletes old "no violation" media when configured); the audit log's sealer (every second) and its
-verification;
-the hash bank's sweep (banks the finished reports, and the PDQ of their images, that the finish did not).
+evidence no legal hold covers, deletes old "no violation" media when configured); the audit log's sealer
+(every second) and its verification; the hash bank's sweep (banks the finished reports, and the PDQ of
+their images, that the finish did not).
 """
 
 import os
@@ -32,7 +32,11 @@ cron.register(
 # queue longer than a few intervals is dropped (ttl): the next one seals the same events.
 SEAL_INTERVAL = int(os.environ.get("AUDIT_SEAL_INTERVAL_SECONDS", "1"))
 cron.register(
-    evidence.seal_audit_log, queue_name=QUEUE, interval=SEAL_INTERVAL, ttl=max(10, 5 * SEAL_INTERVAL), result_ttl=0
+    evidence.seal_audit_log,
+    queue_name=QUEUE,
+    interval=SEAL_INTERVAL,
+    ttl=max(10, 5 * SEAL_INTERVAL),
+    result_ttl=0,
 )
 cron.register(
     evidence.verify_audit_log,

@@ -135,7 +135,7 @@ def test_the_ncmec_library_imports_nothing_from_the_console():
 
 
 def test_the_transparency_log_protocol_stands_alone():
-    """Law enforcement verifies proofs with console/tlog alone: nothing of the console, no Flask, no database."""
+    """Law enforcement checks proofs with console/tlog alone: nothing of the console, Flask or a database."""
     allowed_outside = {"cryptography", "__future__"}
     found = [
         (i.module, i.target, i.line)

@@ -554,3 +554,42 @@ def test_concurrent_writers_and_racing_sealer_processes_keep_one_tree(app, lock_
         races = sum(n for kind, _n, n in outcomes if kind == "sealer")
         if lock_off and db.engine.dialect.name == "postgresql":
             assert races > 0, "the sealers never raced: the test proved nothing"
+
+
+def test_rq_cron_and_a_production_worker_seal_new_events_within_seconds(app):
+    """As `make run` and production run it: `rq cron jobs/cron.py` enqueues the sealer every second, a worker
+    of the production class runs it, and the new events leave the unsealed tail."""
+    import subprocess
+    import time
+
+    from tests.conftest import ROOT
+    from tests.reporting.fault_harness import RQ, Workers
+
+    with app.app_context():
+        workers = Workers(app)
+        workers.start()
+        cron = subprocess.Popen(
+            [RQ, "cron", "--url", workers.redis_url, str(ROOT / "jobs" / "cron.py")],
+            env={**workers.env, "AUDIT_SEAL_INTERVAL_SECONDS": "1"},
+            start_new_session=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            events(3)
+            deadline = time.monotonic() + 90  # a worker warms up for seconds on a loaded machine
+            while logcheck.tail().count and time.monotonic() < deadline:
+                db.session.rollback()
+                time.sleep(0.2)
+            assert logcheck.tail().count == 0, "the sealer did not run"
+            events(2)  # and again a second later, with the worker warm
+            started = time.monotonic()
+            while logcheck.tail().count and time.monotonic() - started < 15:
+                db.session.rollback()
+                time.sleep(0.1)
+            assert logcheck.tail().count == 0 and logstore.latest_checkpoint().tree_size == 5
+            assert logcheck.verify().ok
+        finally:
+            cron.terminate()
+            cron.wait(10)
+            workers.stop_all()
