@@ -104,6 +104,24 @@ def b(value: bool) -> str:
     return "t" if value else "f"
 
 
+def audit_row(at: str, actor, label: str, action: str, cid: int, details: str) -> tuple:
+    """An audit event's COPY fields as the console writes them: canonical details and their content hash."""
+    from console.audit import canonical_json, content_hash
+
+    values = {
+        "at": datetime.fromisoformat(at),
+        "actor_id": actor,
+        "actor_label": label,
+        "action": action,
+        "object_type": "case",
+        "object_id": str(cid),
+        "case_id": cid,
+        "details": json.loads(details),
+    }
+    text = canonical_json(values["details"]).replace("\\", "\\\\")  # COPY's text format escapes backslashes
+    return (at, n(actor), label, action, "case", str(cid), str(cid), text, content_hash(values))
+
+
 class Loader:
     def __init__(self, conn, chunk: int = 20000):
         self.conn = conn
@@ -540,11 +558,18 @@ def generate(args) -> dict:
     audits.sort(key=lambda a: a[0])
     loader.copy(
         "audit_events",
-        ["at", "actor_id", "actor_label", "action", "object_type", "object_id", "case_id", "details"],
-        (
-            (at, n(actor), label, action, "case", str(cid), str(cid), details)
-            for at, actor, label, action, cid, details in audits
-        ),
+        [
+            "at",
+            "actor_id",
+            "actor_label",
+            "action",
+            "object_type",
+            "object_id",
+            "case_id",
+            "details",
+            "content_hash",
+        ],
+        (audit_row(*a) for a in audits),
     )
     timings["audit_events"] = time.perf_counter() - step
 

@@ -25,7 +25,7 @@ already in the database, so the update path runs too; half new) with an IP event
 URL, a source kind (user reports, trusted flaggers, proactive), a report count. Every console answer must be
 201 (a 200 would mean a content id was taken already): anything else counts as an error. After the run, the
 cases table must have grown by exactly the number of 201s, the audit log by two events per case (case_opened,
-case_ingested), and no audit event may be left unlinked from the hash chain.
+case_ingested), and every audit event must carry its content hash (the sealer, not run here, needs it).
 
 The figure: console req/s ÷ reference req/s per round; median and spread; target ≥ 0.5, zero errors. The
 generator's CPU per request is printed too: on 2 cores it competes with the servers, and a costly generator
@@ -101,7 +101,9 @@ def database_figures(dbname: str) -> dict[str, int]:
         return {
             "cases": conn.execute("SELECT count(*) FROM cases").fetchone()[0],
             "audit_events": conn.execute("SELECT count(*) FROM audit_events").fetchone()[0],
-            "unlinked": conn.execute("SELECT count(*) FROM audit_chain_pending").fetchone()[0],
+            "unhashed": conn.execute(
+                "SELECT count(*) FROM audit_events WHERE length(content_hash) <> 64"
+            ).fetchone()[0],
         }
 
 
@@ -352,7 +354,7 @@ if __name__ != "__main__":
 def profile(env: dict, token: str, repeat: int = 200) -> None:
     """The ingestion request in-process (Flask test client), where saturation is decided — CPU:
     1. CPU per request: this process's (Python) and PostgreSQL's (its backends, from /proc), wall time; and
-       the Python CPU of each step (token check, validation, opening the case, commit, audit chain linking);
+       the Python CPU of each step (token check, validation, opening the case, commit, the audit hash);
     2. cProfile with a CPU clock: own time by package, the top functions by cumulative time;
     3. one request's SQL statements with their timings."""
     import cProfile
@@ -450,7 +452,7 @@ STEPS = [
     ("console.api.ingestion", "ingest_case", "opening the case: ingest_case, with its commit"),
     ("console.api.ingestion", "_open", "  rows added: route, reported user, case, counter, audit"),
     ("console.cases.service", "open_case", "    cases.service.open_case (INSERTs flushed, counter)"),
-    ("console.evidence.chain", "link_pending", "  audit chain: linking after the commit"),
+    ("console.audit", "values", "  audit event: its content hash (one INSERT, no work after the commit)"),
 ]
 
 
@@ -630,7 +632,7 @@ def main() -> int:
     after = database_figures(args.db)
     grown = after["cases"] - before["cases"]
     events = after["audit_events"] - before["audit_events"]
-    consistent = grown == created and events == 2 * created and after["unlinked"] == 0
+    consistent = grown == created and events == 2 * created and after["unhashed"] == 0
     load_after = os.getloadavg()[0]
     print(
         f"\n{args.clients} closed-loop clients (keep-alive) over {args.procs} generator processes, "
@@ -648,7 +650,7 @@ def main() -> int:
     print(
         f"database: cases {before['cases']:,} → {after['cases']:,} (+{grown:,}); console 201s {created:,}; "
         f"audit events +{events:,} (2 per case: {events == 2 * created}); "
-        f"unlinked audit events {after['unlinked']}"
+        f"audit events without their content hash {after['unhashed']}"
         f" → {'consistent' if consistent else 'INCONSISTENT'}"
     )
     med = common.spread(ratios)[0]

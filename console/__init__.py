@@ -66,7 +66,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from console import evidence
 
-    evidence.init_app(app)  # preserved evidence, legal holds, the audit chain
+    evidence.init_app(app)  # preserved evidence, legal holds, the audit log's sealer and checks
 
     from console import hashbank, transparency
 

@@ -28,10 +28,19 @@ def _persistent_secret(path: Path, make) -> str:
     _private_dir(path.parent)
     value = make()
     # Created 0600, not chmod-ed afterwards: there is no moment at which another local user could read it.
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    # Written whole under a temporary name, then linked into place (which fails if the name exists): two
+    # processes starting at once both end up with the one that was linked first, never with half a file.
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as out:
         out.write(value)
-    return value
+    try:
+        os.link(temporary, path)
+    except FileExistsError:
+        value = path.read_text().strip()
+    finally:
+        temporary.unlink()
+    return value.strip()
 
 
 def _private_dir(path: Path) -> None:
@@ -69,6 +78,18 @@ def from_environment() -> dict:
         from cryptography.fernet import Fernet
 
         return Fernet.generate_key().decode()
+
+    def ed25519_key() -> str:
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+        return (
+            Ed25519PrivateKey.generate()
+            .private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+            .decode()
+        )
 
     return {
         "INSTANCE_PATH": str(instance),
@@ -165,6 +186,12 @@ def from_environment() -> dict:
         # awaited for at most this long from the report's creation; then it is filed with what we have.
         "PLATFORM_WAIT_SECONDS": float(os.environ.get("PLATFORM_WAIT_SECONDS", "600")),
         "PLATFORM_RETRY_SECONDS": float(os.environ.get("PLATFORM_RETRY_SECONDS", "15")),
+        # The audit log's signing key (console/evidence/signer.py): Ed25519, PEM (PKCS8) or the base64 of its
+        # 32-byte seed; else generated once into the instance folder (0600). Its public half verifies
+        # checkpoints and proofs anywhere (`flask audit public-key`). The origin names the log in them.
+        "AUDIT_SIGNING_KEY": os.environ.get("AUDIT_SIGNING_KEY")
+        or _persistent_secret(instance / "audit_signing_key", ed25519_key),
+        "AUDIT_LOG_ORIGIN": os.environ.get("AUDIT_LOG_ORIGIN", "moderation-console/audit-log"),
     }
 
 

@@ -6,13 +6,12 @@ from console.audit import AuditEvent  # noqa: F401
 from console.cases.models import Case, CaseDraft, ContentTypeKind, Decision, ReportedUser  # noqa: F401
 from console.childsafety.models import CareSettings, ExposureBreak, ViewingPreference  # noqa: F401
 from console.evidence.models import (  # noqa: F401
-    AuditChainHead,
-    AuditChainLink,
-    AuditChainPending,
-    ChainVerification,
+    AuditCheckpoint,
+    AuditLogNode,
     EvidenceItem,
     EvidenceRecord,
     LegalHold,
+    LogVerification,
 )
 from console.hashbank.models import HashEntry, HashMatch, HashSource, MediaHash, PdqFeed  # noqa: F401
 from console.media.models import MediaFile, MediaView  # noqa: F401

@@ -1,9 +1,10 @@
 """The periodic jobs, for `rq cron jobs/cron.py --url $REDIS_URL` (the runner starts it).
 
 The reports' sweep; the evidence sweep (preserves what a worker did not); the retention job (purges expired
-evidence no legal hold covers, deletes old "no violation" media when configured); the audit chain's check;
-the hash bank's sweep (banks the finished reports, and the PDQ of their images, that the finish did not); the
-webhooks' sweep (enqueues again the events to the platform that no worker delivers).
+evidence no legal hold covers, deletes old "no violation" media when configured); the audit log's sealer
+(every second) and its verification; the hash bank's sweep (banks the finished reports, and the PDQ of
+their images, that the finish did not); the webhooks' sweep (enqueues again the events to the platform that
+no worker delivers).
 """
 
 import os
@@ -31,8 +32,18 @@ cron.register(
 cron.register(
     webhooks.sweep, queue_name=QUEUE, interval=int(os.environ.get("WEBHOOK_SWEEP_INTERVAL_SECONDS", "30"))
 )
+# The sealer: every second by default. A run finding a sealer at work leaves at once; a run that waited in the
+# queue longer than a few intervals is dropped (ttl): the next one seals the same events.
+SEAL_INTERVAL = int(os.environ.get("AUDIT_SEAL_INTERVAL_SECONDS", "1"))
 cron.register(
-    evidence.verify_audit_chain,
+    evidence.seal_audit_log,
+    queue_name=QUEUE,
+    interval=SEAL_INTERVAL,
+    ttl=max(10, 5 * SEAL_INTERVAL),
+    result_ttl=0,
+)
+cron.register(
+    evidence.verify_audit_log,
     queue_name=QUEUE,
     interval=int(os.environ.get("AUDIT_VERIFY_INTERVAL_SECONDS", "86400")),
     job_timeout=3600,

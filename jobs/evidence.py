@@ -23,8 +23,16 @@ def retention() -> dict:
         return {"purged": purged, "media_deleted": media}
 
 
-def verify_audit_chain(requested_by: str = "system") -> bool:
-    from console.evidence import chain
+def seal_audit_log() -> int:
+    """Seal the audit events recorded since the last run (every second from rq cron)."""
+    from console.evidence import sealer
 
     with app_context():
-        return chain.verify_and_record(actor_label=requested_by).ok
+        return sealer.seal()
+
+
+def verify_audit_log(requested_by: str = "system") -> bool:
+    from console.evidence import logcheck
+
+    with app_context():
+        return logcheck.verify_and_record(actor_label=requested_by).ok

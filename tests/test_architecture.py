@@ -1,6 +1,8 @@
 """The import graph has one direction of flow (docs/architecture.md): read from the source with `ast`.
 
-- `console/ncmec` and `console/dsa` are protocol libraries: they import nothing from the rest of the console.
+- `console/ncmec`, `console/dsa` and `console/tlog` are protocol libraries: they import nothing from the rest
+  of the console (tlog: only itself, the standard library and `cryptography`, so an outside verifier can run it
+  alone).
 - Nothing in console/ or jobs/ imports the simulator or the DSA stand-in (development tools, run beside it),
   nor the demo platform, which imports nothing of theirs either.
 - Domain packages are ranked; a module may import another package's non-model modules only from a lower
@@ -14,6 +16,7 @@
 from __future__ import annotations
 
 import ast
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +29,7 @@ from tests.conftest import ROOT
 RANKS = {
     "ncmec": 0,
     "dsa": 0,  # the DSA Transparency Database's protocol library, like ncmec
+    "tlog": 0,  # the transparency log's protocol (RFC 9162, checkpoints, the offline verifier)
     "policies": 0,  # the policy tree: every area reads it, it reads no area (child safety marks its nodes)
     "media": 1,
     "accounts": 1,
@@ -52,7 +56,7 @@ LONG_REASON = "Why this module is long"
 # Vendored protocol code, restructured by nobody here; its size is data (XSD tables, the documents' order).
 SIZE_EXEMPT = ("console/ncmec/",)
 # The protocol libraries: each imports nothing from the console but itself.
-PROTOCOLS = ("console.ncmec", "console.dsa")
+PROTOCOLS = ("console.ncmec", "console.dsa", "console.tlog")
 # Stand-ins for outside services, run beside the console: never imported by it.
 STAND_INS = ("simulator", "dsa_standin", "standins")
 
@@ -96,6 +100,7 @@ def _imports(path: Path) -> list[Import]:
 
 
 ALL = {path: _imports(path) for path in _sources()}
+STANDARD_LIBRARY = set(sys.stdlib_module_names)
 
 
 def _package(dotted: str) -> str | None:
@@ -142,6 +147,20 @@ def test_a_protocol_library_imports_nothing_from_the_console(protocol):
         if _within(i.module, protocol) and _within(i.target, "console") and not _within(i.target, protocol)
     ]
     assert any(_within(module, protocol) for module in MODULES)
+    assert found == []
+
+
+def test_the_transparency_log_protocol_stands_alone():
+    """Law enforcement checks proofs with console/tlog alone: nothing of the console, Flask or a database."""
+    allowed_outside = {"cryptography", "__future__"}
+    found = [
+        (i.module, i.target, i.line)
+        for imports in ALL.values()
+        for i in imports
+        if i.module.startswith("console.tlog")
+        and not i.target.startswith("console.tlog")
+        and i.target.split(".")[0] not in allowed_outside | STANDARD_LIBRARY
+    ]
     assert found == []
 
 

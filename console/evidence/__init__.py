@@ -1,5 +1,5 @@
 """Evidence: what was reported to NCMEC, preserved unchanged for at least a year; legal holds; the
-law-enforcement package; the tamper-evident audit chain.
+law-enforcement package; the audit log as a transparency log.
 
 - models.py — EvidenceRecord (one per finished report), EvidenceItem (immutable, content-addressed),
   LegalHold.
@@ -8,9 +8,12 @@ law-enforcement package; the tamper-evident audit chain.
 - contents.py — what a record holds: the documents, replies, snapshots and files planned from a report.
 - retention.py — holds, the purge of expired unheld evidence, media of "no violation" cases.
 - package.py — the law-enforcement zip, and recording every access.
-- chain.py — the audit log's hash chain, linked right after each commit; verify.
-- queries.py, forms.py, views.py (admins only), cli.py (`flask evidence …`, `flask audit verify`);
-  jobs/evidence.py runs the sweep, the retention and the chain's verification from rq cron.
+- The audit log (events: console/audit.py, one INSERT each; the protocol: console/tlog/), in Trillian's three
+  parts: logstore.py (append-only storage: the tree's nodes, the signed checkpoints, proofs read from them),
+  sealer.py (unsealed events into the tree, a checkpoint per batch), signer.py (the Ed25519 key); and
+  logcheck.py (`flask audit verify`: every event against the checkpoints; the page's state).
+- queries.py, forms.py, views.py (admins only), cli.py (`flask evidence …`, `flask audit …`);
+  jobs/evidence.py runs the sweep, the retention, the sealer and the log's verification from rq cron.
 """
 
 from __future__ import annotations
@@ -19,7 +22,6 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from console.evidence import chain  # noqa: F401  (the chain links every commit's audit events)
     from console.evidence.cli import audit_group, evidence_group
     from console.evidence.views import bp
 

@@ -1,4 +1,4 @@
-"""`flask evidence …` and `flask audit verify`: the operator's side of evidence and of the audit chain.
+"""`flask evidence …` and `flask audit …`: the operator's side of evidence and of the audit log.
 
 Each command goes through the same service functions, and leaves the same audit events, as the pages; the
 audit log shows them as made by `cli`.
@@ -102,17 +102,75 @@ def check_command(report_id: int) -> None:
 
 @click.group("audit")
 def audit_group() -> None:
-    """The audit log."""
+    """The audit log: a transparency log of every audit event (RFC 9162 Merkle tree, signed checkpoints)."""
 
 
 @audit_group.command("verify")
 @with_appcontext
 def verify_command() -> None:
-    """Walk the audit hash chain from the first event; name the first broken link (exit 1)."""
-    from console.evidence import chain
+    """Check every sealed event against the signed checkpoints; name the first bad one (exit 1)."""
+    from console.evidence import logcheck
 
-    result = chain.verify_and_record(actor_label=ACTOR)
+    result = logcheck.verify_and_record(actor_label=ACTOR)
     click.echo(result.summary)
     click.echo(f"{result.events_checked} events in {result.seconds:.1f} s")
     if not result.ok:
         sys.exit(1)
+
+
+@audit_group.command("seal")
+@with_appcontext
+def seal_command() -> None:
+    """Seal the unsealed events now (what the sealer does every second from rq cron)."""
+    from console.evidence import logstore, sealer
+
+    sealed = sealer.seal(max_seconds=float("inf"))
+    head = logstore.latest_checkpoint()
+    size = head.tree_size if head else 0
+    click.echo(f"sealed {sealed} event(s); the log holds {size}, root {head.root.hex() if head else '—'}")
+
+
+@audit_group.command("public-key")
+@click.option("--pem", is_flag=True, help="Only the PEM (SubjectPublicKeyInfo), e.g. for openssl.")
+@with_appcontext
+def public_key_command(pem: bool) -> None:
+    """Print the log's public key: what anyone needs to check its checkpoints and proofs."""
+    from console.evidence import signer
+
+    key = signer.current()
+    if pem:
+        click.echo(key.public_pem(), nl=False)
+        return
+    click.echo(f"origin:       {key.origin}")
+    click.echo(f"verifier key: {key.verifier_key()}")
+    click.echo(key.public_pem(), nl=False)
+
+
+@audit_group.command("prove")
+@click.argument("event_id", type=int, required=False)
+@click.option("--size", type=int, help="Against the checkpoint of this tree size (default: the latest).")
+@click.option(
+    "--consistency",
+    nargs=2,
+    type=int,
+    metavar="SIZE SIZE",
+    help="Instead: that the checkpoint of the second size extends the one of the first.",
+)
+@with_appcontext
+def prove_command(event_id: int | None, size: int | None, consistency: tuple[int, int] | None) -> None:
+    """Print the proof (JSON) that an event is in the log, checkable offline with the public key alone:
+    `python -m console.tlog PROOF.json --public-key KEY`."""
+    import json
+
+    from console.evidence import logstore
+
+    try:
+        if consistency:
+            proof = logstore.prove_consistency(*consistency)
+        elif event_id is None:
+            raise click.UsageError("give an EVENT_ID, or --consistency SIZE SIZE")
+        else:
+            proof = logstore.prove_inclusion(event_id, size)
+    except logstore.ProofUnavailable as e:
+        raise click.ClickException(str(e)) from e
+    click.echo(json.dumps(proof, indent=2))

@@ -13,7 +13,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, Float, ForeignKey, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    LargeBinary,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from console.extensions import db
@@ -156,46 +167,46 @@ class LegalHold(db.Model):
         return self.released_by.name if self.released_by else (self.released_by_label or "system")
 
 
-# --- the audit log's hash chain (chain.py links and verifies it) --------------------------------------------
-
-GENESIS = "0" * 64  # the "previous hash" of the first event
-HEAD_ID = 1
+# --- the audit log's Merkle tree and signed checkpoints (sealer.py writes them, logcheck.py verifies) -------
 
 
-class AuditChainLink(db.Model):
-    """An audit event's place in the chain. Never updated; written in the event's own transaction."""
+class AuditLogNode(db.Model):
+    """A perfect subtree of the audit log's Merkle tree, written once when it fills; never updated.
 
-    __tablename__ = "audit_chain_links"
+    Level 0 holds the leaves (the events' content hashes as sealed, by log index); level L the 2**L leaves
+    from position * 2**L. Any root or proof reads O(log n) of them (console/tlog/merkle.py).
+    """
 
-    event_id: Mapped[int] = mapped_column(ForeignKey("audit_events.id"), primary_key=True)
-    seq: Mapped[int] = mapped_column(BigInteger, unique=True)
-    prev_hash: Mapped[str] = mapped_column(String(64))
-    hash: Mapped[str] = mapped_column(String(64))
+    __tablename__ = "audit_log_nodes"
 
-
-class AuditChainPending(db.Model):
-    """An event committed, not linked yet (for milliseconds, normally); written in the event's transaction."""
-
-    __tablename__ = "audit_chain_pending"
-
-    event_id: Mapped[int] = mapped_column(ForeignKey("audit_events.id"), primary_key=True)
+    level: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    position: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    hash: Mapped[bytes] = mapped_column(LargeBinary(32))
 
 
-class AuditChainHead(db.Model):
-    """One row: the newest link. Its lock serialises linking; it shows whether the newest events vanished."""
+class AuditCheckpoint(db.Model):
+    """A signed tree head: the tree's size and root, signed by the console's key, chained to the one before.
 
-    __tablename__ = "audit_chain_head"
+    `id` is the previous checkpoint's + 1, written by the sealer that read it: two sealers that raced collide
+    on it (and on `tree_size`), so the log cannot fork. `note` is the signed note exactly as signed (C2SP
+    checkpoint with `prev` and `time` lines, console/tlog/checkpoint.py); the other columns repeat what it
+    says for queries, and verify checks that they agree.
+    """
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    seq: Mapped[int] = mapped_column(BigInteger, default=0)
-    last_hash: Mapped[str] = mapped_column(String(64), default=GENESIS)
-    last_event_id: Mapped[int | None]
+    __tablename__ = "audit_log_checkpoints"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    tree_size: Mapped[int] = mapped_column(BigInteger, unique=True)
+    root: Mapped[bytes] = mapped_column(LargeBinary(32))
+    sealed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    key_hash: Mapped[str] = mapped_column(String(8))
+    note: Mapped[str] = mapped_column(Text)
 
 
-class ChainVerification(db.Model):
-    """One run of verify(): how far the chain was found intact, or where it broke."""
+class LogVerification(db.Model):
+    """One run of `flask audit verify`: how far the log was found intact, or where it broke."""
 
-    __tablename__ = "audit_chain_verifications"
+    __tablename__ = "audit_log_verifications"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -203,10 +214,10 @@ class ChainVerification(db.Model):
     actor_label: Mapped[str] = mapped_column(String(120), default="")
     ok: Mapped[bool] = mapped_column(default=False)
     events_checked: Mapped[int] = mapped_column(BigInteger, default=0)
-    # The last position found intact (0: none) and the head's hash there.
-    through_seq: Mapped[int] = mapped_column(BigInteger, default=0)
-    through_hash: Mapped[str] = mapped_column(String(64), default="")
-    broken_seq: Mapped[int | None] = mapped_column(BigInteger)
+    checkpoints_checked: Mapped[int] = mapped_column(BigInteger, default=0)
+    # The tree size (events from log index 0) found intact, and the signed root there (hex; "" for none).
+    through_size: Mapped[int] = mapped_column(BigInteger, default=0)
+    through_root: Mapped[str] = mapped_column(String(64), default="")
+    broken_index: Mapped[int | None] = mapped_column(BigInteger)
     broken_event_id: Mapped[int | None]
     problem: Mapped[str] = mapped_column(String(2000), default="")
-    details: Mapped[dict] = mapped_column(JSON, default=dict)

@@ -5,8 +5,8 @@ and whether its bytes still matched that hash when they were packed), the report
 sent, NCMEC's replies, the snapshots, and the files sent under `files/`. An admin gets one from the evidence
 page, giving a reason; an operator with `flask evidence export REPORT_ID --reason …`.
 
-Every access is an audit event in the tamper-evident chain — who, when, why: `evidence_viewed` for the record
-page, `evidence_exported` for a package (with the manifest's SHA-256, so a recipient can check that the
+Every access is an audit event in the tamper-evident audit log — who, when, why: `evidence_viewed` for the
+record page, `evidence_exported` for a package (with the manifest's SHA-256, so a recipient can check that the
 package they hold is the one that left). The event is committed before the first byte leaves.
 
 The zip is assembled in an anonymous temporary file inside the evidence store's folder (0700), never in a

@@ -20,13 +20,13 @@ from console.webutil import is_htmx
 
 bp = Blueprint("evidence", __name__, url_prefix="/evidence")
 
-VERIFY_JOB = "jobs.evidence.verify_audit_chain"
+VERIFY_JOB = "jobs.evidence.verify_audit_log"
 
 
 @bp.record_once
 def _add_sections(state) -> None:
-    """The evidence's date on the case and report pages, and the chain's state on the audit log."""
-    from console.evidence import chain
+    """The evidence's date on the case and report pages, and the log's state on the audit log page."""
+    from console.evidence import logcheck
 
     sections.register(
         state.app,
@@ -48,8 +48,8 @@ def _add_sections(state) -> None:
         state.app,
         sections.Section(
             page="audit_log",
-            context=lambda: {"chain": chain.status(), "chain_form": ActionForm()},
-            slots={"before_table": "evidence/_chain_status.html"},
+            context=lambda: {"log": logcheck.status(), "log_form": ActionForm()},
+            slots={"before_table": "evidence/_log_status.html"},
         ),
     )
 
@@ -168,13 +168,13 @@ def download_package(report_id: int):
     return _record_page(report, 422, package_form=form)
 
 
-@bp.route("/audit-chain/verify", methods=["POST"])
+@bp.route("/audit-log/verify", methods=["POST"])
 @role_required("admin")
-def verify_chain():
+def verify_log():
     if not ActionForm().validate_on_submit():
         abort(400)
-    if tasks.enqueue(VERIFY_JOB, current_user.email, job_id="verify-audit-chain"):
-        flash("The audit chain is being verified; reload the audit log in a moment.")
+    if tasks.enqueue(VERIFY_JOB, current_user.email, job_id="verify-audit-log"):
+        flash("The audit log is being verified; reload this page in a moment.")
     else:
         flash("Could not start the verification (Redis); run `flask audit verify` instead.")
     return redirect(url_for("settings.audit_log"))

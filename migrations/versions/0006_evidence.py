@@ -4,13 +4,17 @@ Revision ID: 0006_evidence
 Revises: 0005
 
 The audit events that exist are linked into the chain here, in id order, so the chain starts at the first
-event ever recorded. The hash is computed by the console's own function (console/evidence/chain.py): the
-backfill and `flask audit verify` can never disagree on what an event's canonical content is. Events are read
-and linked 5,000 at a time (a million events: a minute or two).
+event ever recorded. The hash is the chain's own (`event_hash` below, frozen here when 0012_audit_log replaced
+the chain by a Merkle tree: 0012 checks the chain with it before converting). Events are read and linked 5,000
+at a time (a million events: a minute or two).
 
 evidence_items are immutable: a trigger refuses any UPDATE (the app never issues one). Deletes stay possible
 for operators (the purge itself keeps the rows and removes only the stored bytes).
 """
+
+import hashlib
+import json
+from datetime import UTC
 
 import sqlalchemy as sa
 from alembic import op
@@ -21,6 +25,28 @@ branch_labels = None
 depends_on = None
 
 BATCH = 5000
+
+# The chain's hash of one event, as console/evidence/chain.py computed it until 0012_audit_log.
+GENESIS = "0" * 64
+HASHED_FIELDS = ("id", "at", "actor_id", "actor_label", "action", "object_type", "object_id", "case_id", "details")
+
+
+def _iso(moment):
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def event_hash(values, seq, prev_hash):
+    content = {name: values[name] for name in HASHED_FIELDS}
+    content["at"] = _iso(content["at"])
+    content["details"] = content["details"] if content["details"] is not None else {}
+    content["seq"] = seq
+    content["prev"] = prev_hash
+    data = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode("ascii")
+    return hashlib.sha256(data).hexdigest()
 
 
 def upgrade():
@@ -192,7 +218,6 @@ def _immutable_items():
 
 
 def _link_existing_audit_events():
-    from console.evidence.chain import GENESIS, HASHED_FIELDS, event_hash
     from console.timeutil import UTCDateTime
 
     conn = op.get_bind()
