@@ -1,8 +1,8 @@
 """The import graph has one direction of flow (docs/architecture.md): read from the source with `ast`.
 
-- `console/ncmec`, `console/dsa` and `console/tlog` are protocol libraries: they import nothing from the rest
-  of the console (tlog: only itself, the standard library and `cryptography`, so an outside verifier can run it
-  alone).
+- `console/ncmec`, `console/dsa` and `console/tlog` are protocol libraries: they import nothing from the
+  rest of the console (tlog: only itself, the standard library and `cryptography`, so an outside verifier can
+  run it alone).
 - Nothing in console/ or jobs/ imports the simulator or the DSA stand-in (development tools, run beside it),
   nor the demo platform, which imports nothing of theirs either.
 - Domain packages are ranked; a module may import another package's non-model modules only from a lower
