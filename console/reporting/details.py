@@ -136,6 +136,40 @@ def people(case: Case) -> dict:
     return {"intended_recipient": dict(case.intended_recipient or {}), "victim": dict(case.victim or {})}
 
 
+def reported_user(case: Case) -> dict:
+    """Who posted it, with everything the platform told about them (ingestion, or its answers since)."""
+    user = case.reported_user
+    if user is None:
+        return {
+            "platform_id": "",
+            "name": "",
+            "email": "",
+            "screen_name": "",
+            "profile_url": "",
+            "ip_events": [],
+        }
+    return {
+        "platform_id": user.platform_id,
+        "name": user.name,
+        "email": user.email,
+        "screen_name": user.screen_name,
+        "profile_url": user.profile_url,
+        "ip_events": list(user.ip_events or []),
+        # The person, device ids, location, other accounts … (console/api/platform_details.py's shape).
+        "details": dict(user.details or {}),
+    }
+
+
+def law_enforcement(case: Case) -> dict:
+    """The agency of a law-enforcement request (or that the platform told), its case number and officer."""
+    return dict(case.law_enforcement or {})
+
+
+def file_details(media) -> dict:
+    """What the platform kept about one file (its name there, upload, location …), frozen with the report."""
+    return dict(media.details or {})
+
+
 @dataclass(frozen=True)
 class PriorReport:
     report_id: int

@@ -10,10 +10,18 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from console.ncmec import (
+    Address,
+    AddressType,
+    AssociatedAccount,
+    AssociatedAccountType,
     CellPhoneIncident,
     ChatImIncident,
     ContactPerson,
+    Details,
+    DetailsType,
+    DeviceId,
     EmailIncident,
+    EstimatedLocation,
     FileAnnotation,
     FileDetails,
     FileHash,
@@ -24,6 +32,7 @@ from console.ncmec import (
     IndustryClassification,
     IntendedRecipient,
     IpCaptureEvent,
+    LawEnforcement,
     NonInternetIncident,
     OnlineGamingIncident,
     Peer2PeerIncident,
@@ -43,14 +52,126 @@ from console.reporting.models import ExternalReport, ReportFile
 from console.timeutil import utcnow
 
 
+def _moment(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
 def _ip_event(event: dict) -> IpCaptureEvent:
     port = event.get("port")
     return IpCaptureEvent(
         ip_address=event["ip"],
         # The platform's own event name stays in the case; NCMEC takes its enumeration only (else Other).
         event_name=ip_event_name(event.get("event")),
-        date_time=datetime.fromisoformat(event["at"]) if event.get("at") else None,
+        date_time=_moment(event.get("at")),
         port=int(port) if isinstance(port, int) or (isinstance(port, str) and port.isdigit()) else None,
+    )
+
+
+def _device(device: dict) -> DeviceId:
+    return DeviceId(
+        id_type=device["type"],
+        id_value=device["value"],
+        event_name=ip_event_name(device.get("event")),
+        date_time=_moment(device.get("at")),
+    )
+
+
+def _address(a: dict) -> Address:
+    return Address(
+        street=a.get("street") or None,
+        city=a.get("city") or None,
+        zip_code=a.get("zip_code") or None,
+        state=a.get("state") or None,
+        non_usa_state=a.get("non_usa_state") or None,
+        country=a.get("country") or None,
+        type=AddressType(a["type"]) if a.get("type") else None,
+    )
+
+
+def _estimated_location(where: dict) -> EstimatedLocation | None:
+    if not where:
+        return None
+    return EstimatedLocation(
+        city=where.get("city") or None,
+        region=where.get("region") or None,
+        country_code=where.get("country_code") or None,
+        verified=where.get("verified"),
+        timestamp=_moment(where.get("at")),
+    )
+
+
+def _associated_account(a: dict) -> AssociatedAccount:
+    return AssociatedAccount(
+        type=AssociatedAccountType(a["type"]),
+        platform=a.get("platform") or None,
+        third_party_user=a.get("third_party"),
+        first_name=a.get("first_name") or None,
+        last_name=a.get("last_name") or None,
+        phones=a.get("phones") or (),
+        emails=a.get("emails") or (),
+        esp_service=a.get("service") or None,
+        esp_identifier=a.get("platform_id") or None,
+        profile_urls=[a["profile_url"]] if a.get("profile_url") else (),
+        screen_name=a.get("screen_name") or None,
+        display_names=[a["name"]] if a.get("name") else (),
+        group_identifier=a.get("group_identifier") or None,
+    )
+
+
+def _law_enforcement(p: dict) -> LawEnforcement | None:
+    le = p.get("law_enforcement") or {}
+    if not le.get("agency_name"):
+        return None
+    officer = le.get("officer") or {}
+    contact = ContactPerson(
+        first_name=officer.get("first_name") or None,
+        last_name=officer.get("last_name") or None,
+        phones=[officer["phone"]] if officer.get("phone") else (),
+        emails=[officer["email"]] if officer.get("email") else (),
+    )
+    return LawEnforcement(
+        agency_name=le["agency_name"],
+        case_number=le.get("case_number") or None,
+        officer_contact=contact if contact != ContactPerson() else None,
+        reported_to_le=le.get("reported_to_le"),
+        served_legal_process_domestic=le.get("served_legal_process"),
+    )
+
+
+def _reported_person(user: dict) -> Person | None:
+    """personOrUserReportedPerson: the account's email, and the person the platform knows behind it."""
+    d = user.get("details") or {}
+    emails = list(dict.fromkeys(e for e in [user.get("email"), *(d.get("emails") or [])] if e))
+    person = Person(
+        first_name=d.get("first_name") or None,
+        last_name=d.get("last_name") or None,
+        phones=d.get("phones") or (),
+        emails=emails,
+        addresses=[_address(a) for a in d.get("addresses") or []],
+        age=d.get("age"),
+        date_of_birth=date.fromisoformat(d["date_of_birth"]) if d.get("date_of_birth") else None,
+    )
+    return person if person != Person() else None
+
+
+def _reported_user(user: dict, prior: list[int]) -> PersonOrUserReported:
+    d = user.get("details") or {}
+    return PersonOrUserReported(
+        person=_reported_person(user),
+        esp_identifier=user.get("platform_id") or None,
+        screen_name=user.get("screen_name") or None,
+        display_names=[user["name"]] if user.get("name") else (),
+        profile_urls=[user["profile_url"]] if user.get("profile_url") else (),
+        ip_capture_events=[_ip_event(ev) for ev in user.get("ip_events") or [] if ev.get("ip")],
+        device_ids=[_device(dev) for dev in d.get("device_ids") or []],
+        third_party_user_reported=d.get("third_party_user"),
+        prior_ct_reports=prior,
+        group_identifier=d.get("group_identifier") or None,
+        # The account action (accountTemporarilyDisabled / accountPermanentlyDisabled) goes here: the actions
+        # issue adds it from the platform's acknowledged action.
+        estimated_location=_estimated_location(d.get("estimated_location") or {}),
+        all_emails_reported=d.get("all_emails_reported"),
+        associated_accounts=[_associated_account(a) for a in d.get("associated_accounts") or []],
     )
 
 
@@ -172,17 +293,8 @@ def report_document(report: ExternalReport) -> bytes:
     """The ``report`` XML, built from the payload frozen when the report was created (and nothing else)."""
     p = report.payload
     user = p.get("reported_user") or {}
-    person = Person(emails=[user["email"]]) if user.get("email") else None
     prior = details.cybertip_ids(p.get("prior_ct_reports") or [])
-    reported = PersonOrUserReported(
-        person=person,
-        esp_identifier=user.get("platform_id") or None,
-        screen_name=user.get("screen_name") or None,
-        display_names=[user["name"]] if user.get("name") else (),
-        profile_urls=[user["profile_url"]] if user.get("profile_url") else (),
-        ip_capture_events=[_ip_event(ev) for ev in user.get("ip_events") or [] if ev.get("ip")],
-        prior_ct_reports=prior,
-    )
+    reported = _reported_user(user, prior)
     info = [
         f"Moderation console case #{p['case_id']}" + (f", policy: {p['policy']}" if p.get("policy") else "")
     ]
@@ -208,7 +320,9 @@ def report_document(report: ExternalReport) -> bytes:
         info.append(
             f"The message thread ({len(p['thread'])} messages) is attached as a Supplemental Reported file."
         )
-    has_user = any(user.get(k) for k in ("platform_id", "email", "name", "screen_name", "profile_url"))
+    has_user = any(
+        user.get(k) for k in ("platform_id", "email", "name", "screen_name", "profile_url", "details")
+    )
     doc = Report(
         incident_summary=IncidentSummary(
             incident_type=IncidentType(report.incident_type),
@@ -216,8 +330,10 @@ def report_document(report: ExternalReport) -> bytes:
             incident_date_time=min(datetime.fromisoformat(p["incident_at"]), utcnow()),
             escalate_to_high_priority=p.get("escalate") or None,
             report_annotations=[ReportAnnotation(a) for a in p.get("report_annotations") or []],
+            incident_date_time_description=p.get("incident_time_description") or None,
         ),
         internet_details=_internet_details(p),
+        law_enforcement=_law_enforcement(p),
         reporter=_reporter(report, p),
         persons_or_users_reported=[reported] if has_user or prior else [],
         intended_recipients=_intended_recipients(p),
@@ -232,13 +348,19 @@ def file_document(report: ExternalReport, f: ReportFile) -> bytes:
     relevance = FileRelevance(f.relevance or FileRelevance.REPORTED.value)
     reported = relevance == FileRelevance.REPORTED
     extra = [FileHash(h["type"], h["value"]) for h in f.hashes or [] if h.get("type") and h.get("value")]
+    kept = f.details or {}
+    upload_ip = kept.get("upload_ip") or {}
     return build_file_details_xml(
         FileDetails(
             report_id=report.ncmec_report_id,
             file_id=f.ncmec_file_id,
             file_viewed_by_esp=f.viewed_by_esp,
+            file_name=kept.get("file_name") or None,
             original_file_name=f.original_name,
+            uploaded_to_esp_timestamp=_moment(kept.get("uploaded_at")),
+            location_of_file=kept.get("location") or None,
             exif_viewed_by_esp=f.exif_viewed_by_esp,
+            publicly_available=kept.get("publicly_available"),
             file_relevance=relevance,
             file_annotations=[FileAnnotation(a) for a in f.annotations or []],
             # The industry classification describes reported imagery only (NCMEC's documentation).
@@ -246,9 +368,22 @@ def file_document(report: ExternalReport, f: ReportFile) -> bytes:
             if f.industry_classification and reported
             else None,
             original_file_hashes=[FileHash(HashType.SHA256, f.sha256), FileHash(HashType.MD5, f.md5), *extra],
+            ip_capture_event=_ip_event(upload_ip) if upload_ip.get("ip") else None,
+            device_ids=[_device(dev) for dev in kept.get("device_ids") or []],
+            details=_metadata(kept.get("details") or []),
             additional_info=None
             if f.media_id or reported
             else "Generated by the moderation console from the case's message thread when the report was "
             "created; the thread's attachments are the report's other files.",
         )
     )
+
+
+def _metadata(pairs: list[dict]) -> list[Details]:
+    """The platform's name/value pairs, one ``details`` block per type (EXIF, HASH), in the order kept."""
+    by_type: dict[str, list[tuple[str, str]]] = {}
+    for pair in pairs:
+        by_type.setdefault(pair.get("type") or DetailsType.EXIF.value, []).append(
+            (pair["name"], pair["value"])
+        )
+    return [Details(DetailsType(kind), tuple(values)) for kind, values in by_type.items()]

@@ -148,7 +148,6 @@ def build_payload(
 ) -> dict:
     """Everything the report document is built from, frozen on the report row when it is created."""
     choices = choices or Choices(escalate=escalate)
-    user = case.reported_user
     agency_id = getattr(rule, "agency_id", None)
     agency = db.session.get(Agency, agency_id) if agency_id else None
     earlier = [tip.cybertip_id for tip in details.prior_reports(case, agency_id)] if agency_id else []
@@ -167,14 +166,9 @@ def build_payload(
         "internet_details": details.internet_details(case) if case.id else {},
         "thread": details.thread(case),
         **details.people(case),
-        "reported_user": {
-            "platform_id": user.platform_id if user else "",
-            "name": user.name if user else "",
-            "email": user.email if user else "",
-            "screen_name": user.screen_name if user else "",
-            "profile_url": user.profile_url if user else "",
-            "ip_events": list(user.ip_events or []) if user else [],
-        },
+        "reported_user": details.reported_user(case),
+        "law_enforcement": details.law_enforcement(case),
+        "incident_time_description": case.incident_time_description or "",
         "retracted_ids": [],
         # NCMEC's priorCTReports, one list: the user's earlier CyberTips, then those whose content this case's
         # files match (the hash bank).
@@ -203,6 +197,7 @@ def preview(
             "md5": m.md5,
             "sha256": m.sha256,
             "reported_before": reported_before.get(m.id, []),
+            "details": details.file_details(m),
         }
         for m in case.media
     ]
@@ -219,6 +214,7 @@ def preview(
                 "md5": generated.md5,
                 "sha256": generated.sha256,
                 "reported_before": [],
+                "details": {},
             }
         )
     return Preview(
@@ -256,6 +252,7 @@ def _report_files(
                 a.value for a in FileAnnotation if a.value in set(choices.file_annotations.get(m.id, ()))
             ],
             hashes=extra.get(m.id, []),
+            details=details.file_details(m),
         )
         for i, m in enumerate(case.media)
     ]
@@ -309,6 +306,7 @@ def _check(report: ExternalReport) -> tuple[str, list[Problem], list[str]]:
             industry_classification=f.industry_classification,
             annotations=list(f.annotations or []),
             hashes=list(f.hashes or []),
+            details=dict(f.details or {}),
         )
         try:
             document = documents.file_document(stand_in, details_row)

@@ -233,6 +233,9 @@ class ReportFile(db.Model):
     annotations: Mapped[list] = mapped_column(JSON, default=list)
     # Hashes beyond SHA-256 and MD5 (a detector's PDQ, PhotoDNA-style ids): [{"type", "value"}], frozen.
     hashes: Mapped[list | None] = mapped_column(JSON)
+    # The platform's details of the file (media_files.details, with the content's URL as its location when
+    # the platform gave none), frozen at creation: the fileDetails document is built from them.
+    details: Mapped[dict | None] = mapped_column(JSON)
     ncmec_file_id: Mapped[str | None] = mapped_column(String(100))
     ncmec_md5: Mapped[str | None] = mapped_column(String(32))
     # Set (and committed) just before /upload is sent, cleared when its answer is recorded: still set with no
