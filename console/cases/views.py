@@ -390,6 +390,6 @@ def reported_user(reported_user_id: int):
     context = dict(
         page=page,
         viewing=viewing.for_user(current_user.id),
-        **sections.context_for("reported_user", user=page.user),
+        **sections.context_for("reported_user", user=page.user, cases=page.cases),
     )
     return render_template("cases/reported_user.html", **context)

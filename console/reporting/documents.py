@@ -3,6 +3,11 @@
 The ``report`` XML comes from the report's payload (and its contact) only, never from the case as it is now:
 a case edited after the decision does not change what is sent. Each uploaded file is described by its own
 ``fileDetails`` document, which carries the file's real name (the upload itself never does).
+
+Why this module is long (about 440 lines): it is the one translation from the frozen payload to NCMEC's
+document types — every section of a report (the reported user's person, devices, location and other
+accounts; law enforcement; each content's place; people; each file's details) — and one reader must find
+each element's source beside the others, in the XSD's order.
 """
 
 from __future__ import annotations
@@ -211,21 +216,28 @@ def _reporter(report: ExternalReport, p: dict) -> Reporter:
     )
 
 
-def _internet_details(p: dict) -> list:
-    """The one ``internetDetails`` element of the case's content kind (none when the kind is not known).
+def _lines(*parts: str | None) -> str | None:
+    return "\n".join(x for x in parts if x) or None
+
+
+def _internet_details(p: dict, label: str | None = None) -> list:
+    """The one ``internetDetails`` element of a content's kind (none when the kind is not known).
 
     The content URL goes in a web page's ``url``; with another kind it is named in that kind's
-    additionalInfo, so that the element sent says what kind of place it was.
+    additionalInfo, so that the element sent says what kind of place it was. ``label`` (a report about
+    several contents) opens its additionalInfo: which content of the report the element is about.
     """
     where = p.get("internet_details") or {}
     kind, f = where.get("kind") or "", where.get("fields") or {}
     url = p.get("content_url") or ""
-    info = "\n".join(x for x in (f.get("additional_info"), f"Content URL: {url}" if url else "") if x) or None
+    info = _lines(label, f.get("additional_info"), f"Content URL: {url}" if url else "")
     messages = p.get("thread") or []
     match kind:
         case "web_page":
             return [
-                WebPageIncident(urls=[url] if url else (), additional_info=f.get("additional_info") or None)
+                WebPageIncident(
+                    urls=[url] if url else (), additional_info=_lines(label, f.get("additional_info"))
+                )
             ]
         case "chat":
             return [
@@ -259,7 +271,26 @@ def _internet_details(p: dict) -> list:
         case "non_internet":
             return [NonInternetIncident(location_name=f.get("location_name") or None, additional_info=info)]
     # A payload from before content kinds (or a case of no stated kind): the URL, as a web page.
-    return [WebPageIncident(urls=[url])] if url else []
+    return [WebPageIncident(urls=[url], additional_info=label)] if url else []
+
+
+def contents_of(p: dict) -> list[dict]:
+    """The contents a payload is about: its ``contents`` (several, one incident), else the payload itself."""
+    return p.get("contents") or [p]
+
+
+def _content_label(c: dict, k: int, n: int) -> str:
+    return f"Content {k} of {n}: moderation console case #{c['case_id']}" + (
+        f", platform content id {c['content_id']}" if c.get("content_id") else ""
+    )
+
+
+def _unique(items: list) -> list:
+    out: list = []
+    for item in items:
+        if item not in out:
+            out.append(item)
+    return out
 
 
 def _account(who: dict) -> dict:
@@ -273,20 +304,31 @@ def _account(who: dict) -> dict:
 
 
 def _intended_recipients(p: dict) -> list[IntendedRecipient]:
-    who = p.get("intended_recipient") or {}
-    if not who:
-        return []
-    return [IntendedRecipient(person=_person(who), **_account(who))]
+    found = _unique([c["intended_recipient"] for c in contents_of(p) if c.get("intended_recipient")])
+    return [IntendedRecipient(person=_person(who), **_account(who)) for who in found]
 
 
 def _victims(p: dict) -> list[Victim]:
-    who = p.get("victim") or {}
-    if not who:
-        return []
+    found = _unique([c["victim"] for c in contents_of(p) if c.get("victim")])
     # victimPerson is required by the XSD, even when only the account is known.
     return [
         Victim(person=_person(who) or Person(), school_name=who.get("school_name") or None, **_account(who))
+        for who in found
     ]
+
+
+def _content_info(c: dict, heading: str) -> str:
+    """What the report's additionalInfo says of one content: the case, its id, its text, its thread."""
+    lines = [heading + (f", policy: {c['policy']}" if c.get("policy") else "")]
+    if c.get("content_id"):
+        lines.append(f"Platform content id: {c['content_id']}")
+    if c.get("text"):
+        lines.append("Content text:\n" + c["text"])
+    if c.get("thread"):
+        lines.append(
+            f"The message thread ({len(c['thread'])} messages) is attached as a Supplemental Reported file."
+        )
+    return "\n\n".join(lines)
 
 
 def report_document(report: ExternalReport) -> bytes:
@@ -295,13 +337,19 @@ def report_document(report: ExternalReport) -> bytes:
     user = p.get("reported_user") or {}
     prior = details.cybertip_ids(p.get("prior_ct_reports") or [])
     reported = _reported_user(user, prior)
-    info = [
-        f"Moderation console case #{p['case_id']}" + (f", policy: {p['policy']}" if p.get("policy") else "")
-    ]
-    if p.get("content_id"):
-        info.append(f"Platform content id: {p['content_id']}")
-    if p.get("text"):
-        info.append("Content text:\n" + p["text"])
+    contents = contents_of(p)
+    n = len(contents)
+    if n == 1:
+        info = [_content_info(p, f"Moderation console case #{p['case_id']}")]
+        places = _internet_details(p)
+    else:
+        # One incident, several contents: each with its place (internetDetails) and files, labelled alike.
+        cases = ", ".join(f"#{c['case_id']}" for c in contents)
+        info = [f"Moderation console cases {cases}: one incident, {n} contents of the reported user."]
+        info += [_content_info(c, _content_label(c, k, n)) for k, c in enumerate(contents, 1)]
+        places = [
+            el for k, c in enumerate(contents, 1) for el in _internet_details(c, _content_label(c, k, n))
+        ]
     of_user = {int(t) for t in p.get("prior_ct_of_user") or [] if str(t).isdigit()}
     if of_user:
         info.append(
@@ -316,10 +364,6 @@ def report_document(report: ExternalReport) -> bytes:
             + ", ".join(str(tip) for tip in matched)
             + " (recognised by file hash or PDQ perceptual hash)."
         )
-    if p.get("thread"):
-        info.append(
-            f"The message thread ({len(p['thread'])} messages) is attached as a Supplemental Reported file."
-        )
     has_user = any(
         user.get(k) for k in ("platform_id", "email", "name", "screen_name", "profile_url", "details")
     )
@@ -332,7 +376,7 @@ def report_document(report: ExternalReport) -> bytes:
             report_annotations=[ReportAnnotation(a) for a in p.get("report_annotations") or []],
             incident_date_time_description=p.get("incident_time_description") or None,
         ),
-        internet_details=_internet_details(p),
+        internet_details=places,
         law_enforcement=_law_enforcement(p),
         reporter=_reporter(report, p),
         persons_or_users_reported=[reported] if has_user or prior else [],
@@ -371,12 +415,25 @@ def file_document(report: ExternalReport, f: ReportFile) -> bytes:
             ip_capture_event=_ip_event(upload_ip) if upload_ip.get("ip") else None,
             device_ids=[_device(dev) for dev in kept.get("device_ids") or []],
             details=_metadata(kept.get("details") or []),
-            additional_info=None
-            if f.media_id or reported
-            else "Generated by the moderation console from the case's message thread when the report was "
-            "created; the thread's attachments are the report's other files.",
+            additional_info=_lines(
+                _file_content_label(report.payload or {}, f),
+                None
+                if f.media_id or reported
+                else "Generated by the moderation console from the case's message thread when the report was "
+                "created; the thread's attachments are the report's other files.",
+            ),
         )
     )
+
+
+def _file_content_label(p: dict, f: ReportFile) -> str | None:
+    """In a report about several contents, which content a file belongs to (and where it was)."""
+    contents = p.get("contents") or []
+    for k, c in enumerate(contents, 1):
+        if c.get("case_id") == f.case_id:
+            url = c.get("content_url")
+            return _content_label(c, k, len(contents)) + (f", content URL {url}" if url else "")
+    return None
 
 
 def _metadata(pairs: list[dict]) -> list[Details]:
