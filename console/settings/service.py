@@ -437,42 +437,41 @@ def update_rule(rule_id: int, fields: RuleFields, *, actor=None, actor_label: st
 
 def set_rule_enabled(rule_id: int, enabled: bool, *, actor=None, actor_label: str = "") -> ReportingRule:
     """Pause or resume a rule. A paused rule fires for nothing new; reports already created carry on."""
-    rule = _rule(rule_id)
-    if rule.enabled != enabled:
-        audit.record(
-            "reporting_rule_enabled" if enabled else "reporting_rule_paused",
-            "reporting_rule",
-            rule.id,
-            actor=actor,
-            actor_label=actor_label,
-            name=rule.name,
-            before={"enabled": rule.enabled},
-            after={"enabled": enabled},
-        )
-        rule.enabled = enabled
-        db.session.commit()
-    return rule
+    action = "reporting_rule_enabled" if enabled else "reporting_rule_paused"
+    return _set_rule_value(rule_id, "enabled", enabled, action, actor=actor, actor_label=actor_label)
 
 
 def set_rule_bundle_window(
     rule_id: int, minutes: int | None, *, actor=None, actor_label: str = ""
 ) -> ReportingRule:
     """Set (or turn off, None) the window in which one user's AI-confirmed contents are one report."""
-    rule = _rule(rule_id)
     if minutes is not None and not 1 <= minutes <= BUNDLE_WINDOW_MAX:
         raise SettingsError({"bundle_window_minutes": f"Enter 1 to {BUNDLE_WINDOW_MAX} minutes, or off."})
-    if rule.bundle_window_minutes != minutes:
+    return _set_rule_value(
+        rule_id,
+        "bundle_window_minutes",
+        minutes,
+        "reporting_rule_changed",
+        actor=actor,
+        actor_label=actor_label,
+    )
+
+
+def _set_rule_value(rule_id: int, name: str, value, action: str, *, actor, actor_label: str) -> ReportingRule:
+    """One setting of a rule changed on its own (a switch, a command), with its audit event; a no-op else."""
+    rule = _rule(rule_id)
+    if getattr(rule, name) != value:
         audit.record(
-            "reporting_rule_changed",
+            action,
             "reporting_rule",
             rule.id,
             actor=actor,
             actor_label=actor_label,
             name=rule.name,
-            before={"bundle_window_minutes": rule.bundle_window_minutes},
-            after={"bundle_window_minutes": minutes},
+            before={name: getattr(rule, name)},
+            after={name: value},
         )
-        rule.bundle_window_minutes = minutes
+        setattr(rule, name, value)
         db.session.commit()
     return rule
 

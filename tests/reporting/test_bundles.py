@@ -149,6 +149,25 @@ def test_a_content_in_a_live_report_cannot_be_added(ctx, fast, client, auth, ncm
     assert len(reports()) == 1
 
 
+def test_nothing_chosen_says_so(ctx, client, auth, ncmec_simulator):
+    reporting_setup(ncmec_simulator)
+    moderator()
+    [a] = user_cases(factories.queue(), 1)
+    auth.login("mod@example.org")
+    nothing = client.get(f"/reported-users/{a.reported_user_id}/ncmec-bundle", headers={"HX-Request": "true"})
+    assert "Choose the contents to report first" in nothing.text
+    assert client.get(f"/reported-users/{a.reported_user_id}/ncmec-bundle").status_code == 302
+
+
+def test_a_moderator_without_the_child_safety_permission_cannot_bundle(ctx, client, auth, ncmec_simulator):
+    policies, _review, rule = reporting_setup(ncmec_simulator)
+    factories.user("moderator", email="other@example.org", child_safety=False)
+    [a] = user_cases(factories.queue(), 1)
+    auth.login("other@example.org")
+    assert bundle_dialog(client, a.reported_user_id, [a.id]).status_code == 403
+    assert 'id="ncmec-bundle-form"' not in client.get(f"/reported-users/{a.reported_user_id}").text
+
+
 def test_the_database_refuses_a_content_in_two_live_reports(ctx, fast, ncmec_simulator):
     _policies, review, rule = reporting_setup(ncmec_simulator)
     a, b = user_cases(review, 2)
