@@ -193,6 +193,7 @@ def generate(args) -> dict:
         "media_files",
         "external_reports",
         "external_report_files",
+        "report_contents",
         "audit_events",
     ]
 
@@ -455,6 +456,7 @@ def generate(args) -> dict:
     step = time.perf_counter()
     picked = rnd.sample(violation_child_cases, min(args.reports, len(violation_child_cases)))
     report_files: list[tuple] = []
+    report_contents: list[tuple] = []
 
     def reports():
         for rid, (cid, _policy) in enumerate(picked, start=1):
@@ -465,6 +467,8 @@ def generate(args) -> dict:
             fingerprint = "content:" + hashlib.sha256(f"c-{cid}".encode()).hexdigest()
             for pos, (mid, sha, md5) in enumerate(files):
                 report_files.append((rid, mid, pos, sha, md5, state == "finished"))
+            # Each report is about one content (reporting.models.ReportContent: a bundle of one).
+            report_contents.append((rid, cid, fingerprint))
             payload = json.dumps({"case_id": cid, "incident_type": CSAM, "content_id": f"c-{cid}"})
             finished = state == "finished"
             audits.append(
@@ -552,6 +556,11 @@ def generate(args) -> dict:
             for r, m, p, s, h, done in report_files
         ),
     )
+    loader.copy(
+        "report_contents",
+        ["report_id", "agency_id", "case_id", "item", "live", "position"],
+        ((str(r), str(agency_id), str(c), item, "t", "0") for r, c, item in report_contents),
+    )
     timings["external_reports"] = time.perf_counter() - step
 
     step = time.perf_counter()
@@ -586,6 +595,7 @@ def generate(args) -> dict:
         "media_files",
         "external_reports",
         "external_report_files",
+        "report_contents",
         "audit_events",
         "users",
         "policies",

@@ -18,6 +18,7 @@ import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 import redis
 from flask import Flask, current_app
@@ -84,11 +85,24 @@ def enqueue(func: str, *args, job_id: str | None = None, **options) -> bool:
 
 @dataclass(frozen=True)
 class Job:
-    """A job to enqueue once the transaction commits: a dotted function name and ids, never ORM objects."""
+    """A job to enqueue once the transaction commits: a dotted function name and ids, never ORM objects.
+    ``at``: not before this time (RQ's scheduler), e.g. when a report's gathering window closes."""
 
     func: str
     args: tuple = ()
     job_id: str | None = None
+    at: datetime | None = None
+
+
+def enqueue_at(at: datetime, func: str, *args) -> bool:
+    """``enqueue`` for a time to come: a failure is logged, never raised (the sweep picks the work up)."""
+    try:
+        job = task_queue().enqueue_at(at, func, *args)
+    except redis.RedisError:
+        log.exception("could not schedule %s%r; the sweep will pick it up", func, args)
+        return False
+    log.info("scheduled %s%r for %s as job %s", func, args, at.isoformat(), job.id)
+    return True
 
 
 def commit_then_enqueue(jobs: Iterable[Job] = ()) -> None:
@@ -96,4 +110,7 @@ def commit_then_enqueue(jobs: Iterable[Job] = ()) -> None:
     jobs = list(jobs)
     db.session.commit()
     for job in jobs:
-        enqueue(job.func, *job.args, job_id=job.job_id)
+        if job.at is not None:
+            enqueue_at(job.at, job.func, *job.args)
+        else:
+            enqueue(job.func, *job.args, job_id=job.job_id)

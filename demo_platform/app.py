@@ -44,6 +44,7 @@ def _enrichment(data: dict) -> dict:
             "associated_accounts": [
                 {"type": "Linked", "platform": "Demo Messenger", "platform_id": f"dm-{n % 9999}"}
             ],
+            "all_emails_reported": True,
             "estimated_location": {
                 "city": "Springfield",
                 "region": "Demo State",
@@ -55,7 +56,8 @@ def _enrichment(data: dict) -> dict:
             {
                 "sha256": f["sha256"],
                 "uploaded_at": (day - timedelta(hours=2)).isoformat(),
-                "ip": f"198.51.100.{n % 250 + 1}",
+                "upload_ip": {"ip": f"198.51.100.{n % 250 + 1}", "event": "Upload"},
+                "publicly_available": False,
             }
             for f in data.get("files") or []
             if f.get("sha256")

@@ -102,9 +102,48 @@ def _account(node: etree._Element, person_tag: str) -> dict[str, Any]:
         "device_ids": [_device(device) for device in node.findall("deviceId")],
         "prior_ct_reports": _texts(node, "priorCTReports"),
         "group_identifier": _text(node, "groupIdentifier"),
+        "third_party_user_reported": _bool(node, "thirdPartyUserReported"),
         "account_temporarily_disabled": _bool(node, "accountTemporarilyDisabled"),
         "account_permanently_disabled": _bool(node, "accountPermanentlyDisabled"),
+        "estimated_location": _estimated_location(node.find("estimatedLocation")),
+        "all_emails_reported": _bool(node, "allEmailsReported"),
+        "associated_accounts": [_associated_account(a) for a in node.findall("associatedAccount")],
         "additional_info": _texts(node, "additionalInfo"),
+    }
+
+
+def _estimated_location(node: etree._Element | None) -> dict[str, Any] | None:
+    if node is None:
+        return None
+    verified = node.get("verified")
+    return {
+        "city": _text(node, "city"),
+        "region": _text(node, "region"),
+        "country_code": _text(node, "countryCode"),
+        "verified": None if verified is None else verified.strip() in ("true", "1"),
+        "timestamp": node.get("timestamp"),
+    }
+
+
+def _associated_account(node: etree._Element) -> dict[str, Any]:
+    platform = node.find("platform")
+    third_party = platform.get("thirdPartyUser") if platform is not None else None
+    return {
+        "type": node.get("type"),
+        "platform": _text(node, "platform"),
+        "third_party_user": None if third_party is None else third_party.strip() in ("true", "1"),
+        "first_name": _text(node, "firstName"),
+        "last_name": _text(node, "lastName"),
+        "phones": _texts(node, "phone"),
+        "emails": _texts(node, "email"),
+        "esp_service": _text(node, "espService"),
+        "esp_identifier": _text(node, "espIdentifier"),
+        "profile_urls": _texts(node, "profileUrl"),
+        "screen_name": _text(node, "screenName"),
+        "display_names": _texts(node, "displayName"),
+        "group_identifier": _text(node, "groupIdentifier"),
+        "ip_events": [_ip_event(event) for event in node.findall("ipCaptureEvent")],
+        "device_ids": [_device(device) for device in node.findall("deviceId")],
     }
 
 
@@ -132,11 +171,20 @@ def report_fields(root: etree._Element) -> dict[str, Any]:
         "incident_date_time": _text(summary, "incidentDateTime"),
         "incident_date_time_description": _text(summary, "incidentDateTimeDescription"),
         "urls": _texts(root, "internetDetails/webPageIncident/url"),
+        # Every internetDetails element's additionalInfo, in order (one per content of a report).
+        "internet_details_info": [
+            _text(child, "additionalInfo") for node in root.findall("internetDetails") for child in node
+        ],
         "chat": [_chat(node) for node in root.findall("internetDetails/chatImIncident")],
         "internet_detail_types": [child.tag for node in root.findall("internetDetails") for child in node],
         "law_enforcement": {
             "agency_name": _text(law_enforcement, "agencyName"),
             "case_number": _text(law_enforcement, "caseNumber"),
+            "officer_contact": _person(law_enforcement.find("officerContact"))
+            if law_enforcement.find("officerContact") is not None
+            else None,
+            "reported_to_le": _bool(law_enforcement, "reportedToLe"),
+            "served_legal_process_domestic": _bool(law_enforcement, "servedLegalProcessDomestic"),
         }
         if law_enforcement is not None
         else None,

@@ -8,6 +8,8 @@
   every message that carried it.
 - ``intended_recipient`` and ``victim``: the account the content was sent to, and a known minor (age or date
   of birth when known).
+- ``law_enforcement``: for a law-enforcement request, the agency, its case number and the officer (NCMEC's
+  lawEnforcement); ``incident_time_description``: how the incident time was established.
 
 Each is refused at entry, naming the field, for anything NCMEC would refuse later (its lengths and
 characters); console/api/fields.py holds the rules every field of a kind shares.
@@ -16,16 +18,27 @@ characters); console/api/fields.py holds the rules every field of a kind shares.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 
+from console.api import fields
 from console.api.fields import moment, string, unknown_key, url
 from console.cases import kinds
 from console.cases.models import Case
 from console.media.models import MediaFile
 from console.ncmec import constants as ncmec
 
-FIELDS = {"content_kind", "content_type", "internet_details", "thread", "intended_recipient", "victim"}
+FIELDS = {
+    "content_kind",
+    "content_type",
+    "internet_details",
+    "thread",
+    "intended_recipient",
+    "victim",
+    "law_enforcement",
+    "incident_time_description",
+}
+LAW_ENFORCEMENT_FIELDS = {"agency_name", "case_number", "officer", "reported_to_le", "served_legal_process"}
+OFFICER_FIELDS = {"first_name": ncmec.NAME_MAX, "last_name": ncmec.NAME_MAX, "phone": ncmec.PHONE_MAX}
 MAX_MESSAGES = 1000
 MESSAGE_TEXT_MAX = 100_000
 THREAD_TEXT_MAX = 1_000_000  # the whole thread, like a case's text
@@ -39,7 +52,6 @@ ACCOUNT_FIELDS = {
     "email": 254,
 }
 VICTIM_FIELDS = {"first_name": ncmec.NAME_MAX, "last_name": ncmec.NAME_MAX, "school_name": 200}
-AGE_MAX = 130
 # Lengths of the kinds' own fields: a phone number as NCMEC allows it, free text as a description.
 _FIELD_MAX = {"phone_number": ncmec.PHONE_MAX, "additional_info": ncmec.DESCRIPTION_MAX}
 _MULTILINE = {"additional_info", "file_names"}
@@ -54,6 +66,8 @@ class CaseDetails:
     thread: list[dict[str, Any]] = field(default_factory=list)
     intended_recipient: dict[str, Any] = field(default_factory=dict)
     victim: dict[str, Any] = field(default_factory=dict)
+    law_enforcement: dict[str, Any] = field(default_factory=dict)
+    incident_time_description: str = ""
 
     def apply(self, case: Case, media: list[MediaFile]) -> None:
         """Set the details on a case being opened, each attachment index turned into its stored file's id.
@@ -75,6 +89,10 @@ class CaseDetails:
             case.intended_recipient = self.intended_recipient
         if self.victim:
             case.victim = self.victim
+        if self.law_enforcement:
+            case.law_enforcement = self.law_enforcement
+        if self.incident_time_description:
+            case.incident_time_description = self.incident_time_description
 
 
 def parse(payload: dict, media_count: int, errors: dict[str, str]) -> CaseDetails:
@@ -92,7 +110,61 @@ def parse(payload: dict, media_count: int, errors: dict[str, str]) -> CaseDetail
     out.thread = _thread(payload.get("thread"), media_count, errors)
     out.intended_recipient = _account(payload.get("intended_recipient"), "intended_recipient", errors, {})
     out.victim = _account(payload.get("victim"), "victim", errors, VICTIM_FIELDS)
+    out.law_enforcement = parse_law_enforcement(payload.get("law_enforcement"), errors)
+    out.incident_time_description = string(
+        payload,
+        "incident_time_description",
+        errors,
+        max_len=ncmec.DESCRIPTION_MAX,
+        multiline=True,
+    )
     return out
+
+
+def parse_law_enforcement(value: Any, errors: dict, path: str = "law_enforcement") -> dict[str, Any]:
+    """{agency_name (required), case_number, officer {first_name, last_name, email, phone}, reported_to_le,
+    served_legal_process}: the agency that asked, or that the platform told, as NCMEC's lawEnforcement."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        errors[path] = "expected an object {agency_name, case_number, officer, …}"
+        return {}
+    for key in value:
+        if key not in LAW_ENFORCEMENT_FIELDS:
+            errors[f"{path}.{unknown_key(key)}"] = "unknown field"
+    out: dict[str, Any] = {
+        "agency_name": string(
+            value,
+            "agency_name",
+            errors,
+            required=True,
+            max_len=ncmec.IDENTIFIER_MAX,
+            path=f"{path}.agency_name",
+        ),
+        "case_number": string(
+            value, "case_number", errors, max_len=ncmec.IDENTIFIER_MAX, path=f"{path}.case_number"
+        ),
+        "reported_to_le": fields.boolean(value, "reported_to_le", errors, f"{path}.reported_to_le"),
+        "served_legal_process": fields.boolean(
+            value, "served_legal_process", errors, f"{path}.served_legal_process"
+        ),
+    }
+    officer = value.get("officer")
+    if officer is not None:
+        where = f"{path}.officer"
+        if not isinstance(officer, dict):
+            errors[where] = "expected an object {first_name, last_name, email, phone}"
+        else:
+            for key in officer:
+                if key not in {*OFFICER_FIELDS, "email"}:
+                    errors[f"{where}.{unknown_key(key)}"] = "unknown field"
+            person = {
+                k: string(officer, k, errors, max_len=n, path=f"{where}.{k}")
+                for k, n in OFFICER_FIELDS.items()
+            }
+            person["email"] = fields.email(officer, "email", errors, f"{where}.email")
+            out["officer"] = {k: v for k, v in person.items() if v}
+    return {k: v for k, v in out.items() if v not in ("", None, {})}
 
 
 def _internet_details(value: Any, kind: str | None, errors: dict) -> dict[str, Any]:
@@ -214,23 +286,8 @@ def _account(value: Any, path: str, errors: dict, extra: dict[str, int]) -> dict
     if out.get("email") and "@" not in out["email"]:
         errors[f"{path}.email"] = "is not an email address"
     out["profile_url"] = url(value, "profile_url", errors, path=f"{path}.profile_url")
-    age = value.get("age")
-    if age is not None:
-        if type(age) is not int or not 0 <= age <= AGE_MAX:
-            errors[f"{path}.age"] = f"must be a whole number of years from 0 to {AGE_MAX}"
-        else:
-            out["age"] = age
-    born = string(value, "date_of_birth", errors, max_len=10, path=f"{path}.date_of_birth")
-    if born:
-        try:
-            day = date.fromisoformat(born)
-        except ValueError:
-            errors[f"{path}.date_of_birth"] = "must be a date, YYYY-MM-DD"
-        else:
-            if not date(1900, 1, 1) <= day <= date.today():
-                errors[f"{path}.date_of_birth"] = "must be a date between 1900 and today"
-            else:
-                out["date_of_birth"] = day.isoformat()
+    out["age"] = fields.age(value, "age", errors, path=f"{path}.age")
+    out["date_of_birth"] = fields.birth_date(value, "date_of_birth", errors, path=f"{path}.date_of_birth")
     out = {k: v for k, v in out.items() if v not in ("", None)}
     if not out:
         errors[path] = "give at least one of its fields"

@@ -1,13 +1,13 @@
 """The API's small field checkers: each adds "path": "message" to ``errors`` and returns the clean value.
 
-Shared by the request's parts (console/api/ingestion.py, console/api/case_details.py): one rule per kind of
-value (text, URL, time), so that every field of one kind is refused for the same reasons, in the same words.
+Shared by the request's parts (console/api/ingestion.py, case_details.py, platform_details.py): one rule per
+kind of value (text, URL, time, flag, email, age), so that every field of one kind is refused for the same
+reasons, in the same words.
 """
 
 from __future__ import annotations
 
-import ipaddress
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -21,6 +21,8 @@ CLOCK_SKEW = timedelta(minutes=5)
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 # NCMEC allows 2083 characters in a URL; the console's URL columns hold 2000.
 URL_STORED_MAX = min(ncmec.URL_MAX, 2000)
+EMAIL_MAX = 254
+AGE_MAX = 130
 
 
 def string(
@@ -107,59 +109,86 @@ def moment(value: Any, path: str, errors: dict, *, required: bool = False) -> da
     return moment
 
 
-IP_EVENT_FIELDS = {"ip", "at", "event", "port"}
-PORT_MAX = 65535
-
-
-def ip_events(value: Any, path: str, errors: dict) -> list[dict[str, Any]]:
-    """A list of {ip, at, event, port}: the reported user's (ingestion) or the platform's (enrichment)."""
-    out: list[dict[str, Any]] = []
-    if value is None:
-        return out
-    if not isinstance(value, list):
-        errors[path] = "expected a list of {ip, at, event, port}"
-        return out
-    for i, event in enumerate(value):
-        where = f"{path}[{i}]"
-        if not isinstance(event, dict):
-            errors[where] = "expected an object {ip, at, event, port}"
-            continue
-        for key in event:
-            if key not in IP_EVENT_FIELDS:
-                errors[f"{where}.{unknown_key(key)}"] = "unknown field"
-        ip = ip_address(event, "ip", errors, path=f"{where}.ip", required=True)
-        at = moment(event.get("at"), f"{where}.at", errors)
-        # The platform's own name for the event, kept as sent: NCMEC's enumeration is applied at send time.
-        name = string(event, "event", errors, max_len=100, path=f"{where}.event")
-        port = event.get("port")
-        # bool is an int in Python; `true` is not a port.
-        if port is not None and (type(port) is not int or not 0 <= port <= PORT_MAX):
-            errors[f"{where}.port"] = f"must be an integer from 0 to {PORT_MAX}"
-            port = None
-        clean: dict[str, Any] = {"ip": ip}
-        if at:
-            clean["at"] = at.isoformat()
-        if name:
-            clean["event"] = name
-        if port is not None:
-            clean["port"] = port
-        out.append(clean)
-    return out
-
-
-def ip_address(obj: dict, key: str, errors: dict, *, path: str, required: bool = False) -> str:
-    value = string(obj, key, errors, required=required, max_len=64, path=path)
-    if value:
-        try:
-            return str(ipaddress.ip_address(value))
-        except ValueError:
-            errors[path] = "is not an IPv4 or IPv6 address"
-    return value
-
-
 def unknown_key(key: Any) -> str:
     """An unknown field's name as an error path: repeated only when short and plain."""
     key = str(key)
     if len(key) <= 64 and text_problem(key) is None:
         return key
     return echo(key, 40)
+
+
+def boolean(obj: dict, key: str, errors: dict, path: str | None = None) -> bool | None:
+    """A JSON true or false (absent or null: None). "yes", 1 and "true" are refused: a flag sent to NCMEC
+    must say what the platform meant."""
+    value = obj.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, bool):
+        errors[path or key] = "must be true or false"
+        return None
+    return value
+
+
+def email(obj: dict, key: str, errors: dict, path: str | None = None) -> str:
+    path = path or key
+    address = string(obj, key, errors, max_len=EMAIL_MAX, path=path)
+    if address and "@" not in address:
+        errors[path] = "is not an email address"
+        return ""
+    return address
+
+
+def text_list(
+    obj: dict, key: str, errors: dict, *, max_items: int, max_len: int, path: str | None = None, item=None
+) -> list[str]:
+    """A list of short strings (phones, emails), each checked by ``item`` (default: ``string``), once each."""
+    path = path or key
+    value = obj.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list) or len(value) > max_items:
+        errors[path] = f"expected a list of at most {max_items} strings"
+        return []
+    check = item or (lambda o, k, e, path: string(o, k, e, max_len=max_len, path=path))
+    out = [check({"v": v}, "v", errors, path=f"{path}[{i}]") for i, v in enumerate(value)]
+    return list(dict.fromkeys(v for v in out if v))
+
+
+def choice(obj: dict, key: str, errors: dict, allowed, *, path: str | None = None, required=False) -> str:
+    """One of ``allowed`` exactly (an XSD enumeration: NCMEC refuses anything else)."""
+    path = path or key
+    value = string(obj, key, errors, required=required, max_len=100, path=path)
+    if value and value not in allowed:
+        options = list(allowed)
+        listed = ", ".join(options) if len(options) <= 10 else "a code of " + ", ".join(options[:5]) + " …"
+        errors[path] = f"must be one of {listed}"
+        return ""
+    return value
+
+
+def age(obj: dict, key: str, errors: dict, path: str | None = None) -> int | None:
+    value = obj.get(key)
+    if value is None:
+        return None
+    # bool is an int in Python; `true` is not an age.
+    if type(value) is not int or not 0 <= value <= AGE_MAX:
+        errors[path or key] = f"must be a whole number of years from 0 to {AGE_MAX}"
+        return None
+    return value
+
+
+def birth_date(obj: dict, key: str, errors: dict, path: str | None = None) -> str:
+    """A date of birth, YYYY-MM-DD, between 1900 and today (as ISO text)."""
+    path = path or key
+    born = string(obj, key, errors, max_len=10, path=path)
+    if not born:
+        return ""
+    try:
+        day = date.fromisoformat(born)
+    except ValueError:
+        errors[path] = "must be a date, YYYY-MM-DD"
+        return ""
+    if not date(1900, 1, 1) <= day <= date.today():
+        errors[path] = "must be a date between 1900 and today"
+        return ""
+    return day.isoformat()

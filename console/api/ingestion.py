@@ -20,12 +20,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from console import audit
-from console.api import case_details
-from console.api.fields import IP_EVENT_FIELDS, URL_STORED_MAX, ip_events  # noqa: F401 - its fields, documented
+from console.api import case_details, platform_details
+from console.api.fields import URL_STORED_MAX
 from console.api.fields import moment as _datetime
 from console.api.fields import string as _string
 from console.api.fields import unknown_key as _unknown
 from console.api.fields import url as _url
+from console.cases import reported_users
 from console.cases import service as cases
 from console.cases.models import Case
 from console.extensions import db
@@ -54,6 +55,7 @@ FIELDS = {
     "ai_decision",
     "media_hashes",
     "report_count",
+    "media_details",
     *case_details.FIELDS,
 }
 # How many people reported the content (the platform's own count): part of the case's review priority.
@@ -104,6 +106,8 @@ class CaseRequest:
     details: case_details.CaseDetails = field(default_factory=case_details.CaseDetails)
     # A detector's hashes of each file, by algorithm (one dict per media part, in order): matched to the bank.
     media_hashes: list[dict[str, str]] = field(default_factory=list)
+    # What the platform kept about each file (console/api/platform_details.py), one dict per media part.
+    media_details: list[dict[str, Any]] = field(default_factory=list)
     report_count: int = 1
 
 
@@ -184,6 +188,7 @@ def parse_case_request(payload: Any, media: list[MediaUpload] | None = None) -> 
         if problem:
             errors[f"media[{i}]"] = f"the file name {problem}"
     media_hashes = hash_rules.parse_detector_hashes(payload.get("media_hashes"), len(media), errors)
+    media_details = platform_details.parse_media_details(payload.get("media_details"), len(media), errors)
     report_count = payload.get("report_count", 1)
     # bool is an int in Python; `true` is not a count.
     if isinstance(report_count, bool) or not isinstance(report_count, int):
@@ -211,6 +216,7 @@ def parse_case_request(payload: Any, media: list[MediaUpload] | None = None) -> 
         ai_model=ai_model,
         media=media,
         media_hashes=media_hashes,
+        media_details=media_details,
         details=details,
         report_count=report_count,
     )
@@ -286,10 +292,7 @@ def _open(req: CaseRequest, actor_label: str, stored: list[MediaFile]) -> Ingest
         req.reported_user["platform_id"],
         **{k: req.reported_user.get(k) for k in USER_FIELDS if k != "platform_id"},
     )
-    new_events = [e for e in req.reported_user.get("ip_events", []) if e not in (user.ip_events or [])]
-    if new_events:
-        # A new list, not an in-place append: the JSON column only notices reassignment.
-        user.ip_events = [*(user.ip_events or []), *new_events]
+    reported_users.record_user_details(user, req.reported_user["ip_events"], req.reported_user["details"])
     case = cases.open_case(
         queue,
         source_kind=req.source_kind,
@@ -311,6 +314,9 @@ def _open(req: CaseRequest, actor_label: str, stored: list[MediaFile]) -> Ingest
         if not mime or mime == "application/octet-stream":
             mime = mimetypes.guess_type(upload.name)[0] or ""
         stored.append(storage.store(case.id, upload.name, upload.stream, mime))
+    for media, kept in zip(stored, req.media_details, strict=False):
+        if kept:
+            media.details = kept
     if stored:
         db.session.flush()  # the files' ids: a message names its attachments by them, the bank's rows too
     req.details.apply(case, stored)
@@ -368,7 +374,7 @@ def _reported_user(value: Any, errors: dict) -> dict[str, Any]:
         return {}
     out: dict[str, Any] = {}
     for key in value:
-        if key not in USER_FIELDS and key != "ip_events":
+        if key not in USER_FIELDS and key not in platform_details.USER_DETAIL_FIELDS:
             errors[f"reported_user.{_unknown(key)}"] = "unknown field"
     for key, max_len in USER_FIELDS.items():
         path = f"reported_user.{key}"
@@ -378,7 +384,9 @@ def _reported_user(value: Any, errors: dict) -> dict[str, Any]:
             out[key] = _string(value, key, errors, required=key == "platform_id", max_len=max_len, path=path)
     if out["email"] and "@" not in out["email"]:
         errors["reported_user.email"] = "is not an email address"
-    out["ip_events"] = ip_events(value.get("ip_events"), "reported_user.ip_events", errors)
+    # IP events, device ids, the person, location, other accounts: by the rules any answer of the platform's
+    # about its user is checked with (console/api/platform_details.py).
+    out["ip_events"], out["details"] = platform_details.parse_user_details(value, errors)
     return out
 
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, IntegerField, SelectField, TextAreaField
-from wtforms.validators import AnyOf, DataRequired, Length, NumberRange, Optional
+from wtforms import BooleanField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import AnyOf, DataRequired, Email, Length, NumberRange, Optional
 
+from console.ncmec.constants import IDENTIFIER_MAX, NAME_MAX, PHONE_MAX
+from console.text_rules import PlainText
 from console.webutil import ID_MAX
 
 
@@ -46,3 +48,60 @@ class EscalateForm(FlaskForm):
             self.to_queue.errors = [*self.to_queue.errors, "Choose another queue or a colleague."]
             ok = False
         return ok
+
+
+class LawEnforcementForm(FlaskForm):
+    """A law-enforcement request's agency, case number and officer: NCMEC's lawEnforcement (the same bounds
+    as the ingestion API's ``law_enforcement``, console/api/case_details.py)."""
+
+    agency_name = StringField(
+        "Agency",
+        validators=[
+            DataRequired("Name the law-enforcement agency."),
+            Length(max=IDENTIFIER_MAX),
+            PlainText(),
+        ],
+    )
+    case_number = StringField("Case number", validators=[Optional(), Length(max=IDENTIFIER_MAX), PlainText()])
+    officer_first_name = StringField(
+        "Officer's first name", validators=[Optional(), Length(max=NAME_MAX), PlainText()]
+    )
+    officer_last_name = StringField(
+        "Officer's last name", validators=[Optional(), Length(max=NAME_MAX), PlainText()]
+    )
+    officer_email = StringField(
+        "Officer's email",
+        validators=[Optional(), Length(max=254), Email("Give the officer's email address."), PlainText()],
+    )
+    officer_phone = StringField(
+        "Officer's phone", validators=[Optional(), Length(max=PHONE_MAX), PlainText()]
+    )
+    served_legal_process = BooleanField("Legal process was served (domestic)")
+
+    def fill(self, stored: dict) -> None:
+        """Show what the case holds (a GET, or a page opened again)."""
+        officer = stored.get("officer") or {}
+        self.agency_name.data = stored.get("agency_name", "")
+        self.case_number.data = stored.get("case_number", "")
+        self.officer_first_name.data = officer.get("first_name", "")
+        self.officer_last_name.data = officer.get("last_name", "")
+        self.officer_email.data = officer.get("email", "")
+        self.officer_phone.data = officer.get("phone", "")
+        self.served_legal_process.data = bool(stored.get("served_legal_process"))
+
+    def values(self, stored: dict) -> dict:
+        """The request as the case keeps it (the API's shape); what the form does not show is kept."""
+        officer = {
+            "first_name": (self.officer_first_name.data or "").strip(),
+            "last_name": (self.officer_last_name.data or "").strip(),
+            "email": (self.officer_email.data or "").strip(),
+            "phone": (self.officer_phone.data or "").strip(),
+        }
+        out = {
+            **stored,
+            "agency_name": self.agency_name.data.strip(),
+            "case_number": (self.case_number.data or "").strip(),
+            "officer": {k: v for k, v in officer.items() if v},
+            "served_legal_process": bool(self.served_legal_process.data) or None,
+        }
+        return {k: v for k, v in out.items() if v not in ("", None, {})}

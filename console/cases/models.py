@@ -33,6 +33,11 @@ class ReportedUser(db.Model):
     # "temporary" or "permanent" and when; a CyberTip filed after it says so (accountPermanentlyDisabled).
     account_status: Mapped[str] = mapped_column(String(20), default="", server_default="")
     account_status_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Everything else the platform told about the user, as console/api/platform_details.parse_user_details
+    # checked it: the person (names, phones, emails, addresses, age, date of birth), device ids, estimated
+    # location, associated accounts, group, third-party user, all emails reported. Merged by
+    # cases.service.record_user_details; frozen into a report's payload when the report is created.
+    details: Mapped[dict | None] = mapped_column(JSON)
 
 
 class Case(db.Model):
@@ -136,6 +141,12 @@ class Case(db.Model):
     # Who the content was sent to, and a known minor: {"platform_id", "name", …, "age", "date_of_birth"}.
     intended_recipient: Mapped[dict | None] = mapped_column(JSON)
     victim: Mapped[dict | None] = mapped_column(JSON)
+    # A law-enforcement request's agency, case number and officer ({"agency_name", "case_number",
+    # "officer": {first_name, last_name, email, phone}, "reported_to_le", "served_legal_process"}): NCMEC's
+    # lawEnforcement element.
+    law_enforcement: Mapped[dict | None] = mapped_column(JSON)
+    # How the incident time was established (NCMEC's incidentDateTimeDescription), when the platform says.
+    incident_time_description: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     queue = relationship("Queue")
     reported_user: Mapped[ReportedUser | None] = relationship()
@@ -174,6 +185,11 @@ class Case(db.Model):
             )
             for msg in self.thread or []
         ]
+
+    @property
+    def is_law_enforcement_request(self) -> bool:
+        """The case came from law enforcement: its agency, case number and officer belong in the report."""
+        return self.source_kind == "lea_request" or self.queue.source_kind == "lea_request"
 
     @property
     def thread_media_ids(self) -> set[int]:

@@ -11,7 +11,7 @@ from wtforms.fields.choices import SelectChoice
 
 from console import audit, sections
 from console.cases import claims, drafts, kinds, queries, service, showings
-from console.cases.forms import ClaimForm, DecisionForm, EscalateForm, NextCaseForm
+from console.cases.forms import ClaimForm, DecisionForm, EscalateForm, LawEnforcementForm, NextCaseForm
 from console.cases.models import Case
 from console.childsafety import access, exposure, viewing
 from console.extensions import db
@@ -69,10 +69,22 @@ def _on_break_from(case: Case) -> bool:
     return access.is_child_safety(case) and exposure.active_break(current_user.id) is not None
 
 
+def _law_enforcement_form(case: Case, form: LawEnforcementForm | None = None) -> LawEnforcementForm | None:
+    """The form of a law-enforcement request's details, on the cases that came from law enforcement."""
+    if form is not None:
+        return form
+    if not (case.is_law_enforcement_request or case.law_enforcement):
+        return None
+    form = LawEnforcementForm(formdata=None)
+    form.fill(case.law_enforcement or {})
+    return form
+
+
 def _case_context(
     case: Case, form: DecisionForm | None = None, shown: dict[int, str] | None = None, **extra
 ) -> dict:
     """Everything the case page shows, computed here once: other areas' sections included (NCMEC)."""
+    extra["le_form"] = _law_enforcement_form(case, extra.get("le_form"))
     return dict(
         case=case,
         form=form or _decision_form(case),
@@ -154,6 +166,19 @@ def _escalated_to_child_safety(case: Case, form: DecisionForm):
         "Nothing was filed by you, and the case is no longer shown to you."
     )
     return ("", 204, {"HX-Redirect": back}) if is_htmx() else redirect(back)
+
+
+@bp.route("/cases/<int:case_id>/law-enforcement", methods=["POST"])
+@role_required("moderator")
+def law_enforcement(case_id: int):
+    """A law-enforcement request's agency, case number and officer, entered or corrected on the case."""
+    case = _case_or_404(case_id)
+    form = LawEnforcementForm()
+    if not form.validate_on_submit():
+        return render_template("cases/show.html", **_case_context(case, le_form=form, le_open=True)), 422
+    service.set_law_enforcement(case.id, form.values(case.law_enforcement or {}), actor=current_user)
+    flash("The law-enforcement request is recorded; reports filed from now on carry it.")
+    return redirect(url_for("cases.show", case_id=case.id) + "#law-enforcement")
 
 
 @bp.route("/cases/<int:case_id>/media/<int:media_id>/reveal", methods=["POST"])
@@ -388,6 +413,6 @@ def reported_user(reported_user_id: int):
     context = dict(
         page=page,
         viewing=viewing.for_user(current_user.id),
-        **sections.context_for("reported_user", user=page.user),
+        **sections.context_for("reported_user", user=page.user, cases=page.cases),
     )
     return render_template("cases/reported_user.html", **context)

@@ -197,5 +197,7 @@ def _user_snapshot(report: ExternalReport) -> dict:
             "screen_name": user.screen_name,
             "profile_url": user.profile_url,
             "ip_events": list(user.ip_events or []),
+            # What the platform told about the user besides (api/platform_details.py's shape).
+            "details": dict(user.details or {}),
         },
     }

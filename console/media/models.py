@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, false
+from sqlalchemy import JSON, ForeignKey, Index, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from console.extensions import db
@@ -26,6 +26,9 @@ class MediaFile(db.Model):
     md5: Mapped[str] = mapped_column(String(32))
     # A tiny grayscale preview stored beside the file; the page shows it blurred until a person reveals.
     has_preview: Mapped[bool] = mapped_column(default=False)
+    # What the platform kept about the file (console/api/platform_details.parse_file_details): its name
+    # there, upload time, location, public or not, the upload's IP event and device ids, metadata pairs.
+    details: Mapped[dict | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     case = relationship("Case", back_populates="media")

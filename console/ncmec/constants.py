@@ -72,6 +72,9 @@ ESP_SERVICE_MAX = 100
 URL_MAX = 2083  # url, profileUrl, legalURL, locationOfFile
 ORIGINAL_FILE_NAME_MAX = 2056
 DESCRIPTION_MAX = 3000  # incidentDateTimeDescription, escalateToHighPriority and other free descriptions
+# Not documented by NCMEC: the console's own bound for free identifiers (agency names, case numbers, device
+# ids, group identifiers), wide enough for any real one and small enough to show on a page.
+IDENTIFIER_MAX = 200
 
 
 def url_problem(url: str) -> str | None:
@@ -196,6 +199,27 @@ class DetailsType(StrEnum):
 
     EXIF = "EXIF"
     HASH = "HASH"
+
+
+class AddressType(StrEnum):
+    """``address/@type`` (the XSD's ``addressType``)."""
+
+    HOME = "Home"
+    BUSINESS = "Business"
+    BILLING = "Billing"
+    SHIPPING = "Shipping"
+    TECHNICAL = "Technical"
+
+
+class AssociatedAccountType(StrEnum):
+    """``associatedAccount/@type`` (required): how the other account relates to the reported user."""
+
+    BILLING = "Billing"
+    LINKED = "Linked"
+    BUSINESS = "Business"
+    CREATOR = "Creator"
+    PARENT_GUARDIAN = "Parent/Guardian"
+    OTHER = "Other"
 
 
 # --- Response codes -----------------------------------------------------------------------------------------

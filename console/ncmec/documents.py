@@ -21,6 +21,8 @@ from enum import Enum
 from lxml import etree
 
 from .constants import (
+    AddressType,
+    AssociatedAccountType,
     DetailsType,
     FileAnnotation,
     FileRelevance,
@@ -53,6 +55,29 @@ class IpCaptureEvent:
 
 
 @dataclass(frozen=True)
+class DeviceId:
+    """The XSD's ``deviceId``: a device the user (or an upload) was seen with, e.g. IMEI, IDFA, Android ID."""
+
+    id_type: str
+    id_value: str
+    event_name: IpCaptureEventName | None = None
+    date_time: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Address:
+    """The XSD's ``address``: ``state`` a US state code (its ``state`` enumeration), ``country`` ISO 3166."""
+
+    street: str | None = None  # the element is called ``address`` too
+    city: str | None = None
+    zip_code: str | None = None
+    state: str | None = None
+    non_usa_state: str | None = None
+    country: str | None = None
+    type: AddressType | None = None
+
+
+@dataclass(frozen=True)
 class Person:
     """The XSD's ``person``: used for the reporting person, a reported person, a recipient and a victim."""
 
@@ -62,6 +87,7 @@ class Person:
     emails: Sequence[str] = ()
     age: int | None = None
     date_of_birth: date | None = None
+    addresses: Sequence[Address] = ()
 
 
 @dataclass(frozen=True)
@@ -72,6 +98,51 @@ class ContactPerson:
     last_name: str | None = None
     phones: Sequence[str] = ()
     emails: Sequence[str] = ()
+    addresses: Sequence[Address] = ()
+
+
+@dataclass(frozen=True)
+class EstimatedLocation:
+    """Where the platform believes the user is (``estimatedLocation``); ``country_code`` is ISO 3166."""
+
+    city: str | None = None
+    region: str | None = None
+    country_code: str | None = None
+    verified: bool | None = None
+    timestamp: datetime | None = None
+
+
+@dataclass(frozen=True)
+class AssociatedAccount:
+    """Another account of the reported user (``associatedAccount``): the type is required by the XSD."""
+
+    type: AssociatedAccountType
+    platform: str | None = None
+    third_party_user: bool | None = None  # the account is on another company's service
+    first_name: str | None = None
+    last_name: str | None = None
+    phones: Sequence[str] = ()
+    emails: Sequence[str] = ()
+    esp_service: str | None = None
+    esp_identifier: str | None = None
+    profile_urls: Sequence[str] = ()
+    screen_name: str | None = None
+    display_names: Sequence[str] = ()
+    group_identifier: str | None = None
+    ip_capture_events: Sequence[IpCaptureEvent] = ()
+    device_ids: Sequence[DeviceId] = ()
+    additional_info: str | None = None
+
+
+@dataclass(frozen=True)
+class LawEnforcement:
+    """``lawEnforcement``: the agency that asked (a law-enforcement request) or was told, and its officer."""
+
+    agency_name: str
+    case_number: str | None = None
+    officer_contact: ContactPerson | None = None
+    reported_to_le: bool | None = None
+    served_legal_process_domestic: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -178,14 +249,6 @@ class Reporter:
 
 
 @dataclass(frozen=True)
-class DeviceId:
-    id_type: str  # e.g. "IMEI", "Android advertising id"
-    id_value: str
-    event_name: IpCaptureEventName | None = None
-    date_time: datetime | None = None
-
-
-@dataclass(frozen=True)
 class AccountDisabled:
     """``accountTemporarilyDisabled`` / ``accountPermanentlyDisabled``: true, with the dates known."""
 
@@ -193,25 +256,6 @@ class AccountDisabled:
     user_notified: bool | None = None
     user_notified_date: datetime | None = None
     reenabled_date: datetime | None = None  # temporarily disabled accounts only
-
-
-@dataclass(frozen=True)
-class EstimatedLocation:
-    city: str | None = None
-    region: str | None = None
-    country_code: str | None = None  # ISO 3166-1 alpha-2
-    verified: bool | None = None
-    timestamp: datetime | None = None
-
-
-@dataclass(frozen=True)
-class AssociatedAccount:
-    account_type: str  # one of the XSD's associatedAccountType: Billing, Linked, Business, Creator, …, Other
-    platform: str | None = None
-    esp_identifier: str | None = None
-    screen_name: str | None = None
-    emails: Sequence[str] = ()
-    additional_info: str | None = None
 
 
 @dataclass(frozen=True)
@@ -224,11 +268,17 @@ class PersonOrUserReported:
     profile_urls: Sequence[str] = ()
     ip_capture_events: Sequence[IpCaptureEvent] = ()
     device_ids: Sequence[DeviceId] = ()
+    # The user is on another company's service: the platform knows nothing more about them.
+    third_party_user_reported: bool | None = None
     # CyberTip ids of earlier reports about this user (follow-up reports).
     prior_ct_reports: Sequence[int] = ()
+    group_identifier: str | None = None
+    # The platform's acknowledged account action, with the date it took effect.
     account_temporarily_disabled: AccountDisabled | None = None
     account_permanently_disabled: AccountDisabled | None = None
     estimated_location: EstimatedLocation | None = None
+    # The emails given are every email the platform knows for this user.
+    all_emails_reported: bool | None = None
     associated_accounts: Sequence[AssociatedAccount] = ()
     additional_info: str | None = None
 
@@ -261,6 +311,7 @@ class Report:
     incident_summary: IncidentSummary
     reporter: Reporter
     internet_details: Sequence[Incident] = ()
+    law_enforcement: LawEnforcement | None = None
     persons_or_users_reported: Sequence[PersonOrUserReported] = ()
     intended_recipients: Sequence[IntendedRecipient] = ()
     victims: Sequence[Victim] = ()
@@ -297,7 +348,8 @@ class FileDetails:
     file_annotations: Collection[FileAnnotation] = ()
     industry_classification: IndustryClassification | None = None
     original_file_hashes: Sequence[FileHash] = ()
-    ip_capture_event: IpCaptureEvent | None = None  # the XSD allows one
+    ip_capture_event: IpCaptureEvent | None = None  # the XSD allows one: the upload's
+    device_ids: Sequence[DeviceId] = ()  # the device(s) the file was uploaded from
     details: Sequence[Details] = ()
     additional_info: str | None = None
 
@@ -383,6 +435,18 @@ def _flags(parent: etree._Element, name: str, flags: Collection[Enum], kind: typ
             etree.SubElement(node, str(member.value))
 
 
+def _address(parent: etree._Element, address: Address) -> None:
+    node = etree.SubElement(parent, "address")
+    if address.type:
+        node.set("type", AddressType(address.type).value)
+    _text(node, "address", address.street)
+    _text(node, "city", address.city)
+    _text(node, "zipCode", address.zip_code)
+    _text(node, "state", address.state)
+    _text(node, "nonUsaState", address.non_usa_state)
+    _text(node, "country", address.country)
+
+
 def _person(parent: etree._Element, name: str, person: Person | ContactPerson | None) -> None:
     if person is None:
         return
@@ -391,9 +455,67 @@ def _person(parent: etree._Element, name: str, person: Person | ContactPerson | 
     _text(node, "lastName", person.last_name)
     _texts(node, "phone", person.phones)  # phone before email: the XSD's order
     _texts(node, "email", person.emails)
+    for address in person.addresses:
+        _address(node, address)
     if isinstance(person, Person):
         _text(node, "age", person.age)
         _text(node, "dateOfBirth", person.date_of_birth)
+
+
+def _device_id(parent: etree._Element, device: DeviceId) -> None:
+    node = etree.SubElement(parent, "deviceId")
+    _text(node, "idType", device.id_type)
+    _text(node, "idValue", device.id_value)
+    _text(node, "eventName", IpCaptureEventName(device.event_name) if device.event_name else None)
+    _text(node, "dateTime", device.date_time)
+
+
+def _estimated_location(parent: etree._Element, where: EstimatedLocation) -> None:
+    node = etree.SubElement(parent, "estimatedLocation")
+    if where.verified is not None:
+        node.set("verified", format_boolean(where.verified))
+    if where.timestamp is not None:
+        try:
+            node.set("timestamp", format_datetime(where.timestamp))
+        except ValueError as error:
+            raise DocumentError(_path(parent, "estimatedLocation/@timestamp"), str(error)) from None
+    _text(node, "city", where.city)
+    _text(node, "region", where.region)
+    _text(node, "countryCode", where.country_code)
+
+
+def _associated_account(parent: etree._Element, account: AssociatedAccount) -> None:
+    node = etree.SubElement(parent, "associatedAccount")
+    node.set("type", AssociatedAccountType(account.type).value)
+    platform = _text(node, "platform", account.platform)
+    if account.third_party_user is not None:
+        if platform is None:
+            platform = etree.SubElement(node, "platform")
+        platform.set("thirdPartyUser", format_boolean(account.third_party_user))
+    _text(node, "firstName", account.first_name)
+    _text(node, "lastName", account.last_name)
+    _texts(node, "phone", account.phones)
+    _texts(node, "email", account.emails)
+    _text(node, "espService", account.esp_service)
+    _text(node, "espIdentifier", account.esp_identifier)
+    _texts(node, "profileUrl", account.profile_urls)
+    _text(node, "screenName", account.screen_name)
+    _texts(node, "displayName", account.display_names)
+    _text(node, "groupIdentifier", account.group_identifier)
+    for event in account.ip_capture_events:
+        _ip_capture_event(node, event)
+    for device in account.device_ids:
+        _device_id(node, device)
+    _text(node, "additionalInfo", account.additional_info)
+
+
+def _law_enforcement(parent: etree._Element, le: LawEnforcement) -> None:
+    node = etree.SubElement(parent, "lawEnforcement")
+    _text(node, "agencyName", le.agency_name)
+    _text(node, "caseNumber", le.case_number)
+    _person(node, "officerContact", le.officer_contact)
+    _text(node, "reportedToLe", le.reported_to_le)
+    _text(node, "servedLegalProcessDomestic", le.served_legal_process_domestic)
 
 
 def _ip_capture_event(parent: etree._Element, event: IpCaptureEvent) -> None:
@@ -477,14 +599,6 @@ def _account(node: etree._Element, who: PersonOrUserReported | IntendedRecipient
     _texts(node, "profileUrl", who.profile_urls)
 
 
-def _device_id(parent: etree._Element, device: DeviceId) -> None:
-    node = etree.SubElement(parent, "deviceId")
-    _text(node, "idType", device.id_type)
-    _text(node, "idValue", device.id_value)
-    _text(node, "eventName", IpCaptureEventName(device.event_name) if device.event_name else None)
-    _text(node, "dateTime", device.date_time)
-
-
 def _attribute(node: etree._Element, name: str, value: datetime | bool | None) -> None:
     if value is None:
         return
@@ -506,27 +620,6 @@ def _account_disabled(parent: etree._Element, name: str, status: AccountDisabled
         _attribute(node, "reenabledDate", status.reenabled_date)
 
 
-def _estimated_location(parent: etree._Element, where: EstimatedLocation | None) -> None:
-    if where is None:
-        return
-    node = etree.SubElement(parent, "estimatedLocation")
-    _attribute(node, "verified", where.verified)
-    _attribute(node, "timestamp", where.timestamp)
-    _text(node, "city", where.city)
-    _text(node, "region", where.region)
-    _text(node, "countryCode", where.country_code)
-
-
-def _associated_account(parent: etree._Element, account: AssociatedAccount) -> None:
-    node = etree.SubElement(parent, "associatedAccount")
-    node.set("type", account.account_type)
-    _text(node, "platform", account.platform)
-    _texts(node, "email", account.emails)
-    _text(node, "espIdentifier", account.esp_identifier)
-    _text(node, "screenName", account.screen_name)
-    _text(node, "additionalInfo", account.additional_info)
-
-
 def _person_or_user_reported(parent: etree._Element, user: PersonOrUserReported) -> None:
     node = etree.SubElement(parent, "personOrUserReported")
     _person(node, "personOrUserReportedPerson", user.person)
@@ -535,10 +628,14 @@ def _person_or_user_reported(parent: etree._Element, user: PersonOrUserReported)
         _ip_capture_event(node, event)
     for device in user.device_ids:
         _device_id(node, device)
+    _text(node, "thirdPartyUserReported", user.third_party_user_reported)
     _texts(node, "priorCTReports", [int(tip) for tip in user.prior_ct_reports])
+    _text(node, "groupIdentifier", user.group_identifier)
     _account_disabled(node, "accountTemporarilyDisabled", user.account_temporarily_disabled)
     _account_disabled(node, "accountPermanentlyDisabled", user.account_permanently_disabled)
-    _estimated_location(node, user.estimated_location)
+    if user.estimated_location is not None:
+        _estimated_location(node, user.estimated_location)
+    _text(node, "allEmailsReported", user.all_emails_reported)
     for account in user.associated_accounts:
         _associated_account(node, account)
     _text(node, "additionalInfo", user.additional_info)
@@ -564,6 +661,8 @@ def report_element(report: Report) -> etree._Element:
     _incident_summary(root, report.incident_summary)
     for incident in report.internet_details:
         _incident(root, incident)
+    if report.law_enforcement is not None:
+        _law_enforcement(root, report.law_enforcement)
     _reporter(root, report.reporter)
     for user in report.persons_or_users_reported:
         _person_or_user_reported(root, user)
@@ -605,6 +704,8 @@ def file_details_element(details: FileDetails) -> etree._Element:
             node.set("hashType", str(getattr(file_hash.hash_type, "value", file_hash.hash_type)))
     if details.ip_capture_event is not None:
         _ip_capture_event(root, details.ip_capture_event)
+    for device in details.device_ids:
+        _device_id(root, device)
     for block in details.details:
         node = etree.SubElement(root, "details")
         node.set("type", DetailsType(block.type).value)

@@ -112,6 +112,18 @@ _LABELS = {
     "originalFileHash": "hash",
     "firstName": "first name",
     "lastName": "last name",
+    "lawEnforcement": "Law enforcement",
+    "officerContact": "officer",
+    "deviceId": "device id",
+    "idType": "id type",
+    "idValue": "id",
+    "countryCode": "country",
+    "groupIdentifier": "group",
+    "thirdPartyUserReported": "on another company's service",
+    "allEmailsReported": "all emails reported",
+    "uploadedToEspTimestamp": "upload time",
+    "locationOfFile": "location",
+    "nameValuePair": "detail",
 }
 
 
@@ -206,6 +218,7 @@ _MAX_LENGTH = {
     "originalFileName": ORIGINAL_FILE_NAME_MAX,
     "incidentDateTimeDescription": DESCRIPTION_MAX,
     "escalateToHighPriority": DESCRIPTION_MAX,
+    "middleName": NAME_MAX,
 }
 _URL_ELEMENTS = {"url", "profileUrl", "legalURL", "locationOfFile"}
 

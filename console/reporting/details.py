@@ -38,11 +38,15 @@ class Choices:
     file_annotations: Mapping[int, Sequence[str]] = field(default_factory=dict)
 
 
-def defaults(case: Case, rule: ReportingRule) -> Choices:
+def defaults(case: Case | Sequence[Case], rule: ReportingRule) -> Choices:
     """What the dialog preselects, and what the automatic flow sends: the rule's escalation, the policy's
-    annotations; no file is classified (a person classifies what they looked at)."""
+    annotations; no file is classified (a person classifies what they looked at). For several contents: the
+    rule's escalation of the first that asks for it, every content's policy annotations."""
+    cases = list(case) if isinstance(case, list | tuple) else [case]
+    chosen = {a for c in cases for a in report_annotations_for(c.policy_id)}
     return Choices(
-        escalate=rule_escalation(case, rule), report_annotations=report_annotations_for(case.policy_id)
+        escalate=next((why for c in cases if (why := rule_escalation(c, rule)) is not None), None),
+        report_annotations=tuple(a.value for a in ReportAnnotation if a.value in chosen),
     )
 
 
@@ -136,6 +140,40 @@ def people(case: Case) -> dict:
     return {"intended_recipient": dict(case.intended_recipient or {}), "victim": dict(case.victim or {})}
 
 
+def reported_user(case: Case) -> dict:
+    """Who posted it, with everything the platform told about them (ingestion, or its answers since)."""
+    user = case.reported_user
+    if user is None:
+        return {
+            "platform_id": "",
+            "name": "",
+            "email": "",
+            "screen_name": "",
+            "profile_url": "",
+            "ip_events": [],
+        }
+    return {
+        "platform_id": user.platform_id,
+        "name": user.name,
+        "email": user.email,
+        "screen_name": user.screen_name,
+        "profile_url": user.profile_url,
+        "ip_events": list(user.ip_events or []),
+        # The person, device ids, location, other accounts … (console/api/platform_details.py's shape).
+        "details": dict(user.details or {}),
+    }
+
+
+def law_enforcement(case: Case) -> dict:
+    """The agency of a law-enforcement request (or that the platform told), its case number and officer."""
+    return dict(case.law_enforcement or {})
+
+
+def file_details(media) -> dict:
+    """What the platform kept about one file (its name there, upload, location …), frozen with the report."""
+    return dict(media.details or {})
+
+
 @dataclass(frozen=True)
 class PriorReport:
     report_id: int
@@ -144,19 +182,21 @@ class PriorReport:
     case_id: int
 
 
-def prior_reports(case: Case, agency_id: int) -> list[PriorReport]:
-    """The reported user's earlier finished CyberTips with this agency, oldest first.
+def prior_reports(case: Case, agency_id: int, *, bundle: Sequence[Case] = ()) -> list[PriorReport]:
+    """The reported user's earlier finished CyberTips with this agency, oldest first (not those from the
+    case itself, nor from the other cases of the ``bundle`` being made).
 
     Only finished reports are CyberTips; a report still being filed, failed or retracted is none yet.
     """
     if case.reported_user_id is None:
         return []
+    own = sorted({i for i in (case.id, *(c.id for c in bundle)) if i})
     rows = db.session.execute(
         select(ExternalReport.id, ExternalReport.ncmec_report_id, ExternalReport.finished_at, Case.id)
         .join(Case, Case.id == ExternalReport.case_id)
         .where(
             Case.reported_user_id == case.reported_user_id,
-            Case.id != case.id,
+            Case.id.not_in(own),
             ExternalReport.agency_id == agency_id,
             ExternalReport.state == "finished",
             ExternalReport.ncmec_report_id.is_not(None),

@@ -64,6 +64,10 @@ def claim(report_id: int, owner: str, *, commit: bool = True) -> bool:
             lease_expires_at=now + timedelta(seconds=lease_seconds()),
             attempts=ExternalReport.attempts + 1,
             updated_at=now,
+            # A report a rule's window gathered contents into is frozen by the claim that takes it: no
+            # content joins it from here on (reporting/gathering.py), in the same compare-and-set.
+            gathering_until=None,
+            gathering_key=None,
         )
     ).rowcount
     if claimed != 1 or commit:
@@ -126,8 +130,12 @@ def forget(owner: str) -> None:
     _lease_until.pop(owner, None)
 
 
-def release(report_id: int, owner: str, **values) -> None:
-    """Give the lease back (writing `values` with it), whatever happened in the transaction before."""
+def release(report_id: int, owner: str, *, commit: bool = True, **values) -> None:
+    """Give the lease back (writing `values` with it), whatever happened in the transaction before.
+
+    commit=False leaves the transaction open for the caller to add to (a retraction frees the report's
+    contents in the same transaction).
+    """
     _lease_until.pop(owner, None)
     db.session.rollback()
     db.session.execute(
@@ -135,4 +143,5 @@ def release(report_id: int, owner: str, **values) -> None:
         .where(ExternalReport.id == report_id, ExternalReport.lease_owner == owner)
         .values(lease_owner=None, lease_expires_at=None, updated_at=utcnow(), **values)
     )
-    db.session.commit()
+    if commit:
+        db.session.commit()

@@ -1,8 +1,8 @@
 """External reporting: agencies (NCMEC), reporting rules, and the reports filed with them.
 
-The exactly-once guard lives in the schema: a partial UNIQUE index on (agency, content item) over live
-reports, so the database — not a Python check — refuses a second live report for the same item on the
-platform.
+The exactly-once guard lives in the schema: a report holds one or more contents (report_contents: a report
+about one content is a bundle of one), and a partial UNIQUE index on (agency, content item) over live
+contents makes the database — not a Python check — refuse a content in a second live report.
 """
 
 from __future__ import annotations
@@ -108,6 +108,9 @@ class ReportingRule(db.Model):
     escalate_min_confidence: Mapped[float | None]
     escalation_reason: Mapped[str] = mapped_column(String(3000), default="", server_default="")
     enabled: Mapped[bool] = mapped_column(default=True)
+    # Off (None) by default. When set, the AI-confirmed contents of one user confirmed within this many
+    # minutes of the first are filed as one report (one incident): filing.gather_or_create.
+    bundle_window_minutes: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_fired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The platform (console/webhooks): asked what it knows before the document is frozen (enrichment), and
@@ -128,33 +131,33 @@ class ReportingRule(db.Model):
 
 
 class ExternalReport(db.Model):
-    """One report to an agency for one piece of content, with its persisted step state."""
+    """One report to an agency about one incident — one content, or several of one user (its ``contents``) —
+    with its persisted step state."""
 
     __tablename__ = "external_reports"
     __table_args__ = (
-        Index(
-            "uq_external_reports_live_fingerprint",
-            "agency_id",
-            "fingerprint",
-            unique=True,
-            sqlite_where=text("live"),
-            postgresql_where=text("live"),
-        ),
         Index("ix_external_reports_state_lease", "state", "lease_expires_at"),
+        Index("uq_external_reports_gathering_key", "gathering_key", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    # The first content's case (a report about one content: its case).
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
     rule_id: Mapped[int | None] = mapped_column(ForeignKey("reporting_rules.id"), index=True)
-    # The content item (filing.content_item): the platform's content id, else the normalised content URL,
-    # else the case — never the bytes. The partial unique index above holds one live report per item.
+    # The first content's item and URL key (filing.content_item, filing.url_key), for the record; the guard is
+    # report_contents' partial unique index, which holds every content of the report.
     fingerprint: Mapped[str] = mapped_column(String(128))
-    # The content URL's key when the case had one (filing.url_key): an item known by its content id in one
-    # case and only by its URL in another is still one item.
     url_key: Mapped[str | None] = mapped_column(String(80), index=True)
-    # False only once retracted: a retracted report no longer blocks a new one for the same content.
+    # False only once retracted (its contents' too, in the same transaction): a retracted report no longer
+    # blocks a new one for its contents.
     live: Mapped[bool] = mapped_column(default=True)
+    # A report the rule's window still gathers contents into (AI-confirmed contents of one user): later
+    # confirmations join it until ``gathering_until``; ``next_attempt_at`` keeps every worker off it until
+    # then, and the claim that takes it clears both (from then on it is frozen). ``gathering_key`` (rule and
+    # user) is unique: two confirmations at once cannot open two gathering reports for one user.
+    gathering_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    gathering_key: Mapped[str | None] = mapped_column(String(80))
     state: Mapped[str] = mapped_column(String(30), default="queued")
     triggered_by: Mapped[str] = mapped_column(String(10), default="human")  # human | ai
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -185,6 +188,13 @@ class ExternalReport(db.Model):
     rule = relationship("ReportingRule")
     created_by = relationship("User")
     files: Mapped[list[ReportFile]] = relationship(back_populates="report", order_by="ReportFile.position")
+    contents: Mapped[list[ReportContent]] = relationship(
+        back_populates="report", order_by="ReportContent.position"
+    )
+
+    @property
+    def case_ids(self) -> list[int]:
+        return [c.case_id for c in self.contents] or [self.case_id]
 
     @property
     def state_label(self) -> str:
@@ -214,6 +224,42 @@ class ExternalReport(db.Model):
         return FIXED_BY.get(self.error_kind, "")
 
 
+class ReportContent(db.Model):
+    """One content (one item on the platform) of a report: what "each content is in exactly one finished
+    report" counts. A partial UNIQUE index on (agency, item) over live rows refuses a content in a second
+    live report, whatever races, retries or bundles happen in front of it."""
+
+    __tablename__ = "report_contents"
+    __table_args__ = (
+        Index(
+            "uq_report_contents_live_item",
+            "agency_id",
+            "item",
+            unique=True,
+            sqlite_where=text("live"),
+            postgresql_where=text("live"),
+        ),
+        Index("ix_report_contents_report_case", "report_id", "case_id", unique=True),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("external_reports.id"))
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    # The content item (filing.content_item): the platform's content id, else the normalised content URL,
+    # else the case — never the bytes.
+    item: Mapped[str] = mapped_column(String(128))
+    # The content URL's key when the case had one (filing.url_key): an item known by its content id in one
+    # case and only by its URL in another is still one item.
+    url_key: Mapped[str | None] = mapped_column(String(80), index=True)
+    # As the report's: false once the report is retracted.
+    live: Mapped[bool] = mapped_column(default=True)
+    position: Mapped[int] = mapped_column(default=0)
+
+    report: Mapped[ExternalReport] = relationship(back_populates="contents")
+    case = relationship("Case")
+
+
 class ReportFile(db.Model):
     """One file of a report, with NCMEC's fileId and MD5 committed as soon as they are known.
 
@@ -225,6 +271,8 @@ class ReportFile(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     report_id: Mapped[int] = mapped_column(ForeignKey("external_reports.id"), index=True)
+    # The content (its case) the file belongs to, in a report about several; None in reports from before.
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
     media_id: Mapped[int | None] = mapped_column(ForeignKey("media_files.id"))
     # A generated file's key in the media store (console/media/storage.py); None for a case's own file.
     storage_key: Mapped[str | None] = mapped_column(String(80))
@@ -241,6 +289,9 @@ class ReportFile(db.Model):
     annotations: Mapped[list] = mapped_column(JSON, default=list)
     # Hashes beyond SHA-256 and MD5 (a detector's PDQ, PhotoDNA-style ids): [{"type", "value"}], frozen.
     hashes: Mapped[list | None] = mapped_column(JSON)
+    # The platform's details of the file (media_files.details, with the content's URL as its location when
+    # the platform gave none), frozen at creation: the fileDetails document is built from them.
+    details: Mapped[dict | None] = mapped_column(JSON)
     ncmec_file_id: Mapped[str | None] = mapped_column(String(100))
     ncmec_md5: Mapped[str | None] = mapped_column(String(32))
     # Set (and committed) just before /upload is sent, cleared when its answer is recorded: still set with no

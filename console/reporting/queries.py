@@ -21,6 +21,7 @@ from console.reporting.models import (
     PARKED_STATES,
     REPORT_STATES,
     ExternalReport,
+    ReportContent,
     ReportingRule,
 )
 from console.timeutil import utcnow
@@ -41,7 +42,7 @@ class CasePanel:
     case: Case
     rule: ReportingRule | None
     report: ExternalReport | None  # the live report for this content (maybe filed from another case)
-    history: list[ExternalReport]  # every report filed from this case, newest first
+    history: list[ExternalReport]  # every report that held this case's content, newest first
 
     @property
     def required(self) -> bool:
@@ -62,9 +63,13 @@ def case_panel(case: Case) -> CasePanel:
     """The case's NCMEC panel: its view computes it once per render, for the banner and the panel both."""
     rule = rules.rule_for_case(case)
     report = filing.existing_report_for(case, rule.agency_id) if rule else None
+    # Reports about this case's content, alone or with other contents of its incident (report_contents).
+    holding = select(ReportContent.report_id).where(ReportContent.case_id == case.id)
     history = list(
         db.session.scalars(
-            select(ExternalReport).where(ExternalReport.case_id == case.id).order_by(ExternalReport.id.desc())
+            select(ExternalReport)
+            .where(or_(ExternalReport.id.in_(holding), ExternalReport.case_id == case.id))
+            .order_by(ExternalReport.id.desc())
         )
     )
     if report is None:
@@ -114,20 +119,75 @@ def reports_about_user(reported_user_id: int, limit: int = 100) -> list[External
             select(ExternalReport)
             .join(Case, Case.id == ExternalReport.case_id)
             .where(Case.reported_user_id == reported_user_id)
+            .options(selectinload(ExternalReport.contents))
             .order_by(ExternalReport.id.desc())
             .limit(limit)
         )
     )
 
 
+# --- the reported user's page: several contents, one report ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BundleChoice:
+    """Whether one of the user's cases can go into a report about several contents, and if not, why."""
+
+    state: str  # "free" | "in_report" | "not_confirmed" | "not_covered"
+    report: ExternalReport | None = None
+
+    @property
+    def free(self) -> bool:
+        return self.state == "free"
+
+
+@dataclass
+class BundleChoices:
+    user_id: int
+    by_case: dict[int, BundleChoice]
+
+    @property
+    def free_count(self) -> int:
+        return sum(1 for c in self.by_case.values() if c.free)
+
+
+def bundle_choices(user, cases: list[Case]) -> BundleChoices:
+    """For each case of the page: may it be chosen for one report with others? A content already in a live
+    report (finished, or being filed) shows that report and cannot be chosen; so can neither an unconfirmed
+    content nor one no enabled rule covers. Live reports are found for the whole page at once."""
+    by_case: dict[int, BundleChoice] = {}
+    covered: dict[int, list[Case]] = {}
+    for case in cases:
+        if case.status != "violation":
+            by_case[case.id] = BundleChoice("not_confirmed")
+            continue
+        rule = rules.rule_for_case(case)
+        if rule is None:
+            by_case[case.id] = BundleChoice("not_covered")
+            continue
+        covered.setdefault(rule.agency_id, []).append(case)
+    for agency_id, group in covered.items():
+        taken = filing.live_reports_for(group, agency_id)
+        for case in group:
+            report = taken.get(case.id)
+            by_case[case.id] = BundleChoice("in_report", report) if report else BundleChoice("free")
+    return BundleChoices(user.id, by_case)
+
+
 # --- the Reports page -------------------------------------------------------------------------------------
 
 
 def _attention_clause():
-    stale = utcnow() - STALE_AFTER
+    now = utcnow()
+    stale = now - STALE_AFTER
     return or_(
         ExternalReport.state.in_((*PARKED_STATES, "submit_unknown")),
-        and_(ExternalReport.state.in_(ACTIVE_STATES), ExternalReport.updated_at < stale),
+        and_(
+            ExternalReport.state.in_(ACTIVE_STATES),
+            ExternalReport.updated_at < stale,
+            # Waiting for its time (a retry's backoff, a gathering window) is not being stuck.
+            or_(ExternalReport.next_attempt_at.is_(None), ExternalReport.next_attempt_at <= now),
+        ),
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from console import audit, tasks
 from console.cases.models import Case, Decision
@@ -19,10 +19,10 @@ from console.childsafety import access
 from console.extensions import db
 from console.ncmec import CyberTiplineError, ReportStateError
 from console.policies.service import incident_type_for
-from console.reporting import filing, lease, pipeline, rules
+from console.reporting import filing, gathering, lease, pipeline, rules
 from console.reporting.credentials import CredentialsError
 from console.reporting.details import Choices
-from console.reporting.models import RETRYABLE_STATES, ExternalReport, ReportingRule
+from console.reporting.models import RETRYABLE_STATES, ExternalReport, ReportContent, ReportingRule
 from console.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -50,8 +50,16 @@ def on_violation_confirmed(case: Case, *, decision: Decision, actor) -> FollowUp
         return None
     incident_type = incident_type_for(decision.policy_id)
     if case.ai_detected and case.queue_id == rule.review_queue_id and incident_type:
-        report, created = filing.create_report(case, rule, incident_type, triggered_by="ai", created_by=actor)
-        return FollowUp(jobs=(tasks.Job(pipeline.JOB, (report.id,)),) if created else ())
+        if rule.bundle_window_minutes:
+            # The user's AI-confirmed contents within the rule's window are one report (gathering.py); it is
+            # filed when the window closes.
+            report, created = gathering.gather(case, rule, incident_type, actor=actor)
+        else:
+            report, created = filing.create_report(
+                case, rule, incident_type, triggered_by="ai", created_by=actor
+            )
+        due = report.gathering_until + lease.SCHEDULER_TOLERANCE if report.gathering_until else None
+        return FollowUp(jobs=(tasks.Job(pipeline.JOB, (report.id,), at=due),) if created else ())
     if filing.existing_report_for(case, rule.agency_id) is None:
         case.ncmec_report_required = True
     return FollowUp(ask=ASK_TO_FILE)
@@ -87,6 +95,36 @@ def file_report(
         raise
     tasks.commit_then_enqueue([tasks.Job(pipeline.JOB, (report.id,))] if created else [])
     return report, created
+
+
+def file_bundle(
+    cases: list[Case], rule: ReportingRule, incident_type: str, *, actor, choices: Choices | None = None
+) -> ExternalReport:
+    """The moderator's "Submit report" for several confirmed contents of one user: one report, one incident.
+
+    Raises filing.ReportingError, with nothing changed, when a content is not a confirmed violation, is in a
+    live report already, or NCMEC would refuse what was chosen.
+    """
+    undecided = [c.id for c in cases if c.status != "violation"]
+    if undecided:
+        raise filing.ReportingError(
+            "only confirmed violations can be reported: " + ", ".join(f"case #{i}" for i in undecided)
+        )
+    try:
+        report = filing.create_bundle(
+            cases,
+            rule,
+            incident_type,
+            triggered_by="human",
+            created_by=actor,
+            choices=choices,
+            refuse_invalid=True,
+        )
+    except filing.ReportingError:
+        db.session.rollback()
+        raise
+    tasks.commit_then_enqueue([tasks.Job(pipeline.JOB, (report.id,))])
+    return report
 
 
 def resumable_state(report: ExternalReport) -> str:
@@ -157,10 +195,23 @@ def retract(report_id: int, actor=None, reason: str = "") -> str:
     except (CyberTiplineError, CredentialsError) as e:
         lease.release(report_id, owner)
         raise filing.ReportingError(f"NCMEC did not accept the retraction: {e}") from e
-    lease.release(report_id, owner, state="retracted", live=False, error_kind="", last_error=reason[:2000])
+    lease.release(
+        report_id,
+        owner,
+        commit=False,
+        state="retracted",
+        live=False,
+        gathering_until=None,
+        gathering_key=None,
+        error_kind="",
+        last_error=reason[:2000],
+    )
+    # Its contents are free in the same transaction: each may be filed anew.
+    db.session.execute(update(ReportContent).where(ReportContent.report_id == report_id).values(live=False))
     report = pipeline.fresh(report_id)
-    if report.case.status == "violation":
-        report.case.ncmec_report_required = True  # the content is no longer reported: ask again
+    for case in [content.case for content in report.contents] or [report.case]:
+        if case.status == "violation":
+            case.ncmec_report_required = True  # the content is no longer reported: ask again
     audit.record(
         "report_retracted",
         "external_report",

@@ -3,6 +3,10 @@
 Views are thin: they parse the form, call reporting.service (which commits, then enqueues), and render what
 reporting.queries computed. Reporting's parts of the case and queues pages are registered here as sections
 (console/sections.py): those pages' views never import reporting.
+
+Why this module is long (about 490 lines): the one blueprint of filing with NCMEC serves the dialog for one
+case and for several contents of one user (the reported user's page) — one dialog, one preview, the same
+refusals — plus the case's live status and the admins' Reports pages; splitting it would split the dialog.
 """
 
 from __future__ import annotations
@@ -36,7 +40,7 @@ from console.reporting.forms import (
 )
 from console.reporting.models import ExternalReport, ReportFile
 from console.security import child_safety_required, role_required, safe_next
-from console.webutil import is_htmx, page_or_fragment
+from console.webutil import ID_MAX, is_htmx, page_or_fragment
 
 bp = Blueprint("reporting", __name__)
 
@@ -77,15 +81,28 @@ def _add_sections(state) -> None:
         state.app,
         sections.Section(
             page="reported_user",
-            # The CyberTips filed about this person, from any of their cases: permission holders only.
-            context=lambda user: {"ncmec_reports": _reports_about(user)},
-            slots={"panel": "reporting/_user_reports.html"},
+            # The CyberTips filed about this person, from any of their cases, and the choice of several
+            # confirmed contents to file as one report: permission holders only.
+            context=lambda user, cases: {
+                "ncmec_reports": _reports_about(user),
+                "ncmec_bundle": _bundle_choices(user, cases),
+            },
+            slots={
+                "panel": "reporting/_user_reports.html",
+                "before_cases": "reporting/_bundle_form.html",
+                "case_actions": "reporting/_bundle_choice.html",
+                "scripts": "reporting/_dialog_script.html",
+            },
         ),
     )
 
 
 def _reports_about(user) -> list[ExternalReport] | None:
     return queries.reports_about_user(user.id) if access.has_access(current_user) else None
+
+
+def _bundle_choices(user, cases) -> queries.BundleChoices | None:
+    return queries.bundle_choices(user, cases) if access.has_access(current_user) else None
 
 
 def _case_panel(case: Case, **extra) -> str:
@@ -98,12 +115,16 @@ def _case_panel(case: Case, **extra) -> str:
 # --- the dialog -------------------------------------------------------------------------------------------
 
 
-def _dialog_context(case: Case, form=None, message: str | None = None) -> dict:
+def _dialog_context(
+    case: Case, form=None, message: str | None = None, *, bundle: list[Case] | None = None
+) -> dict:
+    """The dialog for one case, or (``bundle``) for several confirmed contents of one user."""
+    cases = bundle or [case]
     rule = rules.rule_for_case(case)
-    media_ids = [m.id for m in case.media]
+    media_ids = _media_ids(cases)
     # A form sent back (refused) previews what the moderator chose; a new dialog, the rule's and policy's.
     chosen = form.choices(media_ids) if form is not None else None
-    preview = filing.preview(case, rule, choices=chosen) if rule else None
+    preview = filing.preview(cases if bundle else case, rule, choices=chosen) if rule else None
     if form is None:
         form = report_form(
             media_ids,
@@ -112,6 +133,8 @@ def _dialog_context(case: Case, form=None, message: str | None = None) -> dict:
         )
     return dict(
         case=case,
+        bundle=bundle,
+        urls=_dialog_urls(case, bundle),
         rule=rule,
         preview=preview,
         form=form,
@@ -120,6 +143,27 @@ def _dialog_context(case: Case, form=None, message: str | None = None) -> dict:
         **sections.context_for("report_dialog", case=case),
         **_labels(),
     )
+
+
+def _media_ids(cases: list[Case]) -> list[int]:
+    return [m.id for c in cases for m in c.media]
+
+
+def _dialog_urls(case: Case, bundle: list[Case] | None) -> dict:
+    """Where the dialog posts, refreshes its preview and goes back to: the case's, or the user's page."""
+    if not bundle:
+        return {
+            "post": url_for("reporting.create_report", case_id=case.id),
+            "preview": url_for("reporting.preview_report", case_id=case.id),
+            "back": url_for("cases.show", case_id=case.id),
+        }
+    user_id = case.reported_user_id
+    # The preview gets the chosen cases from the form's hidden "case" inputs (reporting/_preview.html).
+    return {
+        "post": url_for("reporting.create_bundle", reported_user_id=user_id),
+        "preview": url_for("reporting.preview_bundle", reported_user_id=user_id),
+        "back": url_for("cases.reported_user", reported_user_id=user_id),
+    }
 
 
 def _labels() -> dict:
@@ -137,6 +181,114 @@ IN_DIALOG = {"HX-Retarget": "#modal-body", "HX-Reswap": "innerHTML"}
 def _render_dialog(case: Case, status: int = 200, hx_headers: dict | None = None, **kw):
     context = _dialog_context(case, **kw)
     return page_or_fragment("reporting/new.html", "reporting/_dialog.html", context, status, hx_headers)
+
+
+# --- several contents of one user, one report (the reported user's page) --------------------------------
+
+MAX_BUNDLE = 50  # contents in one report: far more than one incident has, few enough for one dialog
+
+
+def _bundle_or_404(reported_user_id: int, ids: list[int]) -> list[Case]:
+    """The chosen cases, all of this reported user and visible to this person, in the order chosen."""
+    ids = list(dict.fromkeys(i for i in ids if 0 < i <= ID_MAX))[:MAX_BUNDLE]
+    if not ids:
+        abort(404)
+    found = {c.id: c for c in db.session.scalars(db.select(Case).where(Case.id.in_(ids)))}
+    cases = [found[i] for i in ids if i in found]
+    if len(cases) != len(ids) or any(c.reported_user_id != reported_user_id for c in cases):
+        abort(404)
+    if not all(access.may_see(current_user, c) for c in cases):
+        abort(403)
+    # Oldest first: the incident's contents in the order they happened.
+    return sorted(cases, key=lambda c: (c.reported_at, c.id))
+
+
+def _bundle_refusal(cases: list[Case]) -> str | None:
+    """Why these contents cannot be one report as they are (shown in the dialog), or None."""
+    undecided = [c.id for c in cases if c.status != "violation"]
+    if undecided:
+        return (
+            "Only confirmed violations can be reported: " + ", ".join(f"case #{i}" for i in undecided) + "."
+        )
+    found = [rules.rule_for_case(c) for c in cases]
+    uncovered = [c.id for c, rule in zip(cases, found, strict=True) if rule is None]
+    if uncovered:
+        return (
+            "No enabled NCMEC rule covers the confirmed violation of "
+            + ", ".join(f"case #{i}" for i in uncovered)
+            + "."
+        )
+    if len({rule.agency_id for rule in found}) > 1:
+        return "These contents' rules report to different agencies: file them one by one."
+    return None
+
+
+@bp.route("/reported-users/<int:reported_user_id>/ncmec-bundle")
+@role_required("moderator")
+@child_safety_required
+def new_bundle(reported_user_id: int):
+    """The "Report to NCMEC" dialog for the contents chosen on the reported user's page (?case=…&case=…)."""
+    ids = request.args.getlist("case", type=int)
+    if not ids:
+        back = url_for("cases.reported_user", reported_user_id=reported_user_id)
+        message = (
+            "Choose the contents to report first: check them in the list, then “Report selected to NCMEC”."
+        )
+        if not is_htmx():
+            flash(message)
+            return redirect(back)
+        return render_template("reporting/_bundle_empty.html", message=message)  # htmx swaps a 200 only
+    cases = _bundle_or_404(reported_user_id, ids)
+    return _render_dialog(cases[0], bundle=cases, message=_bundle_refusal(cases))
+
+
+@bp.route("/reported-users/<int:reported_user_id>/ncmec-bundle", methods=["POST"])
+@role_required("moderator")
+@child_safety_required
+def create_bundle(reported_user_id: int):
+    cases = _bundle_or_404(reported_user_id, request.form.getlist("case", type=int))
+    form = report_form(_media_ids(cases))
+    refusal = _bundle_refusal(cases)
+    if refusal:
+        return _refuse_in_dialog(cases[0], form, refusal, 409, bundle=cases)
+    if not form.validate_on_submit():
+        return _refuse_in_dialog(cases[0], form, None, 422, bundle=cases)
+    rule = rules.rule_for_case(cases[0])
+    try:
+        report = service.file_bundle(
+            cases, rule, form.incident_type.data, actor=current_user, choices=form.choices(_media_ids(cases))
+        )
+    except filing.ReportingError as e:
+        return _refuse_in_dialog(cases[0], form, str(e), 422, bundle=cases)
+    flash(
+        f"Report #{report.id} queued for NCMEC: one report with {len(cases)} contents "
+        f"({', '.join(f'case #{c.id}' for c in cases)})."
+    )
+    back = url_for("cases.reported_user", reported_user_id=reported_user_id)
+    return ("", 204, {"HX-Redirect": back}) if is_htmx() else redirect(back)
+
+
+@bp.route("/reported-users/<int:reported_user_id>/ncmec-bundle/preview")
+@role_required("moderator")
+@child_safety_required
+def preview_bundle(reported_user_id: int):
+    """The bundle dialog's "what will be sent" again, for the choices in the query (reads only)."""
+    cases = _bundle_or_404(reported_user_id, request.args.getlist("case", type=int))
+    rule = rules.rule_for_case(cases[0])
+    if rule is None:
+        abort(404)
+    media_ids = _media_ids(cases)
+    form = report_form(media_ids, formdata=request.args, meta={"csrf": False})
+    form.validate()
+    preview = filing.preview(cases, rule, form.incident_type.data or None, form.choices(media_ids))
+    return render_template(
+        "reporting/_preview.html",
+        case=cases[0],
+        preview=preview,
+        form=form,
+        urls=_dialog_urls(cases[0], cases),
+        **_labels(),
+    )
 
 
 @bp.route("/cases/<int:case_id>/ncmec-report")
@@ -180,8 +332,8 @@ def create_report(case_id: int):
     return _render_dialog(case, hx_headers=IN_DIALOG, message=message)
 
 
-def _refuse_in_dialog(case: Case, form, message: str | None, status: int):
-    return _render_dialog(case, status, IN_DIALOG, form=form, message=message)
+def _refuse_in_dialog(case: Case, form, message: str | None, status: int, bundle: list[Case] | None = None):
+    return _render_dialog(case, status, IN_DIALOG, form=form, message=message, bundle=bundle)
 
 
 @bp.route("/cases/<int:case_id>/ncmec-report/preview")
@@ -198,7 +350,14 @@ def preview_report(case_id: int):
     form = report_form(media_ids, formdata=request.args, meta={"csrf": False})
     form.validate()
     preview = filing.preview(case, rule, form.incident_type.data or None, form.choices(media_ids))
-    return render_template("reporting/_preview.html", case=case, preview=preview, form=form, **_labels())
+    return render_template(
+        "reporting/_preview.html",
+        case=case,
+        preview=preview,
+        form=form,
+        urls=_dialog_urls(case, None),
+        **_labels(),
+    )
 
 
 @bp.route("/cases/<int:case_id>/ncmec-status")

@@ -97,6 +97,8 @@ def list_rules_command() -> None:
             f"policies: {', '.join(p.name for p in r.policies)} (covers: {', '.join(o.covered)})\t"
             f"queue: {r.review_queue.name}\t"
             f"contact: {r.contact_first_name} {r.contact_last_name} <{r.contact_email}>\t"
+            f"one report per user within: "
+            f"{f'{r.bundle_window_minutes} min' if r.bundle_window_minutes else 'off'}\t"
             f"reports: {o.report_count}"
         )
     for c in queries.rule_conflicts():
@@ -115,6 +117,7 @@ RULE_OPTIONS = {
     "contact_first_name": "--contact-first-name",
     "contact_last_name": "--contact-last-name",
     "contact_email": "--contact-email",
+    "bundle_window_minutes": "--bundle-window",
 }
 
 
@@ -134,6 +137,12 @@ RULE_OPTIONS = {
 @click.option("--contact-last-name", required=True)
 @click.option("--contact-email", required=True)
 @click.option("--agency", default="ncmec", show_default=True, help="The agency's slug.")
+@click.option(
+    "--bundle-window",
+    type=click.IntRange(1, service.BUNDLE_WINDOW_MAX),
+    default=None,
+    help="Minutes: one user's AI-confirmed contents confirmed within them are one report (default: off).",
+)
 @click.option("--paused", is_flag=True, help="Create it paused; `enable` starts it.")
 @with_appcontext
 def create_rule_command(
@@ -144,6 +153,7 @@ def create_rule_command(
     contact_last_name: str,
     contact_email: str,
     agency: str,
+    bundle_window: int | None,
     paused: bool,
 ) -> None:
     """Create a reporting rule NAME (enabled unless --paused)."""
@@ -160,6 +170,7 @@ def create_rule_command(
             contact_first_name=contact_first_name,
             contact_last_name=contact_last_name,
             contact_email=contact_email,
+            bundle_window_minutes=bundle_window,
         )
         rule = service.create_rule(
             fields,
@@ -179,6 +190,32 @@ def create_rule_command(
                 f"{c.winner.name if c.winner else '?'} is used",
                 err=True,
             )
+
+
+@rules_group.command("bundle-window")
+@click.argument("name")
+@click.argument("minutes")
+@with_appcontext
+def bundle_window_command(name: str, minutes: str) -> None:
+    """One report per incident: the AI-confirmed contents of one user confirmed within MINUTES of the first
+    are filed as one report when the window closes; MINUTES `off` files each content on its own, at once."""
+    if minutes.lower() == "off":
+        window = None
+    elif minutes.isdigit():
+        window = int(minutes)
+    else:
+        raise click.BadParameter("a number of minutes, or off", param_hint="MINUTES")
+    try:
+        rule = service.set_rule_bundle_window(_rule_named(name).id, window, actor_label=ACTOR)
+    except service.SettingsError as e:
+        raise click.ClickException("; ".join(e.errors.values())) from e
+    if rule.bundle_window_minutes:
+        click.echo(
+            f"rule {rule.name!r}: a user's AI-confirmed contents within {rule.bundle_window_minutes} minutes "
+            "are one report, filed when the window closes"
+        )
+    else:
+        click.echo(f"rule {rule.name!r}: window off, each content is filed on its own at once")
 
 
 @rules_group.command("enable")

@@ -10,6 +10,7 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DecimalField,
+    IntegerField,
     PasswordField,
     SelectField,
     SelectMultipleField,
@@ -24,7 +25,7 @@ from console.ncmec import ReportAnnotation
 from console.ncmec.constants import DESCRIPTION_MAX, NAME_MAX, PHONE_MAX
 from console.reporting.agencies import CUSTOM_URL_MAX
 from console.settings.cybertip_details import ReporterDetails
-from console.settings.service import ENVIRONMENTS, RuleFields, SettingsError
+from console.settings.service import BUNDLE_WINDOW_MAX, ENVIRONMENTS, RuleFields, SettingsError
 from console.text_rules import PlainName, PlainText
 
 
@@ -87,6 +88,14 @@ class RuleForm(FlaskForm):
         "Reason sent to NCMEC",
         validators=[Optional(), Length(max=DESCRIPTION_MAX), PlainText(multiline=True)],
     )
+    # One report per incident: the AI-confirmed contents of one user within this many minutes (off: empty).
+    bundle_window_minutes = IntegerField(
+        "Gather one user's AI-confirmed contents for (minutes)",
+        validators=[
+            Optional(),
+            NumberRange(min=1, max=BUNDLE_WINDOW_MAX, message=f"Enter 1 to {BUNDLE_WINDOW_MAX} minutes."),
+        ],
+    )
     enabled = BooleanField("Enabled", default=True)
 
     def validate_policies(self, field) -> None:
@@ -108,6 +117,7 @@ class RuleForm(FlaskForm):
             else None,
             escalation_policy_ids=tuple(self.escalation_policies.data or ()),
             escalation_reason=self.escalation_reason.data or "",
+            bundle_window_minutes=self.bundle_window_minutes.data or None,
         )
 
 

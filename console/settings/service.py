@@ -249,6 +249,9 @@ def rotate_agency_keys(*, actor=None, actor_label: str = "") -> int:
     return rotated
 
 
+# A report goes out "as soon as reasonably possible" (18 U.S.C. §2258A): a gathering window of a day at most.
+BUNDLE_WINDOW_MAX = 24 * 60
+
 # --- reporting rules ----------------------------------------------------------------------------------------
 
 
@@ -263,6 +266,7 @@ def rule_snapshot(rule: ReportingRule) -> dict:
         "escalate_min_confidence": rule.escalate_min_confidence,
         "escalation_policies": [p.name for p in rule.escalation_policies],
         "escalation_reason": rule.escalation_reason or "",
+        "bundle_window_minutes": rule.bundle_window_minutes,
         "enabled": rule.enabled,
     }
 
@@ -283,6 +287,8 @@ class RuleFields:
     escalate_min_confidence: float | None = None
     escalation_policy_ids: tuple[int, ...] = ()
     escalation_reason: str = ""
+    # One report per incident for the automatic flow (console/reporting/gathering.py); None: off.
+    bundle_window_minutes: int | None = None
 
 
 def _apply(rule: ReportingRule, fields: RuleFields) -> None:
@@ -347,6 +353,7 @@ def _apply(rule: ReportingRule, fields: RuleFields) -> None:
     rule.escalate_min_confidence = fields.escalate_min_confidence
     rule.escalation_policies = sorted(escalation_policies, key=lambda p: p.name)
     rule.escalation_reason = (fields.escalation_reason or "").strip()
+    rule.bundle_window_minutes = fields.bundle_window_minutes or None
 
 
 def _check_reporting_person_and_escalation(fields: RuleFields, errors: dict[str, str]) -> list[Policy]:
@@ -363,6 +370,9 @@ def _check_reporting_person_and_escalation(fields: RuleFields, errors: dict[str,
     policies = list(db.session.scalars(select(Policy).where(Policy.id.in_(ids)))) if ids else []
     if len(policies) != len(ids):
         errors["escalation_policies"] = "Choose policies from the list."
+    window = fields.bundle_window_minutes
+    if window is not None and (isinstance(window, bool) or not 0 <= window <= BUNDLE_WINDOW_MAX):
+        errors["bundle_window_minutes"] = f"Enter 1 to {BUNDLE_WINDOW_MAX} minutes, or leave it empty (off)."
     reason = (fields.escalation_reason or "").strip()
     if len(reason) > DESCRIPTION_MAX:
         errors["escalation_reason"] = f"Say why in at most {DESCRIPTION_MAX} characters (NCMEC's limit)."
@@ -429,19 +439,41 @@ def update_rule(rule_id: int, fields: RuleFields, *, actor=None, actor_label: st
 
 def set_rule_enabled(rule_id: int, enabled: bool, *, actor=None, actor_label: str = "") -> ReportingRule:
     """Pause or resume a rule. A paused rule fires for nothing new; reports already created carry on."""
+    action = "reporting_rule_enabled" if enabled else "reporting_rule_paused"
+    return _set_rule_value(rule_id, "enabled", enabled, action, actor=actor, actor_label=actor_label)
+
+
+def set_rule_bundle_window(
+    rule_id: int, minutes: int | None, *, actor=None, actor_label: str = ""
+) -> ReportingRule:
+    """Set (or turn off, None) the window in which one user's AI-confirmed contents are one report."""
+    if minutes is not None and not 1 <= minutes <= BUNDLE_WINDOW_MAX:
+        raise SettingsError({"bundle_window_minutes": f"Enter 1 to {BUNDLE_WINDOW_MAX} minutes, or off."})
+    return _set_rule_value(
+        rule_id,
+        "bundle_window_minutes",
+        minutes,
+        "reporting_rule_changed",
+        actor=actor,
+        actor_label=actor_label,
+    )
+
+
+def _set_rule_value(rule_id: int, name: str, value, action: str, *, actor, actor_label: str) -> ReportingRule:
+    """One setting of a rule changed on its own (a switch, a command), with its audit event; a no-op else."""
     rule = _rule(rule_id)
-    if rule.enabled != enabled:
+    if getattr(rule, name) != value:
         audit.record(
-            "reporting_rule_enabled" if enabled else "reporting_rule_paused",
+            action,
             "reporting_rule",
             rule.id,
             actor=actor,
             actor_label=actor_label,
             name=rule.name,
-            before={"enabled": rule.enabled},
-            after={"enabled": enabled},
+            before={name: getattr(rule, name)},
+            after={name: value},
         )
-        rule.enabled = enabled
+        setattr(rule, name, value)
         db.session.commit()
     return rule
 

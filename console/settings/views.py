@@ -81,6 +81,7 @@ def _rule_form(rule: ReportingRule | None = None) -> RuleForm:
                 else None,
                 "escalation_policies": [p.id for p in rule.escalation_policies],
                 "escalation_reason": rule.escalation_reason,
+                "bundle_window_minutes": rule.bundle_window_minutes,
                 "enabled": rule.enabled,
             }
         )

@@ -5,10 +5,11 @@ The receiver of reporting's `report_freezing` (console/reporting/platform.py dec
   CyberTip should say the account was disabled, and it usually is within seconds;
 - a reporting rule that names an enrichment endpoint: the platform is asked, signed like every event
   (`webhook-id` stays the same for every ask about one report), for what it knows about the reported user and
-  the files: IP events, emails, phones, the account's creation, device ids, associated accounts, an estimated
-  location, each file's upload time and IP. The answer is checked by the API's own field rules
-  (console/api/fields.py): a bad answer is an error naming the field, kept out of the report, and asked again
-  like no answer at all. Each ask is an attempt on one `enrichment.request` event, shown with the deliveries.
+  the files: IP events, emails, phones, the person, the account's creation, device ids, associated
+  accounts, an estimated location, each file's upload time, IP and device. The answer is checked by the
+  API's own field rules (console/api/platform_details.py): a bad answer is an error naming the field, kept
+  out of the report, and asked again like no answer at all. Each ask is an attempt on one
+  `enrichment.request` event, shown with the deliveries.
 """
 
 from __future__ import annotations
@@ -18,9 +19,9 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from console.api.fields import ip_address, ip_events, moment, string, unknown_key
+from console.api import platform_details
+from console.api.fields import moment, string, unknown_key
 from console.extensions import db
-from console.ncmec import constants as ncmec
 from console.reporting.models import ExternalReport, ReportingRule
 from console.reporting.signals import PlatformAnswer
 from console.timeutil import utcnow
@@ -33,17 +34,9 @@ from console.webhooks.models import (
     WebhookEvent,
 )
 
-ACCOUNT_FIELDS = {
-    "emails",
-    "phones",
-    "created_at",
-    "ip_events",
-    "device_ids",
-    "associated_accounts",
-    "estimated_location",
-}
-FILE_FIELDS = {"sha256", "uploaded_at", "ip"}
-ASSOCIATED_TYPES = ("Billing", "Linked", "Business", "Creator", "Parent/Guardian", "Other")
+# What the platform may say of the account: every detail the API accepts about a reported user, and when the
+# account was created (NCMEC has no element for it: it is said in words).
+ACCOUNT_FIELDS = platform_details.USER_DETAIL_FIELDS | {"created_at"}
 MAX_ITEMS = 50
 ANSWER_MAX_BYTES = 256 * 1024
 
@@ -177,7 +170,12 @@ def ask(endpoint_id: int, report_id: int, payload: dict) -> dict:
 
 
 def parse(value: Any) -> dict:
-    """The platform's answer, checked field by field as the API checks a posted case; BadAnswer names them."""
+    """The platform's answer, checked field by field by the rules the API checks a posted case with
+    (console/api/platform_details.py); BadAnswer names every bad field.
+
+    Returns the payload's "platform" supplement in the payload's own shapes: {"reported_user": {"ip_events",
+    "details", "created_at"}, "files": {sha256: a file's details}}.
+    """
     errors: dict[str, str] = {}
     if not isinstance(value, dict):
         raise BadAnswer({"answer": "expected an object {account, files}"})
@@ -185,120 +183,36 @@ def parse(value: Any) -> dict:
         if key not in ("account", "files"):
             errors[unknown_key(key)] = "unknown field"
     account = value.get("account") or {}
-    out_user: dict[str, Any] = {}
     if not isinstance(account, dict):
         errors["account"] = "expected an object"
         account = {}
     for key in account:
         if key not in ACCOUNT_FIELDS:
             errors[f"account.{unknown_key(key)}"] = "unknown field"
-    emails = _list(account, "emails", "account.emails", errors)
-    checked = [_email({"v": item}, f"account.emails[{i}]", errors) for i, item in enumerate(emails)]
-    out_user["emails"] = [e for e in checked if e]
-    phones = _list(account, "phones", "account.phones", errors)
-    out_user["phones"] = [
-        p
-        for i, item in enumerate(phones)
-        if (p := string({"v": item}, "v", errors, max_len=ncmec.PHONE_MAX, path=f"account.phones[{i}]"))
-    ]
+    events, user_details = platform_details.parse_user_details(
+        {k: v for k, v in account.items() if k != "created_at"}, errors, path="account"
+    )
     created = moment(account.get("created_at"), "account.created_at", errors)
-    if created:
-        out_user["created_at"] = created.isoformat()
-    out_user["ip_events"] = ip_events(account.get("ip_events"), "account.ip_events", errors)[:MAX_ITEMS]
-    out_user["device_ids"] = []
-    for i, device in enumerate(_list(account, "device_ids", "account.device_ids", errors)):
-        path = f"account.device_ids[{i}]"
-        if not isinstance(device, dict):
-            errors[path] = "expected an object {type, value, at}"
-            continue
-        kind = string(device, "type", errors, required=True, max_len=100, path=f"{path}.type")
-        val = string(device, "value", errors, required=True, max_len=200, path=f"{path}.value")
-        at = moment(device.get("at"), f"{path}.at", errors)
-        if kind and val:
-            out_user["device_ids"].append(
-                {"type": kind, "value": val, **({"at": at.isoformat()} if at else {})}
-            )
-    out_user["associated_accounts"] = []
-    for i, other in enumerate(_list(account, "associated_accounts", "account.associated_accounts", errors)):
-        path = f"account.associated_accounts[{i}]"
-        if not isinstance(other, dict):
-            errors[path] = "expected an object {type, platform, platform_id, screen_name, email}"
-            continue
-        kind = string(other, "type", errors, max_len=20, path=f"{path}.type") or "Other"
-        if kind not in ASSOCIATED_TYPES:
-            errors[f"{path}.type"] = "must be one of " + ", ".join(ASSOCIATED_TYPES)
-        row = {
-            "type": kind,
-            "platform": string(other, "platform", errors, max_len=200, path=f"{path}.platform"),
-            "platform_id": string(other, "platform_id", errors, max_len=200, path=f"{path}.platform_id"),
-            "screen_name": string(
-                other, "screen_name", errors, max_len=ncmec.NAME_MAX, path=f"{path}.screen_name"
-            ),
-            "email": _email(other, f"{path}.email", errors, key="email"),
-        }
-        out_user["associated_accounts"].append({k: v for k, v in row.items() if v})
-    where = account.get("estimated_location")
-    if where is not None:
-        if not isinstance(where, dict):
-            errors["account.estimated_location"] = (
-                "expected an object {city, region, country_code, at, verified}"
-            )
-        else:
-            code = string(
-                where, "country_code", errors, max_len=2, path="account.estimated_location.country_code"
-            )
-            if code and not (len(code) == 2 and code.isalpha() and code.isupper()):
-                errors["account.estimated_location.country_code"] = "must be an ISO 3166 code, e.g. FR"
-            at = moment(where.get("at"), "account.estimated_location.at", errors)
-            verified = where.get("verified")
-            if verified is not None and not isinstance(verified, bool):
-                errors["account.estimated_location.verified"] = "must be true or false"
-            location = {
-                "city": string(where, "city", errors, max_len=100, path="account.estimated_location.city"),
-                "region": string(
-                    where, "region", errors, max_len=100, path="account.estimated_location.region"
-                ),
-                "country_code": code,
-                "at": at.isoformat() if at else "",
-                "verified": verified,
-            }
-            out_user["estimated_location"] = {k: v for k, v in location.items() if v not in ("", None)}
     files: dict[str, dict] = {}
-    for i, item in enumerate(_list(value, "files", "files", errors)):
+    listed = value.get("files")
+    if listed is not None and (not isinstance(listed, list) or len(listed) > MAX_ITEMS):
+        errors["files"] = f"expected a list of at most {MAX_ITEMS}"
+        listed = []
+    for i, item in enumerate(listed or []):
         path = f"files[{i}]"
         if not isinstance(item, dict):
-            errors[path] = "expected an object {sha256, uploaded_at, ip}"
+            errors[path] = "expected an object {sha256, uploaded_at, upload_ip, …}"
             continue
-        for key in item:
-            if key not in FILE_FIELDS:
-                errors[f"{path}.{unknown_key(key)}"] = "unknown field"
         sha = string(item, "sha256", errors, required=True, max_len=64, path=f"{path}.sha256").lower()
         if sha and (len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha)):
             errors[f"{path}.sha256"] = "must be a SHA-256 in hex"
-        at = moment(item.get("uploaded_at"), f"{path}.uploaded_at", errors)
-        ip = ip_address(item, "ip", errors, path=f"{path}.ip")
-        if sha:
-            files[sha] = {
-                k: v for k, v in {"uploaded_at": at.isoformat() if at else "", "ip": ip}.items() if v
-            }
+        kept = platform_details.parse_file_details(
+            {k: v for k, v in item.items() if k != "sha256"}, errors, path
+        )
+        if sha and kept:
+            files[sha] = kept
     if errors:
         raise BadAnswer(errors)
-    return {"reported_user": {k: v for k, v in out_user.items() if v}, "files": files}
-
-
-def _list(obj: dict, key: str, path: str, errors: dict) -> list:
-    value = obj.get(key)
-    if value is None:
-        return []
-    if not isinstance(value, list) or len(value) > MAX_ITEMS:
-        errors[path] = f"expected a list of at most {MAX_ITEMS}"
-        return []
-    return value
-
-
-def _email(obj: dict, path: str, errors: dict, key: str = "v") -> str:
-    address = string(obj, key, errors, max_len=254, path=path)
-    if address and "@" not in address:
-        errors[path] = "is not an email address"
-        return ""
-    return address
+    created_at = created.isoformat() if created else ""
+    user = {"ip_events": events, "details": user_details, "created_at": created_at}
+    return {"reported_user": {k: v for k, v in user.items() if v}, "files": files}

@@ -29,6 +29,16 @@
     var dialog = document.getElementById("modal");
     if (dialog && dialog.open) dialog.close();
   });
+  // A form that opens its result in the dialog (a GET: the reported user's "Report selected to NCMEC");
+  // without JavaScript it submits as an ordinary form to the full page.
+  document.addEventListener("submit", function (e) {
+    var form = e.target;
+    if (!form.matches("form[data-open-dialog]")) return;
+    e.preventDefault();
+    var query = new URLSearchParams(new FormData(form)).toString();
+    var url = form.getAttribute("action") + (query ? "?" + query : "");
+    document.dispatchEvent(new CustomEvent("open-dialog", { detail: { value: url } }));
+  });
   document.addEventListener("click", function (e) {
     var t = e.target;
     if (t.matches(".colour-toggle")) {

@@ -11,7 +11,10 @@ from lxml import etree
 
 from console.ncmec import (
     AccountDisabled,
+    Address,
+    AddressType,
     AssociatedAccount,
+    AssociatedAccountType,
     CellPhoneIncident,
     ChatImIncident,
     ContactPerson,
@@ -31,6 +34,7 @@ from console.ncmec import (
     IntendedRecipient,
     IpCaptureEvent,
     IpCaptureEventName,
+    LawEnforcement,
     NewsgroupIncident,
     NonInternetIncident,
     OnlineGamingIncident,
@@ -83,6 +87,50 @@ USERS = {
             display_names=["Two Mails"],
         )
     ],
+    "everything the platform knows": [
+        PersonOrUserReported(
+            person=Person(
+                first_name="Sam",
+                last_name="Doe",
+                phones=["+1 555 0100"],
+                emails=["sam@example.test"],
+                addresses=[
+                    Address("1 Main St", "Springfield", "62701", "IL", type=AddressType.HOME),
+                    Address(city="Berlin", non_usa_state="Berlin", country="DE"),
+                ],
+                age=34,
+                date_of_birth=date(1990, 4, 2),
+            ),
+            esp_identifier="u-3",
+            screen_name="sam",
+            display_names=["Sam D."],
+            device_ids=[
+                DeviceId("IMEI", "490154203237518", IpCaptureEventName.LOGIN, WHEN),
+                DeviceId("IDFA", "6D92078A-8246-4BA4-AE5B-76104861E7DC"),
+            ],
+            third_party_user_reported=False,
+            prior_ct_reports=[7855778],
+            group_identifier="trade-group-42",
+            estimated_location=EstimatedLocation(
+                "Springfield", "Illinois", "US", verified=True, timestamp=WHEN
+            ),
+            all_emails_reported=True,
+            associated_accounts=[
+                AssociatedAccount(
+                    AssociatedAccountType.LINKED,
+                    platform="OtherChat",
+                    third_party_user=True,
+                    screen_name="sam_alt",
+                    emails=["alt@example.test"],
+                    ip_capture_events=[IpCaptureEvent("198.51.100.9")],
+                    device_ids=[DeviceId("IMEI", "1")],
+                ),
+                AssociatedAccount(AssociatedAccountType.PARENT_GUARDIAN, esp_identifier="u-4"),
+            ],
+            additional_info="Known to the platform since 2019.",
+        )
+    ],
+    "third-party user": [PersonOrUserReported(screen_name="elsewhere", third_party_user_reported=True)],
     "hostile": [
         PersonOrUserReported(
             person=Person(first_name=HOSTILE[:40], emails=[HOSTILE[:40]]),
@@ -106,7 +154,36 @@ IP_EVENTS = {
 }
 
 
-def report_with(users, ip_events, incident_type, *, annotations=(), escalate=None, internet=()):
+LAW_ENFORCEMENT = {
+    "none": None,
+    "agency only": LawEnforcement("Springfield Police Department"),
+    "request with officer": LawEnforcement(
+        "Springfield Police Department",
+        case_number="SPD-2024-0042",
+        officer_contact=ContactPerson(
+            first_name="Olive",
+            last_name="Officer",
+            phones=["+1 555 0111"],
+            emails=["o.officer@spd.example.gov"],
+            addresses=[Address("100 Police Plaza", "Springfield", state="IL", type=AddressType.BUSINESS)],
+        ),
+        reported_to_le=True,
+        served_legal_process_domestic=True,
+    ),
+}
+
+
+def report_with(
+    users,
+    ip_events,
+    incident_type,
+    *,
+    annotations=(),
+    escalate=None,
+    internet=(),
+    law_enforcement=None,
+    when=None,
+):
     if users and ip_events:
         users = [dataclasses.replace(users[0], ip_capture_events=ip_events), *users[1:]]
     elif ip_events:
@@ -117,7 +194,9 @@ def report_with(users, ip_events, incident_type, *, annotations=(), escalate=Non
             incident_type=incident_type,
             report_annotations=annotations,
             escalate_to_high_priority=escalate,
+            incident_date_time_description=when,
         ),
+        law_enforcement=law_enforcement,
         reporter=Reporter(
             Person(
                 first_name="Rita", last_name="Reporter", phones=["+1 555 0199"], emails=["tns@example.test"]
@@ -233,6 +312,79 @@ def test_each_incident_type_with_annotations_and_escalation_is_valid(incident_ty
     )
     assert_valid(xml)
     assert etree.fromstring(xml).findtext("incidentSummary/incidentType") == incident_type.value
+
+
+@pytest.mark.parametrize("law_enforcement", LAW_ENFORCEMENT)
+@pytest.mark.parametrize("user", ["none", "id only", "everything the platform knows"])
+@pytest.mark.parametrize("when", [None, "The upload time in the platform's storage log. " + HOSTILE])
+def test_law_enforcement_and_the_incident_time_description_with_any_user_are_valid(
+    law_enforcement, user, when
+):
+    xml = build_report_xml(
+        report_with(
+            USERS[user],
+            [],
+            IncidentType.CHILD_PORNOGRAPHY,
+            law_enforcement=LAW_ENFORCEMENT[law_enforcement],
+            when=when,
+            internet=[WebPageIncident(urls=["https://example.test/p/1"])],
+        )
+    )
+    assert_valid(xml)
+    tags = child_tags(xml)
+    if LAW_ENFORCEMENT[law_enforcement]:
+        # Between internetDetails and reporter: the XSD's order.
+        assert tags[tags.index("lawEnforcement") - 1] == "internetDetails"
+        assert tags[tags.index("lawEnforcement") + 1] == "reporter"
+    if when:
+        assert child_tags(xml, "incidentSummary")[-1] == "incidentDateTimeDescription"
+
+
+def test_every_detail_of_the_reported_user_is_in_the_xsds_order():
+    xml = build_report_xml(
+        report_with(USERS["everything the platform knows"], [], IncidentType.CHILD_PORNOGRAPHY)
+    )
+    assert_valid(xml)
+    assert child_tags(xml, "personOrUserReported") == [
+        "personOrUserReportedPerson",
+        "espIdentifier",
+        "screenName",
+        "displayName",
+        "deviceId",
+        "deviceId",
+        "thirdPartyUserReported",
+        "priorCTReports",
+        "groupIdentifier",
+        "estimatedLocation",
+        "allEmailsReported",
+        "associatedAccount",
+        "associatedAccount",
+        "additionalInfo",
+    ]
+    assert child_tags(xml, "personOrUserReported/personOrUserReportedPerson") == [
+        "firstName",
+        "lastName",
+        "phone",
+        "email",
+        "address",
+        "address",
+        "age",
+        "dateOfBirth",
+    ]
+    root = etree.fromstring(xml)
+    account = root.find("personOrUserReported/associatedAccount")
+    assert account.get("type") == "Linked" and account.find("platform").get("thirdPartyUser") == "true"
+    assert root.find("personOrUserReported/estimatedLocation").get("verified") == "true"
+    assert root.find("personOrUserReported/personOrUserReportedPerson/address").get("type") == "Home"
+
+
+def test_the_enumerations_of_the_new_sections_are_refused_when_wrong():
+    user = PersonOrUserReported(person=Person(addresses=[Address(state="Bavaria")]))
+    found = schema.problems(build_report_xml(report_with([user], [], IncidentType.CHILD_PORNOGRAPHY)))
+    assert [p.field for p in found] == ["Reported user › person › address › state"]
+    where = PersonOrUserReported(estimated_location=EstimatedLocation(country_code="Germany"))
+    found = schema.problems(build_report_xml(report_with([where], [], IncidentType.CHILD_PORNOGRAPHY)))
+    assert [p.field for p in found] == ["Reported user › estimated location › country"]
 
 
 INCIDENTS = [
@@ -364,6 +516,7 @@ def test_the_richest_file_details_are_valid_and_in_order():
         industry_classification=IndustryClassification.A1,
         original_file_hashes=[FileHash(HashType.MD5, "b" * 32), FileHash("PhotoDNA", "opaque")],
         ip_capture_event=IpCaptureEvent("203.0.113.9", IpCaptureEventName.UPLOAD, WHEN, port=443),
+        device_ids=[DeviceId("IMEI", "490154203237518", IpCaptureEventName.UPLOAD, WHEN)],
         details=[
             Details(DetailsType.EXIF, [("Make", "Example"), ("Model", HOSTILE)]),
             Details(DetailsType.HASH, [("PDQ", "f" * 64)]),
@@ -373,10 +526,23 @@ def test_the_richest_file_details_are_valid_and_in_order():
     xml = build_file_details_xml(details)
     assert_valid(xml)
     root = etree.fromstring(xml)
-    assert [n.tag for n in root][-6:] == [
+    assert [n.tag for n in root][:10] == [
+        "reportId",
+        "fileId",
+        "fileName",
+        "originalFileName",
+        "uploadedToEspTimestamp",
+        "locationOfFile",
+        "fileViewedByEsp",
+        "exifViewedByEsp",
+        "publiclyAvailable",
+        "fileRelevance",
+    ]
+    assert [n.tag for n in root][-7:] == [
         "originalFileHash",
         "originalFileHash",
         "ipCaptureEvent",
+        "deviceId",
         "details",
         "details",
         "additionalInfo",

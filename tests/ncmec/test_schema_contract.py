@@ -9,6 +9,8 @@ import pytest
 from lxml import etree
 
 from console.ncmec import (
+    AddressType,
+    AssociatedAccountType,
     DetailsType,
     FileAnnotation,
     FileRelevance,
@@ -40,6 +42,8 @@ def test_the_vendored_xsd_is_ncmecs_byte_for_byte():
         (IndustryClassification, "fileClassification"),
         (IpCaptureEventName, "ipCaptureType"),
         (DetailsType, "metadataTypes"),
+        (AddressType, "addressType"),
+        (AssociatedAccountType, "associatedAccountType"),
     ],
 )
 def test_enumerations_match_the_xsd_in_order(enum, xsd_type):

@@ -5,7 +5,9 @@ work-horse: jobs run in the worker process, which a SIGKILL takes down mid-call 
 
 Used by tests/reporting/test_fault_suite.py (a few trials, in CI) and bench/fault_trials.py (hundreds).
 The oracle is the product's promise: every report that should exist is finished exactly once at NCMEC, none
-twice, none missing, and every uploaded file belongs to a finished (or retracted) report.
+twice, none missing; each content item (alone, or one of a bundle's) is in exactly one finished report, no
+content is dropped from its bundle, every file of every content is in the finished report with its fileinfo,
+and every other uploaded file belongs to a report we abandoned (retracted).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from pathlib import Path
 from console.cases import service as cases
 from console.extensions import db
 from console.reporting import filing, pipeline, sweep
-from console.reporting.models import ExternalReport
+from console.reporting.models import ExternalReport, ReportContent
 from tests import factories
 from tests.factories import CSAM
 from tests.reporting.helpers import reporting_setup
@@ -150,18 +152,26 @@ class Workers:
 @dataclass
 class Trial:
     reports: list[int] = field(default_factory=list)
+    # Every file the report must hold: every file of every one of its contents.
     file_md5s: dict[int, list[str]] = field(default_factory=dict)
-    # The content item each report is for, by the URL its report carries (one report per item, not per bytes).
-    item_urls: dict[int, str] = field(default_factory=dict)
+    # The content items each report is about, by the URL its report carries (one report per item, not per
+    # bytes): one URL for a report about one content, several for a bundle (one incident of one user).
+    item_urls: dict[int, list[str]] = field(default_factory=dict)
     # Reports the simulator already held before this trial (several trials share one simulator).
     baseline: set[str] = field(default_factory=set)
 
+    @property
+    def all_urls(self) -> list[str]:
+        return [url for urls in self.item_urls.values() for url in urls]
+
 
 def make_reports(app, simulator, n: int, seed: int) -> Trial:
-    """n confirmed contents, each with 0–2 media files (0: a URL-only report), queued for filing.
+    """n reports of confirmed contents, each with 0–2 media files (0: a URL-only report), queued for filing.
 
     About a fifth are reposts: another post carrying the same bytes as an earlier one of the trial — another
-    content item, with its own report. Some items are confirmed again (re-reviewed): still one report.
+    content item, with its own report. About a third are bundles: 2–3 contents of one user in one report
+    (one incident), every content's files in it. Some items are confirmed again (re-reviewed): still one
+    report, the one that holds them (a bundle too).
     """
     from console.media import storage
 
@@ -172,28 +182,40 @@ def make_reports(app, simulator, n: int, seed: int) -> Trial:
     trial = Trial(baseline={r["report_id"] for r in simulator.reports()})
     with_media = []
     for i in range(n):
-        url = f"https://platform.example/p/{seed}-{i}"
-        if with_media and rnd.random() < 0.2:
-            original = rnd.choice(with_media)
-            c = factories.case(review, content_url=url)
-            for m in original.media:
-                with open(storage.path_for(m), "rb") as fh:
-                    storage.store(c.id, "repost-" + m.original_name, fh, m.mime_type)
-            db.session.commit()
-            db.session.refresh(c)
+        size = rnd.choice([1, 1, 2, 3])
+        user = {"platform_id": f"u-{seed}-{i}", "name": f"User {seed}-{i}"}
+        contents = []
+        for k in range(size):
+            url = f"https://platform.example/p/{seed}-{i}-{k}"
+            if with_media and rnd.random() < 0.2:
+                original = rnd.choice(with_media)
+                c = factories.case(review, content_url=url, reported_user=user)
+                for m in original.media:
+                    with open(storage.path_for(m), "rb") as fh:
+                        storage.store(c.id, "repost-" + m.original_name, fh, m.mime_type)
+                db.session.commit()
+                db.session.refresh(c)
+            else:
+                c = factories.case(
+                    review, images=rnd.choice([0, 1, 2, 2]), content_url=url, reported_user=user
+                )
+            if c.media:
+                cases.reveal(c.media[0].id, c.id, mod)
+                with_media.append(c)
+            contents.append(c)
+        if size == 1:
+            report, created = filing.create_report(contents[0], rule, CSAM, triggered_by="ai", created_by=mod)
+            assert created
         else:
-            c = factories.case(review, images=rnd.choice([0, 1, 2, 2]), content_url=url)
-        if c.media:
-            cases.reveal(c.media[0].id, c.id, mod)
-            with_media.append(c)
-        report, created = filing.create_report(c, rule, CSAM, triggered_by="ai", created_by=mod)
+            report = filing.create_bundle(contents, rule, CSAM, triggered_by="human", created_by=mod)
         db.session.commit()
-        assert created
         trial.reports.append(report.id)
-        trial.file_md5s[report.id] = [m.md5 for m in c.media]
-        trial.item_urls[report.id] = url
-        if rnd.random() < 0.2:  # re-reviewed: the same item finds its report
-            again, created = filing.create_report(c, rule, CSAM, triggered_by="ai", created_by=mod)
+        trial.file_md5s[report.id] = [m.md5 for c in contents for m in c.media]
+        trial.item_urls[report.id] = [c.content_url for c in contents]
+        if rnd.random() < 0.2:  # re-reviewed: the same item finds its report (the bundle that holds it)
+            again, created = filing.create_report(
+                rnd.choice(contents), rule, CSAM, triggered_by="ai", created_by=mod
+            )
             db.session.commit()
             assert not created and again.id == report.id
     db.session.rollback()
@@ -257,16 +279,27 @@ def check_oracle(trial: Trial, simulator) -> None:
     assert len(finished) == len(trial.reports), (len(finished), len(trial.reports))
     assert finished_ids == ours
     xml = {r["report_id"]: simulator.report(r["report_id"])["xml"] for r in finished}
-    per_item = Counter(
-        url for x in xml.values() for url in trial.item_urls.values() if f"<url>{url}</url>" in x
-    )
-    assert per_item == Counter(trial.item_urls.values()), per_item
+    # Each content item in exactly one finished report (a bundle's contents included) …
+    per_item = Counter(url for x in xml.values() for url in trial.all_urls if f"<url>{url}</url>" in x)
+    assert per_item == Counter(trial.all_urls), per_item
     for report_id, md5s in trial.file_md5s.items():
         received = next(r for r in finished if r["report_id"] == rows[report_id].ncmec_report_id)
-        # Exactly the files we meant, each once and each described: no stray copy from a lost /upload answer.
+        # … no content dropped from its bundle …
+        missing = [
+            u for u in trial.item_urls[report_id] if f"<url>{u}</url>" not in xml[received["report_id"]]
+        ]
+        assert not missing, (report_id, missing)
+        # … and exactly the files we meant, every content's, each once and each described: no stray copy
+        # from a lost /upload answer.
         got = [f["md5"] for f in received["files"]]
         assert sorted(got) == sorted(md5s), (report_id, got, md5s)
         assert all(f["details_received"] for f in received["files"]), received["files"]
+    # Our side agrees: every content row of these reports is live, once per item.
+    contents = list(
+        db.session.scalars(db.select(ReportContent).where(ReportContent.report_id.in_(trial.reports)))
+    )
+    assert all(c.live for c in contents)
+    assert len(contents) == len(trial.all_urls) and len({c.item for c in contents}) == len(contents)
     # Every other uploaded file sits in a report we abandoned on purpose (retracted, or left for NCMEC to
     # expire when the retraction itself failed); orphans of a lost /submit answer carry no files.
     abandoned = {rid for r in rows.values() for rid in r.payload.get("retracted_ids", [])}

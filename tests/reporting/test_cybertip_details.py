@@ -354,3 +354,156 @@ def test_two_threads_of_one_conversation_are_two_reports(ctx, fast, ncmec_simula
     filing.create_report(a, rule, ENTICEMENT, triggered_by="human")
     db.session.commit()
     assert filing.existing_report_for(b, rule.agency_id) is None
+
+
+def test_a_law_enforcement_request_is_filed_with_everything_the_platform_knows(
+    ctx, fast, client, auth, ncmec_simulator
+):
+    """Ingested through the API (the user's person, devices, location, accounts; the request; each file's
+    upload), shown on the case page and in the dialog, sent, and received valid by NCMEC's XSD."""
+    from console.api import tokens
+    from tests.api.test_ingestion import body
+    from tests.api.test_platform_details import FILE_DETAILS, LAW_ENFORCEMENT, USER_DETAILS, full_body
+
+    policies, _review, _rule = reporting_setup(ncmec_simulator)
+    moderator()
+    lea = factories.queue("Law-enforcement requests", "lea_request")
+    _token, raw = tokens.create_token("platform")
+    import io
+    import json
+
+    posted = client.post(
+        "/api/v1/cases",
+        data={
+            "case": json.dumps(full_body(queue=lea.slug)),
+            "media": [(io.BytesIO(factories.png_bytes(7)), "upload.png", "image/png")],
+        },
+        headers={"Authorization": f"Bearer {raw}"},
+        content_type="multipart/form-data",
+    )
+    assert posted.status_code == 201, posted.json
+    case_id = posted.json["case_id"]
+    auth.login("mod@example.org")
+    page = client.get(f"/cases/{case_id}").text
+    assert "Springfield Police Department" in page and "SPD-2024-0042" in page
+    assert "IMEI" in page and "490154203237518" in page and "trade-group-42" in page
+    assert "a1b2c3.jpg" in page and "ExampleCam" in page
+    assert "The upload time, from the platform&#39;s storage log." in page
+    confirm(auth, case_id, policies["csam"].id)
+
+    html = dialog(client, case_id)
+    assert "NCMEC would refuse" not in html
+    assert 'id="ncmec-law-enforcement">Springfield Police Department · case SPD-2024-0042' in html
+    assert "Olive Officer · o.officer@spd.example.gov · +1 555 0111" in html
+    assert 'id="ncmec-user-details"' in html and "Springfield, Illinois, US" in html
+    shown = unescape(preview_xml(html))
+    assert "<lawEnforcement><agencyName>Springfield Police Department</agencyName>" in shown
+    assert "<incidentDateTimeDescription>The upload time" in shown
+    file_xml = unescape(html.split('class="ncmec-file-xml"')[1].split("<pre>")[1].split("</pre>")[0])
+    assert "<locationOfFile>https://cdn.platform.example/f/a1b2c3.jpg</locationOfFile>" in file_xml
+
+    submit(auth, case_id)
+    run_jobs(ctx)
+    [report] = reports()
+    full, root = sent(ncmec_simulator, report)
+    assert report.report_xml == preview_xml(html)  # the dialog showed what was sent
+    le = full["law_enforcement"]
+    assert le["agency_name"] == LAW_ENFORCEMENT["agency_name"] and le["case_number"] == "SPD-2024-0042"
+    assert le["officer_contact"]["emails"] == ["o.officer@spd.example.gov"]
+    assert le["officer_contact"]["phones"] == ["+1 555 0111"] and le["served_legal_process_domestic"] is True
+    assert full["incident_date_time_description"].startswith("The upload time")
+    [user] = full["reported_users"]
+    assert (user["first_name"], user["last_name"], user["age"]) == ("Sam", "Example", 34)
+    assert user["date_of_birth"] == "1990-04-02" and user["phones"] == USER_DETAILS["phones"]
+    assert user["emails"] == ["sam@platform.example", "sam.other@mail.example"]
+    assert user["addresses"][0]["state"] == "IL" and user["addresses"][0]["type"] == "Home"
+    assert user["addresses"][1]["country"] == "DE"
+    assert [(d["id_type"], d["event_name"]) for d in user["device_ids"]] == [
+        ("IMEI", "Login"),
+        ("IDFA", None),
+    ]
+    assert user["estimated_location"] == {
+        "city": "Springfield",
+        "region": "Illinois",
+        "country_code": "US",
+        "verified": False,
+        "timestamp": "2024-05-01T11:00:00Z",
+    }
+    linked, billing = user["associated_accounts"]
+    assert (
+        linked["type"] == "Linked"
+        and linked["third_party_user"] is True
+        and linked["screen_name"] == "sam_alt"
+    )
+    assert billing["esp_identifier"] == "acct-77-billing" and billing["emails"] == ["billing@mail.example"]
+    assert user["group_identifier"] == "trade-group-42" and user["third_party_user_reported"] is False
+    assert user["all_emails_reported"] is True
+    assert user["account_temporarily_disabled"] is None  # the platform's action: the actions issue's part
+    [f] = full["files"]
+    assert f["file_name"] == FILE_DETAILS["file_name"] and f["publicly_available"] is True
+    assert f["uploaded_to_esp_timestamp"] == "2024-05-01T11:30:00Z"
+    assert f["location_of_file"] == FILE_DETAILS["location"]
+    assert f["ip_event"] == {
+        "ip_address": "203.0.113.50",
+        "event_name": "Upload",
+        "date_time": "2024-05-01T11:30:00Z",
+        "possible_proxy": None,
+        "port": 51515,
+    }
+    assert f["device_ids"][0]["id_value"] == "490154203237518"
+    assert f["file_details"] == [
+        {"type": "EXIF", "name": "Make", "value": "ExampleCam"},
+        {"type": "EXIF", "name": "DateTimeOriginal", "value": "2024:04:30 22:00:00"},
+        {"type": "HASH", "name": "platform-hash", "value": "ph-0042"},
+    ]
+    assert ncmec_simulator.refusals() == []
+    assert body()  # the plain request stays valid without any of it (the other tests)
+
+
+def test_a_moderator_enters_the_law_enforcement_request_on_the_case(ctx, fast, client, auth, ncmec_simulator):
+    policies, _review, _rule = reporting_setup(ncmec_simulator)
+    moderator()
+    lea = factories.queue("Law-enforcement requests", "lea_request")
+    c = factories.case(lea, images=1, content_url="https://platform.example/p/le-1")
+    plain = factories.case(factories.queue(), images=1)
+    auth.login("mod@example.org")
+    assert 'id="law-enforcement"' in client.get(f"/cases/{c.id}").text
+    assert 'id="law-enforcement"' not in client.get(f"/cases/{plain.id}").text
+
+    refused = auth.post(
+        f"/cases/{c.id}/law-enforcement",
+        {"agency_name": " ", "officer_email": "not-an-email"},
+        token_from=f"/cases/{c.id}",
+    )
+    assert refused.status_code == 422
+    assert "Name the law-enforcement agency." in refused.text and "officer&#39;s email" in refused.text
+    no_token = client.post(f"/cases/{c.id}/law-enforcement", data={"agency_name": "PD"})
+    assert no_token.status_code == 400  # CSRF
+
+    saved = auth.post(
+        f"/cases/{c.id}/law-enforcement",
+        {
+            "agency_name": "County Sheriff",
+            "case_number": "CS-77",
+            "officer_first_name": "Dana",
+            "officer_last_name": "Deputy",
+            "officer_email": "dana@sheriff.example.gov",
+            "officer_phone": "+1 555 0177",
+        },
+        token_from=f"/cases/{c.id}",
+    )
+    assert saved.status_code == 302
+    page = client.get(f"/cases/{c.id}").text
+    assert "County Sheriff" in page and "CS-77" in page and "Dana Deputy · dana@sheriff.example.gov" in page
+    from console.audit import AuditEvent
+
+    assert db.session.scalar(db.select(AuditEvent).where(AuditEvent.action == "law_enforcement_recorded"))
+
+    confirm(auth, c.id, policies["csam"].id)
+    submit(auth, c.id)
+    run_jobs(ctx)
+    [report] = reports()
+    full, root = sent(ncmec_simulator, report)
+    assert full["law_enforcement"]["agency_name"] == "County Sheriff"
+    assert root.findtext("lawEnforcement/officerContact/lastName") == "Deputy"
+    assert ncmec_simulator.refusals() == []

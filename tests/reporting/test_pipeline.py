@@ -8,7 +8,7 @@ from console.cases import service as cases
 from console.extensions import db
 from console.media import storage
 from console.reporting import filing, pipeline, service, sweep
-from console.reporting.models import ExternalReport
+from console.reporting.models import ExternalReport, ReportContent
 from tests import factories
 from tests.factories import CSAM
 from tests.ncmec_fixtures import wait_until_idle
@@ -89,6 +89,7 @@ def test_a_second_report_for_the_same_content_item_is_refused_by_the_database(ct
         contact_last_name="b",
         contact_email="c@d.e",
         payload={},
+        contents=[ReportContent(agency_id=report.agency_id, case_id=twin.id, item=report.fingerprint)],
     )
     db.session.add(clone)
     with pytest.raises(IntegrityError):

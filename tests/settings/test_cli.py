@@ -195,3 +195,35 @@ def test_rules_disable_and_enable_by_name(ctx, runner):
 
     missing = runner.invoke(args=["ncmec", "rules", "enable", "No such rule"])
     assert missing.exit_code == 1 and "no reporting rule named 'No such rule'" in missing.output
+
+
+def test_rules_gathering_window_from_the_shell(ctx, runner):
+    _admin, policies, ai_queue, _other = admin_world()
+    args = [
+        "ncmec",
+        "rules",
+        "create",
+        "Windowed",
+        "--policy",
+        "child-safety",
+        "--review-queue",
+        ai_queue.slug,
+    ]
+    args += ["--contact-first-name", "Rita", "--contact-last-name", "R", "--contact-email", "r@example.org"]
+    result = runner.invoke(args=[*args, "--bundle-window", "20"])
+    assert result.exit_code == 0, result.output
+    rule = db.session.scalar(select(ReportingRule))
+    assert rule.bundle_window_minutes == 20
+    assert "one report per user within: 20 min" in runner.invoke(args=["ncmec", "rules"]).output
+    result = runner.invoke(args=["ncmec", "rules", "bundle-window", "Windowed", "off"])
+    assert result.exit_code == 0 and "window off" in result.output
+    db.session.expire_all()
+    assert db.session.get(ReportingRule, rule.id).bundle_window_minutes is None
+    assert runner.invoke(args=["ncmec", "rules", "bundle-window", "Windowed", "soon"]).exit_code != 0
+    assert runner.invoke(args=["ncmec", "rules", "bundle-window", "Windowed", "5000"]).exit_code != 0
+    result = runner.invoke(args=["ncmec", "rules", "bundle-window", "Windowed", "45"])
+    assert "within 45 minutes are one report" in result.output
+    event = db.session.scalar(
+        select(AuditEvent).where(AuditEvent.action == "reporting_rule_changed").order_by(AuditEvent.id.desc())
+    )
+    assert event.who == "cli" and event.details["after"] == {"bundle_window_minutes": 45}

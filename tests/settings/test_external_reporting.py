@@ -429,3 +429,27 @@ def test_moderators_get_403_on_every_settings_url(app, ctx, client, auth):
     assert checked >= 11
     db.session.expire_all()
     assert db.session.get(ReportingRule, rule_id).enabled is True
+
+
+def test_admin_sets_a_rules_gathering_window(ctx, client, auth):
+    """One report per incident for the automatic flow: off by default, a number of minutes when set."""
+    _admin, policies, ai_queue, _other = admin_world()
+    auth.login("admin@example.org")
+    form = client.get(f"{PAGE}/rules/new").text
+    assert "Gather one user&#39;s AI-confirmed contents for (minutes)" in form
+    refused = auth.post(
+        f"{PAGE}/rules", rule_data(policies, ai_queue, bundle_window_minutes="0"), token_from=PAGE
+    )
+    assert refused.status_code == 422 and "Enter 1 to 1440 minutes." in refused.text
+    auth.post(f"{PAGE}/rules", rule_data(policies, ai_queue), token_from=PAGE)
+    rule = db.session.scalar(select(ReportingRule))
+    assert rule.bundle_window_minutes is None  # off unless an admin sets it
+    rule_id = rule.id
+    auth.post(
+        f"{PAGE}/rules/{rule_id}", rule_data(policies, ai_queue, bundle_window_minutes="15"), token_from=PAGE
+    )
+    db.session.expire_all()
+    assert db.session.get(ReportingRule, rule_id).bundle_window_minutes == 15
+    assert 'value="15"' in client.get(f"{PAGE}/rules/{rule_id}/edit").text
+    (event,) = events("reporting_rule_changed")
+    assert event.details["after"]["bundle_window_minutes"] == 15

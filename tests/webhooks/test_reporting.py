@@ -146,7 +146,7 @@ def test_the_platforms_answer_is_in_the_cybertip_and_its_file_details(
     sha = case.media[0].sha256
     answer = {
         **ENRICHMENT,
-        "files": [{"sha256": sha, "uploaded_at": "2026-11-20T07:30:00Z", "ip": "203.0.113.9"}],
+        "files": [{"sha256": sha, "uploaded_at": "2026-11-20T07:30:00Z", "upload_ip": {"ip": "203.0.113.9"}}],
     }
     receiver.enrichment = [Answer(200, body=json.dumps(answer))]
     report = _file(case, moderator)
