@@ -1,4 +1,9 @@
-"""The case page: what a moderator sees of one case, the decision, revealing media one file at a time."""
+"""The case page: what a moderator sees of one case, the decision, revealing media one file at a time.
+
+Why this module is long (about 420 lines): every route here answers with the case page or one of its panels
+(decision, media, claim, escalation, the law-enforcement request, the reported user's cases), and they share
+one context builder (`_case_context`, `_review_context`) so that a fragment and the full page never differ.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ from wtforms.fields.choices import SelectChoice
 from console import audit, sections
 from console.cases import claims, drafts, kinds, queries, service, showings
 from console.cases.forms import ClaimForm, DecisionForm, EscalateForm, LawEnforcementForm, NextCaseForm
+from console.cases.law_enforcement import set_law_enforcement
 from console.cases.models import Case
 from console.childsafety import access, exposure, viewing
 from console.extensions import db
@@ -176,7 +182,7 @@ def law_enforcement(case_id: int):
     form = LawEnforcementForm()
     if not form.validate_on_submit():
         return render_template("cases/show.html", **_case_context(case, le_form=form, le_open=True)), 422
-    service.set_law_enforcement(case.id, form.values(case.law_enforcement or {}), actor=current_user)
+    set_law_enforcement(case.id, form.values(case.law_enforcement or {}), actor=current_user)
     flash("The law-enforcement request is recorded; reports filed from now on carry it.")
     return redirect(url_for("cases.show", case_id=case.id) + "#law-enforcement")
 

@@ -109,6 +109,6 @@ def test_its_enrichment_answer_passes_the_consoles_checks(demo_world):
     }
     answer = requests.post(demo_world.webhook_url, data=raw, headers=headers, timeout=5).json()
     checked = enrichment.parse(answer)  # raises BadAnswer naming the field if the demo answered badly
-    assert checked["reported_user"]["device_ids"] and checked["files"]["b" * 64]["ip"]
+    assert checked["reported_user"]["details"]["device_ids"] and checked["files"]["b" * 64]["upload_ip"]["ip"]
     headers["webhook-signature"] = delivery.sign("msg_test", raw, ["whsec_" + "A" * 32], now)
     assert requests.post(demo_world.webhook_url, data=raw, headers=headers, timeout=5).status_code == 401
