@@ -26,6 +26,7 @@ from console import create_app
 from console.accounts import passwords
 from console.extensions import db
 from tests import factories
+from tests.databases import own_database
 
 pytest_plugins = ["tests.ncmec_fixtures"] if (Path(__file__).parent / "ncmec_fixtures.py").exists() else []
 
@@ -109,22 +110,8 @@ def redis_url(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory):
-    base = os.environ.get("DATABASE_URL")
-    if not base:
-        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'console.db'}"
-        return
-    import psycopg
-
-    name = f"console_test_{RUN_ID}"
-    admin = base.replace("postgresql+psycopg://", "postgresql://")
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-        # A commit need not wait for its WAL to reach the disk: the database is dropped at the end, and no
-        # test can see the difference (only what a crash of PostgreSQL itself would keep).
-        conn.execute(f'ALTER DATABASE "{name}" SET synchronous_commit = off')
-    yield admin.rsplit("/", 1)[0] + "/" + name
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with own_database(tmp_path_factory.mktemp("db"), f"console_test_{RUN_ID}", fast_commits=True) as url:
+        yield url
 
 
 def _config(database_url: str, redis_url: str, tmp: Path) -> dict:

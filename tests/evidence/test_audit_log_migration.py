@@ -3,8 +3,6 @@ the first sealer run seals them; a broken chain stops the upgrade (unless accept
 
 from __future__ import annotations
 
-import os
-import uuid
 from pathlib import Path
 
 import pytest
@@ -15,6 +13,7 @@ from console import audit, create_app
 from console.evidence import logcheck, sealer
 from console.extensions import db
 from tests.conftest import ROOT, _config
+from tests.databases import own_database
 
 MIGRATIONS = str(ROOT / "migrations")
 
@@ -23,26 +22,12 @@ MIGRATIONS = str(ROOT / "migrations")
 def fresh(redis_url, tmp_path, monkeypatch):
     """An app on a database of its own, empty (no migration run yet)."""
     monkeypatch.setenv("CONSOLE_INSTANCE_PATH", str(tmp_path))
-    base = os.environ.get("DATABASE_URL")
-    name = None
-    if base:
-        import psycopg
-
-        name = f"console_test_m12_{uuid.uuid4().hex[:8]}"
-        admin = base.replace("postgresql+psycopg://", "postgresql://")
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        url = admin.rsplit("/", 1)[0] + "/" + name
-    else:
-        url = f"sqlite:///{Path(tmp_path) / 'm12.db'}"
-    app = create_app(_config(url, redis_url, tmp_path))
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
-    if name:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with own_database(Path(tmp_path), "console_test_m12") as url:
+        app = create_app(_config(url, redis_url, tmp_path))
+        yield app
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
 
 
 def migrate(revision: str, down: bool = False, **options) -> None:

@@ -362,7 +362,8 @@ def test_a_five_content_bundle_with_every_section_is_filed_and_received_valid(ct
 
 # --- the migration: every report so far becomes a bundle of one, and back ------------------------------
 
-from tests.reporting.test_content_items import _fill, scratch_url  # noqa: E402, F401 - a fixture
+from tests.databases import fill_row  # noqa: E402
+from tests.reporting.test_content_items import scratch_url  # noqa: E402, F401 - a fixture
 
 
 def test_the_migration_makes_every_report_a_bundle_of_one_and_back(scratch_url, redis_url, tmp_path):  # noqa: F811
@@ -386,20 +387,22 @@ def test_the_migration_makes_every_report_a_bundle_of_one_and_back(scratch_url, 
     now = datetime(2026, 11, 1)
     with engine.begin() as conn:
         agency = conn.scalar(select(t["agencies"].c.id).limit(1))
-        queue = conn.execute(insert(t["queues"]).values(_fill(t["queues"], {"name": "q", "slug": "q"})))
+        queue = conn.execute(insert(t["queues"]).values(fill_row(t["queues"], {"name": "q", "slug": "q"})))
         queue = queue.inserted_primary_key[0]
         ids = []
         for n, (item, live) in enumerate([("content:a", True), ("url:b", True), ("content:a", False)]):
             case = conn.execute(
                 insert(t["cases"]).values(
-                    _fill(t["cases"], {"queue_id": queue, "reported_at": now, "received_at": now})
+                    fill_row(t["cases"], {"queue_id": queue, "reported_at": now, "received_at": now})
                 )
             ).inserted_primary_key[0]
             values = {"agency_id": agency, "case_id": case, "fingerprint": item, "live": live, "payload": {}}
             values["url_key"] = "url:b" if n == 1 else None
             ids.append(
                 (
-                    conn.execute(insert(t["external_reports"]).values(_fill(t["external_reports"], values)))
+                    conn.execute(
+                        insert(t["external_reports"]).values(fill_row(t["external_reports"], values))
+                    )
                 ).inserted_primary_key[0]
             )
     engine.dispose()

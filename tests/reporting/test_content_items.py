@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 
 import pytest
 from sqlalchemy import MetaData, create_engine, insert, select, text
-from sqlalchemy import types as sqltypes
 
 from console import create_app
 from console.extensions import db
 from console.media import storage
 from console.reporting import filing, pipeline
 from tests import factories
+from tests.databases import fill_row, own_database
 from tests.factories import CSAM
 from tests.reporting.helpers import reporting_setup
 
@@ -116,41 +115,11 @@ def test_a_retracted_report_frees_its_item_for_a_new_one(ctx, fast, ncmec_simula
 # The migration re-keys existing reports from their cases (0009_content_item).
 
 
-def _fill(table, values: dict) -> dict:
-    """Values for every column the row needs (NOT NULL without a default), beside the ones given."""
-    row = dict(values)
-    for column in table.columns:
-        if column.name in row or column.nullable or column.primary_key or column.server_default is not None:
-            continue
-        kind = column.type
-        if isinstance(kind, sqltypes.Boolean):
-            row[column.name] = False
-        elif isinstance(kind, sqltypes.Integer | sqltypes.Float | sqltypes.Numeric):
-            row[column.name] = 0
-        elif isinstance(kind, sqltypes.DateTime):
-            row[column.name] = datetime(2026, 11, 1)
-        elif isinstance(kind, sqltypes.JSON):
-            row[column.name] = {}
-        else:
-            row[column.name] = "x"
-    return row
-
-
 @pytest.fixture
-def scratch_url(database_url, tmp_path):
+def scratch_url(tmp_path):
     """An empty database of the configured kind, for migrating by hand."""
-    if database_url.startswith("sqlite"):
-        yield f"sqlite:///{tmp_path / 'scratch.db'}"
-        return
-    import psycopg
-
-    name = f"console_scratch_{uuid.uuid4().hex[:8]}"
-    admin = database_url.replace("postgresql+psycopg://", "postgresql://")
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield admin.rsplit("/", 1)[0] + "/" + name
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with own_database(tmp_path, "console_scratch") as url:
+        yield url
 
 
 def test_the_migration_re_keys_existing_reports_by_content_item(scratch_url, redis_url, tmp_path):
@@ -171,15 +140,15 @@ def test_the_migration_re_keys_existing_reports_by_content_item(scratch_url, red
     with engine.begin() as conn:
         agency = conn.scalar(select(t["agencies"].c.id).limit(1))
         queue = conn.execute(
-            insert(t["queues"]).values(_fill(t["queues"], {"name": "q", "slug": "q"}))
+            insert(t["queues"]).values(fill_row(t["queues"], {"name": "q", "slug": "q"}))
         ).inserted_primary_key[0]
 
         def case(**kw):
-            values = _fill(t["cases"], {"queue_id": queue, "reported_at": now, "received_at": now, **kw})
+            values = fill_row(t["cases"], {"queue_id": queue, "reported_at": now, "received_at": now, **kw})
             return conn.execute(insert(t["cases"]).values(values)).inserted_primary_key[0]
 
         def report(case_id, fingerprint, live=True):
-            values = _fill(
+            values = fill_row(
                 t["external_reports"],
                 {
                     "agency_id": agency,
