@@ -36,7 +36,7 @@ from datetime import UTC, datetime, timedelta
 
 import requests
 from flask import current_app
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import func, insert, or_, select, update
 from standardwebhooks import Webhook
 
 from console import audit, tasks, urlguard
@@ -48,6 +48,7 @@ from console.webhooks import endpoints, service
 from console.webhooks.models import (
     PRESERVATION_REQUEST,
     RESPONSE_EXCERPT_MAX,
+    WebhookAllowedHost,
     WebhookAttempt,
     WebhookEndpoint,
     WebhookEvent,
@@ -106,6 +107,13 @@ def _claim(event_id: int, owner: str) -> Claimed | None:
     """
     now = utcnow()
     enabled = select(WebhookEndpoint.id).where(WebhookEndpoint.enabled.is_(True))
+
+    def endpoint_column(column):
+        return select(column).where(WebhookEndpoint.id == WebhookEvent.endpoint_id).scalar_subquery()
+
+    # The endpoint's columns and the allow-list come back with the claim itself (scalar subqueries in
+    # RETURNING, on PostgreSQL and SQLite alike): one round trip instead of three on every delivery.
+    hosts = select(func.aggregate_strings(WebhookAllowedHost.host, " ")).scalar_subquery()
     row = db.session.execute(
         update(WebhookEvent)
         .where(
@@ -133,23 +141,22 @@ def _claim(event_id: int, owner: str) -> Claimed | None:
             WebhookEvent.attempts,
             WebhookEvent.created_at,
             WebhookEvent.endpoint_id,
+            endpoint_column(WebhookEndpoint.url).label("url"),
+            endpoint_column(WebhookEndpoint.secret_encrypted).label("secret_encrypted"),
+            endpoint_column(WebhookEndpoint.previous_secret_encrypted).label("previous_secret_encrypted"),
+            endpoint_column(WebhookEndpoint.previous_secret_until).label("previous_secret_until"),
+            endpoint_column(WebhookEndpoint.failing_since).label("failing_since"),
+            hosts.label("allowed_hosts"),
         )
         .execution_options(synchronize_session=False)
     ).one_or_none()
     if row is None:
         db.session.rollback()
         return None
-    endpoint = db.session.execute(
-        select(
-            WebhookEndpoint.url,
-            WebhookEndpoint.secret_encrypted,
-            WebhookEndpoint.previous_secret_encrypted,
-            WebhookEndpoint.previous_secret_until,
-            WebhookEndpoint.failing_since,
-        ).where(WebhookEndpoint.id == row.endpoint_id)
-    ).one()
+    endpoint = row
     try:
-        secrets, allowed = endpoints.signing_secrets(endpoint, now), endpoints.allowed_hosts()
+        secrets = endpoints.signing_secrets(endpoint, now)
+        allowed = {h.lower() for h in (row.allowed_hosts or "").split()}
     except Exception as e:  # noqa: BLE001 - a secret we cannot decrypt is an admin's problem, retried
         secrets, allowed, problem = [], set(), f"cannot sign: {e}"
     else:
