@@ -11,17 +11,11 @@ import argparse
 import os
 import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from standardwebhooks import Webhook
-from werkzeug.serving import WSGIRequestHandler, make_server
-from werkzeug.wrappers import Request, Response
 
-
-class _Quiet(WSGIRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive, as a platform's web server would
-
-    def log_request(self, *args, **kwargs) -> None:
-        pass
+ANSWER = b'{"ok":true}'
 
 
 def main() -> None:
@@ -34,17 +28,28 @@ def main() -> None:
     lock = threading.Lock()
     log = open(args.log, "a", buffering=1)  # noqa: SIM115 - open for the process's life
 
-    def app(environ, start_response):
-        arrived = time.time()
-        request = Request(environ)
-        body = request.get_data()
-        hook.verify(body, request.headers)
-        with lock:
-            log.write(f"{arrived:.6f} {request.headers['webhook-id']}\n")
-        time.sleep(args.latency / 1000)
-        return Response('{"ok":true}', 200, content_type="application/json")(environ, start_response)
+    class Handler(BaseHTTPRequestHandler):
+        # Keep-alive, as a platform's web server would: HTTP/1.1 with a Content-Length on every answer.
+        # (Werkzeug's development server answers "Connection: close" whatever it is told.)
+        protocol_version = "HTTP/1.1"
 
-    make_server("127.0.0.1", args.port, app, threaded=True, request_handler=_Quiet).serve_forever()
+        def do_POST(self) -> None:  # noqa: N802 - http.server's name
+            arrived = time.time()
+            body = self.rfile.read(int(self.headers.get("content-length", 0)))
+            hook.verify(body, dict(self.headers.items()))
+            with lock:
+                log.write(f"{arrived:.6f} {self.headers['webhook-id']}\n")
+            time.sleep(args.latency / 1000)
+            self.send_response(200)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(ANSWER)))
+            self.end_headers()
+            self.wfile.write(ANSWER)
+
+        def log_message(self, *args) -> None:
+            pass
+
+    ThreadingHTTPServer(("127.0.0.1", args.port), Handler).serve_forever()
 
 
 if __name__ == "__main__":

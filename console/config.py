@@ -178,6 +178,8 @@ def from_environment() -> dict:
         "WEBHOOK_RETRY_HOURS": float(os.environ.get("WEBHOOK_RETRY_HOURS", "72")),
         "WEBHOOK_DISABLE_AFTER_HOURS": float(os.environ.get("WEBHOOK_DISABLE_AFTER_HOURS", "72")),
         "WEBHOOK_LEASE_SECONDS": float(os.environ.get("WEBHOOK_LEASE_SECONDS", "60")),
+        # A worker delivering an endpoint's event takes up to this many of its due events in one claim.
+        "WEBHOOK_BATCH": int(os.environ.get("WEBHOOK_BATCH", "20")),
         # After a secret is replaced, the previous one keeps signing (two signatures) this long.
         "WEBHOOK_SECRET_OVERLAP_HOURS": float(os.environ.get("WEBHOOK_SECRET_OVERLAP_HOURS", "24")),
         # Admins' banner: an event undelivered this long, or a disabled endpoint.

@@ -23,6 +23,7 @@ from datetime import datetime
 import redis
 from flask import Flask, current_app
 from rq import Queue
+from rq.job import Job as RQJob
 
 from console import logs
 from console.extensions import db
@@ -81,6 +82,30 @@ def enqueue(func: str, *args, job_id: str | None = None, **options) -> bool:
     # INFO: written in JSON logs (the line that links a request to its job), not in the default text.
     log.info("enqueued %s%r as job %s", func, args, job.id, extra={"enqueued_job_id": job.id})
     return True
+
+
+# Take a job out of its queue, and its hash with it, only if it was still waiting there: a job a worker has
+# already started is left to finish (and find its work done).
+_DISCARD = """
+for i, id in ipairs(ARGV) do
+  if redis.call('LREM', KEYS[1], 0, id) > 0 then redis.call('DEL', KEYS[1 + i]) end
+end
+"""
+
+
+def discard(job_ids: Iterable[str]) -> None:
+    """Take waiting jobs (fixed ids, as given to ``enqueue``) out of the queue: their work was done otherwise.
+
+    Best effort: a job left behind (Redis down, already started) runs and finds nothing to do.
+    """
+    queue = task_queue()
+    ids = [_scoped_job_id(queue.name, j) for j in job_ids]
+    if not ids:
+        return
+    try:
+        queue.connection.eval(_DISCARD, 1 + len(ids), queue.key, *(RQJob.key_for(i) for i in ids), *ids)
+    except redis.RedisError:
+        log.warning("could not take %d done jobs out of the queue; they will find nothing to do", len(ids))
 
 
 @dataclass(frozen=True)

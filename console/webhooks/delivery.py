@@ -20,6 +20,14 @@ protocol:
   that has failed for WEBHOOK_DISABLE_AFTER_HOURS without one delivery is disabled; admins see a banner.
 - What a delivery means beyond itself — the platform disabled an account, acknowledged a preservation request
   — is recorded in the same transaction as "delivered" (`_record_effects`).
+- A backlog goes in batches: the claim takes up to WEBHOOK_BATCH due events of the job's endpoint and takes
+  the others' queued jobs out (fixed job ids); each event is still its own POST, outcome and transaction. The
+  batch stops at the first event not delivered, or after a third of the lease: the rest go back, never called
+  (no attempt on record), to jobs of their own. A worker killed mid-batch leaves leases that run out: the
+  sweep enqueues those events again.
+
+Why this module is long (about 450 lines): the claim, the call, the outcome and the batch share one lease
+protocol and one `Claimed` record; split, each part would have to re-state the others' rules.
 """
 
 from __future__ import annotations
@@ -36,7 +44,7 @@ from datetime import UTC, datetime, timedelta
 
 import requests
 from flask import current_app
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import delete, func, insert, or_, select, update
 from standardwebhooks import Webhook
 
 from console import audit, tasks, urlguard
@@ -83,6 +91,7 @@ def sign(message_id: str, body: bytes, secrets: list[str], when) -> str:
 class Claimed:
     """What the claim's transaction read: everything the call and the outcome need, nothing read again."""
 
+    event_id: int
     attempt_id: int
     message_id: str
     type: str
@@ -99,33 +108,47 @@ class Claimed:
     failing: bool  # the endpoint's failing clock runs (a delivery stops it)
 
 
-def _claim(event_id: int, owner: str) -> Claimed | None:
-    """Take a pending, due event of an enabled endpoint that nobody holds; write the attempt row with it.
+def _claim(event_id: int, owner: str) -> list[Claimed]:
+    """Take the event, and the endpoint's other due events nobody holds (up to WEBHOOK_BATCH in all).
 
-    One transaction: the compare-and-set, what the call needs (the endpoint, its secrets, the allowed hosts)
-    and the attempt row, so that an attempt is on record before the call is made.
+    One transaction: the compare-and-set, what the calls need (the endpoint, its secrets, the allowed hosts)
+    and the attempt rows, so that every attempt is on record before its call is made. The events come in
+    the order they were made, the job's own first when it is among them (it may have been delivered already
+    by another worker's batch: then the others are still worth taking).
     """
     now = utcnow()
     enabled = select(WebhookEndpoint.id).where(WebhookEndpoint.enabled.is_(True))
+    free = or_(WebhookEvent.lease_owner.is_(None), WebhookEvent.lease_expires_at < now)
+    due = or_(
+        WebhookEvent.next_attempt_at.is_(None), WebhookEvent.next_attempt_at <= now + SCHEDULER_TOLERANCE
+    )
+    batch = max(int(current_app.config["WEBHOOK_BATCH"]), 1)
+    wanted = WebhookEvent.id == event_id
+    if batch > 1:
+        others = (
+            select(WebhookEvent.id)
+            .where(
+                WebhookEvent.endpoint_id
+                == select(WebhookEvent.endpoint_id).where(WebhookEvent.id == event_id).scalar_subquery(),
+                WebhookEvent.state == "pending",
+                WebhookEvent.id != event_id,
+                free,
+                due,
+            )
+            .order_by(WebhookEvent.id)
+            .limit(batch - 1)
+        )
+        wanted = or_(wanted, WebhookEvent.id.in_(others))
 
     def endpoint_column(column):
         return select(column).where(WebhookEndpoint.id == WebhookEvent.endpoint_id).scalar_subquery()
 
     # The endpoint's columns and the allow-list come back with the claim itself (scalar subqueries in
-    # RETURNING, on PostgreSQL and SQLite alike): one round trip instead of three on every delivery.
+    # RETURNING, on PostgreSQL and SQLite alike): one round trip, not three.
     hosts = select(func.aggregate_strings(WebhookAllowedHost.host, " ")).scalar_subquery()
-    row = db.session.execute(
+    rows = db.session.execute(
         update(WebhookEvent)
-        .where(
-            WebhookEvent.id == event_id,
-            WebhookEvent.state == "pending",
-            WebhookEvent.endpoint_id.in_(enabled),
-            or_(WebhookEvent.lease_owner.is_(None), WebhookEvent.lease_expires_at < now),
-            or_(
-                WebhookEvent.next_attempt_at.is_(None),
-                WebhookEvent.next_attempt_at <= now + SCHEDULER_TOLERANCE,
-            ),
-        )
+        .where(wanted, WebhookEvent.state == "pending", WebhookEvent.endpoint_id.in_(enabled), free, due)
         .values(
             lease_owner=owner,
             lease_expires_at=now + timedelta(seconds=current_app.config["WEBHOOK_LEASE_SECONDS"]),
@@ -133,6 +156,7 @@ def _claim(event_id: int, owner: str) -> Claimed | None:
             updated_at=now,
         )
         .returning(
+            WebhookEvent.id,
             WebhookEvent.message_id,
             WebhookEvent.type,
             WebhookEvent.reported_user_id,
@@ -149,42 +173,46 @@ def _claim(event_id: int, owner: str) -> Claimed | None:
             hosts.label("allowed_hosts"),
         )
         .execution_options(synchronize_session=False)
-    ).one_or_none()
-    if row is None:
+    ).all()
+    if not rows:
         db.session.rollback()
-        return None
-    endpoint = row
+        return []
+    rows.sort(key=lambda r: (r.id != event_id, r.id))
+    endpoint = rows[0]  # one endpoint: the others were chosen by the job's event's
     try:
         secrets = endpoints.signing_secrets(endpoint, now)
-        allowed = {h.lower() for h in (row.allowed_hosts or "").split()}
+        allowed = {h.lower() for h in (endpoint.allowed_hosts or "").split()}
     except Exception as e:  # noqa: BLE001 - a secret we cannot decrypt is an admin's problem, retried
         secrets, allowed, problem = [], set(), f"cannot sign: {e}"
     else:
         problem = endpoints.endpoint_url_problem(endpoint.url, allowed) or (
             "" if secrets else "the endpoint has no signing secret"
         )
-    attempt_id = db.session.execute(
-        insert(WebhookAttempt)
-        .values(event_id=event_id, started_at=now, worker=owner, error="no outcome recorded yet")
-        .returning(WebhookAttempt.id)
-    ).scalar_one()
-    claimed = Claimed(
-        attempt_id,
-        row.message_id,
-        row.type,
-        row.reported_user_id,
-        row.report_id,
-        row.payload,
-        row.attempts,
-        _aware(row.created_at),
-        row.endpoint_id,
-        endpoint.url,
-        secrets,
-        allowed,
-        problem,
-        endpoint.failing_since is not None,
-    )
-    db.session.commit()  # nothing held across the call
+    attempt_ids = db.session.scalars(
+        insert(WebhookAttempt).returning(WebhookAttempt.id, sort_by_parameter_order=True),
+        [dict(event_id=r.id, started_at=now, worker=owner, error="no outcome recorded yet") for r in rows],
+    ).all()
+    claimed = [
+        Claimed(
+            row.id,
+            attempt_id,
+            row.message_id,
+            row.type,
+            row.reported_user_id,
+            row.report_id,
+            row.payload,
+            row.attempts,
+            _aware(row.created_at),
+            row.endpoint_id,
+            endpoint.url,
+            secrets,
+            allowed,
+            problem,
+            endpoint.failing_since is not None,
+        )
+        for row, attempt_id in zip(rows, attempt_ids, strict=True)
+    ]
+    db.session.commit()  # nothing held across the calls
     return claimed
 
 
@@ -193,17 +221,52 @@ def _aware(moment: datetime) -> datetime:
 
 
 def deliver(event_id: int, owner: str | None = None) -> str | None:
-    """One attempt at the event. Returns its state after it, or None when it was not ours to deliver now."""
+    """One attempt at the event, and at the endpoint's other due events while it answers well.
+
+    Returns the event's state after it, or None when it was not this job's to deliver now. Each event is
+    still one signed POST with its own webhook-id, outcome and transaction; the batch saves the claims and
+    the jobs of a backlog (the others' queued jobs are taken out). It stops at the first event that is not
+    delivered, or when a third of the lease is spent: the rest go back, untouched, to jobs of their own.
+    """
     owner = owner or new_owner()
-    claimed = _claim(event_id, owner)
-    if claimed is None:
+    batch = _claim(event_id, owner)
+    if not batch:
         return None
-    if claimed.problem:
-        outcome = Outcome(None, claimed.problem[:500], "", 0.0)
-    else:
-        body = json.dumps(claimed.payload, separators=(",", ":"), sort_keys=True).encode()
-        outcome = post(claimed.url, claimed.message_id, body, claimed.secrets, utcnow(), claimed.allowed)
-    return _record(event_id, claimed, owner, outcome)
+    if len(batch) > 1:
+        tasks.discard(service.delivery_job(c.event_id).job_id for c in batch if c.event_id != event_id)
+    budget = current_app.config["WEBHOOK_LEASE_SECONDS"] / 3
+    started = time.monotonic()
+    state = own = None
+    for i, claimed in enumerate(batch):
+        if i and (state != "delivered" or time.monotonic() - started > budget):
+            _release(batch[i:], owner)
+            break
+        if claimed.problem:
+            outcome = Outcome(None, claimed.problem[:500], "", 0.0)
+        else:
+            body = json.dumps(claimed.payload, separators=(",", ":"), sort_keys=True).encode()
+            outcome = post(claimed.url, claimed.message_id, body, claimed.secrets, utcnow(), claimed.allowed)
+        state = _record(claimed.event_id, claimed, owner, outcome)
+        if claimed.event_id == event_id:
+            own = state
+    return own
+
+
+def _release(rest: list[Claimed], owner: str) -> None:
+    """Give back events claimed but not called: no attempt was made, so none is on record; jobs again."""
+    ids = [c.event_id for c in rest]
+    db.session.execute(
+        update(WebhookEvent)
+        .where(WebhookEvent.id.in_(ids), WebhookEvent.lease_owner == owner)
+        .values(lease_owner=None, lease_expires_at=None, attempts=WebhookEvent.attempts - 1)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        delete(WebhookAttempt)
+        .where(WebhookAttempt.id.in_([c.attempt_id for c in rest]))
+        .execution_options(synchronize_session=False)
+    )
+    tasks.commit_then_enqueue(service.delivery_job(i) for i in ids)
 
 
 def post(

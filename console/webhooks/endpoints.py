@@ -31,7 +31,7 @@ from console.webhooks.models import (
     WebhookEndpoint,
     WebhookEvent,
 )
-from console.webhooks.service import DELIVER_JOB
+from console.webhooks.service import delivery_job
 
 URL_MAX = 500
 SECRET_PREFIX = "whsec_"  # noqa: S105 - the spec's prefix, not a secret
@@ -185,7 +185,7 @@ def _held_jobs(endpoint_id: int) -> list[tasks.Job]:
             WebhookEvent.endpoint_id == endpoint_id, WebhookEvent.state == "pending"
         )
     )
-    return [tasks.Job(DELIVER_JOB, (i,)) for i in ids]
+    return [delivery_job(i) for i in ids]
 
 
 def set_endpoint_enabled(

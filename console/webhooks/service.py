@@ -38,6 +38,11 @@ log = logging.getLogger(__name__)
 DELIVER_JOB = "jobs.webhooks.deliver"
 
 
+def delivery_job(event_id: int) -> tasks.Job:
+    """An event's delivery job, under a fixed id: a worker that delivers the event in a batch takes it out."""
+    return tasks.Job(DELIVER_JOB, (event_id,), job_id=f"webhook-{event_id}")
+
+
 # --- events -------------------------------------------------------------------------------------------------
 
 
@@ -67,7 +72,7 @@ def emit(
         action_id=action_id,
         actor=actor,
     )
-    return tasks.Job(DELIVER_JOB, (event.id,))
+    return delivery_job(event.id)
 
 
 def add_event(
@@ -252,5 +257,5 @@ def resend(event_id: int, actor=None) -> bool:
         case_id=event.case_id,
         message_id=event.message_id,
     )
-    tasks.commit_then_enqueue([tasks.Job(DELIVER_JOB, (event_id,))])
+    tasks.commit_then_enqueue([delivery_job(event_id)])
     return True

@@ -17,7 +17,7 @@ from console import tasks
 from console.extensions import db
 from console.timeutil import utcnow
 from console.webhooks.models import WebhookEndpoint, WebhookEvent
-from console.webhooks.service import DELIVER_JOB
+from console.webhooks.service import delivery_job
 
 
 def sweep(limit: int = 500) -> int:
@@ -50,5 +50,5 @@ def sweep(limit: int = 500) -> int:
             .values(lease_owner=None, lease_expires_at=None, updated_at=now)
             .execution_options(synchronize_session=False)
         )
-    tasks.commit_then_enqueue(tasks.Job(DELIVER_JOB, (event_id,)) for event_id in ids)
+    tasks.commit_then_enqueue(delivery_job(event_id) for event_id in ids)
     return len(ids)

@@ -11,7 +11,14 @@ from tests import factories
 from tests.webhooks.receiver import Receiver
 
 SECRET = "whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"  # noqa: S105 - a test secret
-FAST = {"WEBHOOK_RETRY_BASE_SECONDS": 0.2, "WEBHOOK_RETRY_MAX_SECONDS": 1.0, "WEBHOOK_TIMEOUT_SECONDS": 2.0}
+# One event per claim unless a test is about batches (tests/webhooks/test_batches.py): these tests call one
+# event's delivery and look at that event alone.
+FAST = {
+    "WEBHOOK_RETRY_BASE_SECONDS": 0.2,
+    "WEBHOOK_RETRY_MAX_SECONDS": 1.0,
+    "WEBHOOK_TIMEOUT_SECONDS": 2.0,
+    "WEBHOOK_BATCH": 1,
+}
 
 
 @pytest.fixture

@@ -45,7 +45,10 @@ def _confirm(policy_slug: str):
 def test_confirming_csam_removes_the_content_and_disables_the_account_there(demo_world):
     case, events = _confirm("csam")
     assert [e.type for e in events] == ["content.remove", "account.disable"]
-    assert [delivery.deliver(e.id) for e in events] == ["delivered", "delivered"]
+    # One job delivers both: the second event is the same endpoint's, due, and taken in the first's batch.
+    assert [delivery.deliver(e.id) for e in events] == ["delivered", None]
+    db.session.expire_all()
+    assert [e.state for e in events] == ["delivered", "delivered"]
     state = demo_world.store.state()
     assert state["content"][case.content_id]["state"] == "removed"
     assert state["accounts"][case.reported_user.platform_id]["state"] == "disabled permanently"
