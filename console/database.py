@@ -50,24 +50,41 @@ def install_sqlite_pragmas(app: Flask) -> None:
 #
 # A page asks several modules the same questions about small, rarely edited tables (the policy tree, which
 # queues are marked child-safety): each answer costs a round trip, and the case page asked five of them twice.
-# A memo keeps one answer per session for as long as nothing was written: any flush, commit or rollback drops
-# every memo, so a value is never older than the transaction's own reads, and a request that changes policies
-# reads them again.
+# A memo keeps one answer per session for as long as nothing it was read from was written: a flush that wrote
+# to one of its tables (or any flush, for a memo that names none) and every commit or rollback drop it, so a
+# value is never older than the transaction's own reads, and a request that changes policies reads them
+# again. A decision flushes four times (the case, its decision, counters, events) and writes no policy: it
+# reads the tree once, not four times.
 
 _MEMO = "console.memo"
 
 
-def memo(key: str, compute):
-    """`compute()`, once per session until its next flush, commit or rollback."""
+def memo(key: str, compute, tables: tuple[str, ...] | None = None):
+    """`compute()`, once per session until a flush writing to `tables` (any flush if None), a commit or a
+    rollback."""
     values = db.session.info.setdefault(_MEMO, {})
     if key not in values:
-        values[key] = compute()
-    return values[key]
+        values[key] = (compute(), frozenset(tables) if tables is not None else None)
+    return values[key][0]
 
 
 def _forget(session, *_args) -> None:
     session.info.pop(_MEMO, None)
 
 
-for _event in ("after_flush", "after_commit", "after_rollback", "after_soft_rollback"):
+def _forget_written(session, _flush_context) -> None:
+    values = session.info.get(_MEMO)
+    if not values:
+        return
+    # In after_flush the session still lists what this flush wrote (new, dirty, deleted).
+    written = set()
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        written.update(table.name for table in type(obj).__mapper__.tables)
+    for key, (_value, tables) in list(values.items()):
+        if tables is None or tables & written:
+            del values[key]
+
+
+event.listen(Session, "after_flush", _forget_written)
+for _event in ("after_commit", "after_rollback", "after_soft_rollback"):
     event.listen(Session, _event, _forget)

@@ -1,5 +1,6 @@
 """console/database.memo: one read per transaction of the small tables a page asks about several times, never
-a value older than the transaction's last write (a flush, commit or rollback forgets every memo)."""
+a value older than the transaction's last write (a flush that wrote to its tables, a commit or a rollback
+forgets it)."""
 
 from __future__ import annotations
 
@@ -43,3 +44,22 @@ def test_a_write_makes_the_next_question_read_again(ctx):
     db.session.commit()
     assert "New policy" in [n.policy.name for n in policy_tree()]
     assert db.session.scalar(db.select(Policy.id).where(Policy.slug == "new")) in access.marks().policy_ids
+
+
+def test_a_flush_that_writes_other_tables_keeps_the_answers(ctx):
+    tree = factories.policy_tree()
+    queue, person = factories.queue(), factories.user()
+    db.session.commit()
+    with counting() as statements:
+        access.marks()
+        person.name = "Renamed person"  # a write to another table, flushed (as a decision's flushes are)
+        db.session.flush()
+        policy_tree()
+        access.marks()
+        queue.name = "Renamed queue"  # a write to a table the marks were read from
+        db.session.flush()
+        access.marks()
+        policy_tree()
+    assert len([s for s in statements if "FROM policies" in s]) == 1, statements
+    marked_queues = [s for s in statements if "WHERE queues.child_safety" in s]
+    assert len(marked_queues) == 2, statements

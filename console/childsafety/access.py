@@ -41,7 +41,7 @@ class Marks:
 
 def marks() -> Marks:
     """Read once per transaction (console/database.memo): a page asks for them from several places."""
-    return memo("childsafety.marks", _read_marks)
+    return memo("childsafety.marks", _read_marks, tables=("policies", "queues"))
 
 
 def _read_marks() -> Marks:

@@ -22,7 +22,11 @@ class PolicyNode:
 def all_policies() -> list[Policy]:
     """Every policy by name, read once per transaction (console/database.memo): the tree, its marks, rules'
     lineages and filters' subtrees all come from this one read."""
-    return memo("policies", lambda: list(db.session.scalars(select(Policy).order_by(Policy.name))))
+
+    def read() -> list[Policy]:
+        return list(db.session.scalars(select(Policy).order_by(Policy.name)))
+
+    return memo("policies", read, tables=("policies",))
 
 
 def policy_tree() -> list[PolicyNode]:
