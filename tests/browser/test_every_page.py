@@ -240,16 +240,24 @@ def test_axe_finds_nothing_on_any_page_or_dialog_state(app, demo_world, browsing
 OVERFLOW = """() => {
   const out = [];
   const doc = document.documentElement;
-  if (doc.scrollWidth > window.innerWidth + 1) out.push(`the page is ${doc.scrollWidth}px wide`);
   const name = el => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') +
     (typeof el.className === 'string' && el.className ? '.' + el.className.trim().split(/\\s+/).join('.')
      : '');
+  const innermost = (root, edge) => {
+    const wide = [...root.querySelectorAll('*')].filter(d => d.getBoundingClientRect().right > edge);
+    return wide.filter(d => !wide.some(o => o !== d && d.contains(o))).slice(0, 2)
+      .map(d => `${name(d)} "${(d.textContent || '').trim().slice(0, 30)}"`).join(', ');
+  };
+  if (doc.scrollWidth > window.innerWidth + 1) {
+    out.push(`the page is ${doc.scrollWidth}px wide (${innermost(document.body, window.innerWidth + 1)})`);
+  }
   // A card or dialog whose content is wider than itself: a table spilling out, or a scroller hiding columns.
   for (const el of document.querySelectorAll('.card, dialog[open], main, .table-scroll')) {
     if (el.scrollWidth > el.clientWidth + 1) {
       const scrolls = ['auto', 'scroll'].includes(getComputedStyle(el).overflowX);
       if (scrolls && window.innerWidth < 1024) continue;  // a phone's table scrolls inside its card
-      out.push(`${name(el)}: content ${el.scrollWidth}px in ${el.clientWidth}px`);
+      const culprits = innermost(el, el.getBoundingClientRect().right + 1);  // what to fix
+      out.push(`${name(el)}: content ${el.scrollWidth}px in ${el.clientWidth}px (${culprits})`);
     }
   }
   // A hash (a seal, a SHA-256) wrapping a lone character or three onto a line of its own.
