@@ -48,7 +48,8 @@ def parse_moment(value) -> datetime | None:
 
 
 def utc_text(moment: datetime) -> str:
-    """The one way a person reads a time without JavaScript, and in every time's tooltip: '2026-12-01 16:24 UTC'."""
+    """The one way a person reads a time without JavaScript, and in every time's tooltip:
+    '2026-12-01 16:24 UTC'."""
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 

@@ -22,7 +22,8 @@ pre{max-width:60rem;max-height:12rem;overflow:auto;white-space:pre-wrap;margin:0
 <body><main><h1>CyberTipline simulator</h1>
 <p>Local development tool: received reports ({{ reports|length }}). Calls: {{ stats.calls }}.</p>
 <h2>Reports</h2>
-<div class="scroll"><table><thead><tr><th>Report</th><th>State</th><th>Incident type</th><th>Contact</th><th>Reported user</th>
+<div class="scroll"><table><thead><tr><th>Report</th><th>State</th><th>Incident type</th><th>Contact</th>
+<th>Reported user</th>
 <th>Files</th></tr></thead><tbody>
 {% for r in reports %}<tr>
 <td>{{ r.report_id }}<br><small>{{ r.opened_at }}</small></td>
@@ -42,7 +43,9 @@ pre{max-width:60rem;max-height:12rem;overflow:auto;white-space:pre-wrap;margin:0
 {% else %}<tr><td colspan="6">No reports yet.</td></tr>{% endfor %}
 </tbody></table></div>
 <h2>Refused documents</h2>
-<div class="scroll"><table><thead><tr><th>When</th><th>Call</th><th>Code</th><th>Why</th><th>Received</th></tr></thead><tbody>
+<div class="scroll"><table><thead><tr><th>When</th><th>Call</th><th>Code</th><th>Why</th>
+<th>Received</th></tr>
+</thead><tbody>
 {% for x in refusals %}<tr>
 <td><small>{{ x.refused_at }}</small></td><td>/{{ x.endpoint }}</td><td>{{ x.code }}</td>
 <td>{{ x.message }}</td><td><pre>{{ x.body }}</pre>
