@@ -32,6 +32,7 @@ run: $(STAMP)
 # left that long module of few tests for the end.
 test: $(STAMP)
 	@scripts/ensure-chromium
+	@scripts/ensure-axe
 	$(BIN)/python -m pytest -n auto --maxprocesses 4 --dist loadscope --no-loadscope-reorder $(PYTEST_ARGS)
 
 # Worker throughput (reports/s vs no-op jobs/s of the production worker class) and scaling with 1, 2, 4 workers;

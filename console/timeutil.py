@@ -32,6 +32,27 @@ class UTCDateTime(TypeDecorator):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+def parse_moment(value) -> datetime | None:
+    """A time as the console keeps it (an aware datetime) or as an API wrote it (an ISO 8601 string, "Z" or
+    an offset; none means UTC), as an aware UTC datetime; None when there is none or it is not a time."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    if not isinstance(value, datetime):
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utc_text(moment: datetime) -> str:
+    """The one way a person reads a time without JavaScript, and in every time's tooltip:
+    '2026-12-01 16:24 UTC'."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
 def age(moment: datetime | None, now: datetime | None = None) -> str:
     """Short human age, e.g. '3 h' or '2 d', for SLA columns."""
     if moment is None:

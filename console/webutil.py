@@ -13,7 +13,7 @@ from werkzeug.formparser import FormDataParser
 from werkzeug.routing import IntegerConverter
 
 from console.text_rules import bidi_parts, visible_controls
-from console.timeutil import age
+from console.timeutil import age, parse_moment, utc_text
 
 # Every id in the schema is a 32-bit INTEGER on PostgreSQL; a larger number names nothing.
 ID_MAX = 2**31 - 1
@@ -142,14 +142,41 @@ def isolate(value) -> Markup:
     return Markup("<bdi>") + Markup("").join(pieces) + Markup("</bdi>")
 
 
+def when(value) -> Markup:
+    """Every time a person reads, one way: <time> in UTC, which static/js/console.js shows in the reader's
+    own time zone, keeping the UTC time in its tooltip. A value that is not a time is shown as it is."""
+    moment = parse_moment(value)
+    if moment is None:
+        return Markup("—") if value in (None, "") else escape(value)
+    utc = utc_text(moment)
+    iso = moment.isoformat().replace("+00:00", "Z")
+    return Markup('<time datetime="{}" title="{}" data-local>{}</time>').format(iso, utc, utc)
+
+
+def plural(count, one: str, many: str | None = None) -> str:
+    """'1 hash', '2 hashes', '0 reports': a count with its noun agreeing."""
+    return f"{count} {one if count == 1 else (many or one + 's')}"
+
+
+def hash_groups(value, size: int = 8) -> Markup:
+    """A hash shown whole, in groups of `size` characters a line may break between (<wbr>), so that a narrow
+    column wraps it at a group, never leaving a lone character on a line."""
+    text = "" if value is None else str(value)
+    groups = [escape(text[i : i + size]) for i in range(0, len(text), size)]
+    return Markup("<wbr>").join(groups)
+
+
 def init_app(app: Flask) -> None:
     app.request_class = ConsoleRequest
     app.jinja_env.globals["url_maker"] = url_maker
     app.url_map.converters["int"] = IdConverter
     app.jinja_env.filters["age"] = age
     app.jinja_env.filters["isolate"] = isolate
+    app.jinja_env.filters["hash_groups"] = hash_groups
+    app.jinja_env.filters["when"] = when
+    app.jinja_env.filters["plural"] = plural
     # In an attribute (alt, aria-label, a confirm prompt) there is no <bdi>: the controls are written out.
     app.jinja_env.filters["visible_controls"] = lambda v: visible_controls("" if v is None else str(v))
     app.jinja_env.filters["dt"] = lambda d: d.strftime("%Y-%m-%d %H:%M UTC") if d else "—"
     app.jinja_env.filters["iso"] = lambda d: d.isoformat() if d else ""
-    app.jinja_env.filters["epoch"] = lambda s: datetime.fromtimestamp(s, UTC).strftime("%Y-%m-%d %H:%M UTC")
+    app.jinja_env.filters["epoch"] = lambda s: when(datetime.fromtimestamp(s, UTC))

@@ -12,14 +12,18 @@ from .faults import apply_fault_json
 
 _PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>CyberTipline simulator</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
 <style>body{font:14px system-ui,sans-serif;margin:1.5rem}table{border-collapse:collapse;margin-bottom:1.5rem}
+.scroll{max-width:100%;overflow-x:auto}td{overflow-wrap:anywhere}td,th{min-width:4rem}
+@media (max-width:600px){body{margin:.8rem}}
 td,th{border:1px solid #ccc;padding:.3rem .5rem;vertical-align:top;text-align:left}
 .finished{color:#060}.retracted,.expired{color:#888}.open{color:#a60}
 pre{max-width:60rem;max-height:12rem;overflow:auto;white-space:pre-wrap;margin:0}</style></head>
-<body><h1>CyberTipline simulator</h1>
+<body><main><h1>CyberTipline simulator</h1>
 <p>Local development tool: received reports ({{ reports|length }}). Calls: {{ stats.calls }}.</p>
 <h2>Reports</h2>
-<table><thead><tr><th>Report</th><th>State</th><th>Incident type</th><th>Contact</th><th>Reported user</th>
+<div class="scroll"><table><thead><tr><th>Report</th><th>State</th><th>Incident type</th><th>Contact</th>
+<th>Reported user</th>
 <th>Files</th></tr></thead><tbody>
 {% for r in reports %}<tr>
 <td>{{ r.report_id }}<br><small>{{ r.opened_at }}</small></td>
@@ -37,16 +41,18 @@ pre{max-width:60rem;max-height:12rem;overflow:auto;white-space:pre-wrap;margin:0
 {% if f.industry_classification %} {{ f.industry_classification }}{% endif %}<br>
 {% endfor %}</td></tr>
 {% else %}<tr><td colspan="6">No reports yet.</td></tr>{% endfor %}
-</tbody></table>
+</tbody></table></div>
 <h2>Refused documents</h2>
-<table><thead><tr><th>When</th><th>Call</th><th>Code</th><th>Why</th><th>Received</th></tr></thead><tbody>
+<div class="scroll"><table><thead><tr><th>When</th><th>Call</th><th>Code</th><th>Why</th>
+<th>Received</th></tr>
+</thead><tbody>
 {% for x in refusals %}<tr>
 <td><small>{{ x.refused_at }}</small></td><td>/{{ x.endpoint }}</td><td>{{ x.code }}</td>
 <td>{{ x.message }}</td><td><pre>{{ x.body }}</pre>
 {% if x.truncated %}<small>(first 64 KiB of {{ x.body_size }} bytes)</small>{% endif %}
 </td></tr>
 {% else %}<tr><td colspan="5">Nothing refused.</td></tr>{% endfor %}
-</tbody></table></body></html>"""
+</tbody></table></div></main></body></html>"""
 
 
 def inspection_blueprint(state: SimulatorState) -> Blueprint:

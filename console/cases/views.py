@@ -387,13 +387,21 @@ def escalate(case_id: int):
         except (ValueError, service.AlreadyDecided, claims.ClaimedByOther) as e:
             form.note.errors = [*form.note.errors, str(e)]
         else:
-            # The case is someone else's now: back to the queue it came from, to go on with the next one.
+            # The case is someone else's now: on to the next case of the queue it came from, as "Next case"
+            # would (claimed for this reviewer), or back to that queue when none is waiting.
             flash(
                 f"Case #{escalated.id} escalated: {escalated.queue.name}"
                 + (f", assigned to {escalated.assigned_to.name}" if escalated.assigned_to else "")
                 + "."
             )
-            return redirect(url_for("queues.show", queue_id=from_queue_id))
+            from_queue = db.session.get(Queue, from_queue_id)
+            held = None
+            if access.may_open_queue(current_user, from_queue):
+                held = claims.next_case(from_queue_id, current_user, after_case_id=escalated.id)
+            if held is None:
+                flash(f"No other case in {from_queue.name} is waiting for a reviewer right now.")
+                return redirect(url_for("queues.show", queue_id=from_queue_id))
+            return redirect(url_for("cases.show", case_id=held.case_id, prev=escalated.id))
     case = service.load_case(case.id)
     context = _case_context(case, escalate_form=form, escalate_open=True)
     return render_template("cases/show.html", **context), 422

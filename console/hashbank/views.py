@@ -13,6 +13,7 @@ from console import sections
 from console.hashbank import lists, matching, queries
 from console.hashbank.forms import ImportForm
 from console.security import role_required
+from console.webutil import plural
 
 bp = Blueprint("hashbank", __name__, url_prefix="/hash-bank")
 
@@ -57,5 +58,5 @@ def import_list():
         source = lists.import_list(form.hash_list.data.read(), form.label.data, actor=current_user)
     except lists.ImportRefused as e:
         return _page(form, problems=e.problems, status=422)
-    flash(f"Imported {source.entry_count} hashes from “{source.label}”.")
+    flash(f"Imported {plural(source.entry_count, 'hash', 'hashes')} from “{source.label}”.")
     return redirect(url_for("hashbank.index"))

@@ -11,3 +11,15 @@ def init_app(app: Flask) -> None:
     from console.reporting import service
 
     violation_confirmed.connect(service.on_violation_confirmed)
+    # One name per incident type wherever a person reads it: the dialog's (IncidentType.label), not NCMEC's
+    # enumeration value, which stays in the XML and the CSV export.
+    app.jinja_env.filters["incident_label"] = incident_label
+
+
+def incident_label(value) -> str:
+    from console.ncmec import IncidentType
+
+    try:
+        return IncidentType(value).label
+    except ValueError:
+        return "" if value is None else str(value)

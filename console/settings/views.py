@@ -39,6 +39,20 @@ AUDIT_OBJECT_TYPES = {
     "policy": "Policy",
     "user": "User",
 }
+# What each kind of audited object is called in the log's Object column ("Hash list #5", not "hash_source 5").
+AUDIT_SUBJECTS = {
+    **AUDIT_OBJECT_TYPES,
+    "external_report": "Report",
+    "care_settings": "Care settings",
+    "evidence": "Evidence of report",
+    "hash_source": "Hash list",
+    "legal_hold": "Legal hold",
+    "queue": "Queue",
+    "sign_in_throttle": "Sign-in throttle",
+    "webhook_action": "Platform action",
+    "webhook_endpoint": "Webhook endpoint",
+    "webhook_event": "Webhook event",
+}
 
 
 @bp.route("/")
@@ -167,7 +181,12 @@ def test_connection(agency_id: int):
     check = service.check_connection(agency.id, actor=current_user)
     if is_htmx():
         return render_template(
-            "settings/_connection_status.html", agency=agency, check_labels=service.CHECK_LABELS
+            "settings/_connection_status.html",
+            agency=agency,
+            check_labels=service.CHECK_LABELS,
+            oob=True,
+            configured=agencies.is_configured(agency),
+            base_url=_safe_base_url(agency),
         )
     flash(f"Test connection: {check.label}. {check.message}")
     return redirect(url_for("settings.external_reporting"))
@@ -366,6 +385,7 @@ def audit_log():
         next_before=next_before,
         object_type=object_type,
         object_types=AUDIT_OBJECT_TYPES,
+        subjects=AUDIT_SUBJECTS,
         first_page=not before,
         **sections.context_for("audit_log"),
     )

@@ -39,6 +39,38 @@
     var url = form.getAttribute("action") + (query ? "?" + query : "");
     document.dispatchEvent(new CustomEvent("open-dialog", { detail: { value: url } }));
   });
+  // The colour toggle says what pressing it will do, and whether the file is in colour (aria-pressed).
+  function colourToggleSays(button) {
+    var item = document.getElementById(button.dataset.target);
+    var inColour = !!(item && item.querySelector(".in-colour"));
+    button.setAttribute("aria-pressed", inColour ? "true" : "false");
+    button.textContent = inColour ? "Show in grayscale" : "Show in colour";
+  }
+  // Every time a person reads (console/webutil.py `when`): in the reader's own time zone, UTC in its
+  // tooltip. Without JavaScript the page shows the UTC time.
+  function pad(n) { return (n < 10 ? "0" : "") + n; }
+  function zoneName(d) {
+    try {
+      var parts = new Intl.DateTimeFormat(undefined, { timeZoneName: "short" }).formatToParts(d);
+      for (var i = 0; i < parts.length; i++) if (parts[i].type === "timeZoneName") return parts[i].value;
+    } catch (err) { /* an old browser: the time without its zone's name */ }
+    return "";
+  }
+  function localTimes(root) {
+    if (!root || !root.querySelectorAll) return;
+    var found = root.matches && root.matches("time[data-local]") ? [root] : [];
+    found = found.concat(Array.prototype.slice.call(root.querySelectorAll("time[data-local]")));
+    found.forEach(function (el) {
+      var d = new Date(el.getAttribute("datetime"));
+      if (isNaN(d.getTime())) return;
+      var zone = zoneName(d);
+      el.textContent = d.getFullYear() + "-" + pad(d.getMonth() + 1) + "-" + pad(d.getDate()) + " " +
+        pad(d.getHours()) + ":" + pad(d.getMinutes()) + (zone ? " " + zone : "");
+    });
+    root.querySelectorAll(".colour-toggle").forEach(colourToggleSays);
+  }
+  document.addEventListener("DOMContentLoaded", function () { localTimes(document.body); });
+  document.addEventListener("htmx:load", function (e) { localTimes(e.detail && e.detail.elt); });
   document.addEventListener("click", function (e) {
     var t = e.target;
     if (t.matches(".colour-toggle")) {
@@ -47,6 +79,7 @@
         el.classList.toggle("grayscale");
         el.classList.toggle("in-colour");
       });
+      colourToggleSays(t);
     }
     // A link that opens its page in the dialog; without JavaScript it is an ordinary link to the full page.
     var opener = t.closest("a[data-open-dialog]");

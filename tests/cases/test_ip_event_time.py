@@ -19,7 +19,9 @@ def test_an_ip_event_time_reads_like_the_other_times_not_raw_iso(ctx, client, au
     auth.login("m@example.org")
     html = client.get(f"/cases/{c.id}").text
     assert (
-        '<time class="muted" datetime="2026-11-24T06:05:04.123456+00:00">2026-11-24 06:05 UTC</time>' in html
+        '<time datetime="2026-11-24T06:05:04.123456Z" title="2026-11-24 06:05 UTC" data-local>'
+        "2026-11-24 06:05 UTC</time>" in html
     )
-    assert c.reported_at.strftime("%Y-%m-%d %H:%M UTC") in html  # the same format as the report time
+    reported = c.reported_at.strftime("%Y-%m-%d %H:%M UTC")
+    assert f'title="{reported}" data-local>{reported}</time>' in html  # the same format as the report time
     assert ">2026-11-24T06:05" not in html

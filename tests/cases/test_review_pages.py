@@ -130,6 +130,23 @@ def test_escalating_to_another_queue_moves_the_case_counts_and_history(ctx, clie
     assert "case escalated" in page and "Needs a second pair of eyes" in page and senior.name in page
 
 
+def test_escalating_goes_on_to_the_next_case_of_the_queue_claimed(ctx, client, auth):
+    me = factories.user("moderator", email="m@example.org")
+    reports, senior = factories.queue("User reports"), factories.queue("Senior review")
+    first, second = factories.case(reports, hours_ago=5), factories.case(reports, hours_ago=4)
+    auth.login("m@example.org")
+    response = auth.post(
+        f"/cases/{first.id}/escalate",
+        {"to_queue": senior.id, "note": "Needs a second pair of eyes"},
+        token_from=f"/cases/{first.id}",
+    )
+    assert response.status_code == 302
+    assert f"/cases/{second.id}" in response.headers["Location"]
+    assert claims.holder(second.id).holder_id == me.id
+    page = client.get(response.headers["Location"]).text
+    assert f"Case #{first.id} escalated: {senior.name}." in page
+
+
 def test_a_case_escalated_to_a_colleague_is_on_their_assigned_list(ctx, client, auth):
     factories.user("moderator", email="m@example.org")
     bob = factories.user("moderator", email="bob@example.org", name="Bob Senior")

@@ -432,7 +432,8 @@ def test_the_audit_page_shows_the_unsealed_tail_the_last_checkpoint_and_the_key(
     page = client.get("/settings/audit-log").text
     head = logstore.latest_checkpoint()
     assert "Transparency log:" in page and f"3 events sealed under checkpoint #{head.id}" in page
-    assert head.root.hex() in page and "Unsealed tail: 3 events" in page
+    # The root is shown whole, in groups a narrow column may break between (<wbr>).
+    assert head.root.hex() in page.replace("<wbr>", "") and "Unsealed tail: 3 events" in page
     assert "Verified intact through 3 events" in page
     assert signer.current().verifier_key() in page
 

@@ -96,6 +96,15 @@ def test_an_admin_imports_a_list_and_an_upload_matching_it_is_routed(setup, clie
     assert response.status_code == 302
     page = client.get("/hash-bank/").text
     assert "Imported 3 hashes" in page and "Industry list 2026-11" in page
+    auth.post(
+        "/hash-bank/import",
+        {
+            "label": "One more",
+            "hash_list": (io.BytesIO(f"algorithm,hash\nmd5,{'b2' * 16}\n".encode()), "one.csv"),
+        },
+        token_from="/hash-bank/",
+    )
+    assert "Imported 1 hash from" in client.get("/hash-bank/").text
 
     posted = post_case(client, raw, "post-listed", [("x.jpg", reencoded(encoded(picture(3))), "image/jpeg")])
     case = db.session.get(Case, posted["case_id"])

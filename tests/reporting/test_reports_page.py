@@ -111,7 +111,7 @@ def test_admin_downloads_the_exact_xml_that_was_sent(ctx, fast, client, auth, nc
         assert file_xml.text == f.fileinfo_xml
     detail = client.get(f"/reports/{report.id}").text
     assert report.ncmec_report_id in detail and "Download report.xml" in detail
-    assert detail.count("Download XML") == 2
+    assert detail.count("Download fileDetails XML") == 2
     assert "report created" in detail and "report submitted" in detail and "report finished" in detail
     assert "A finished report cannot be withdrawn" in detail and ">Retract</button>" not in detail
 

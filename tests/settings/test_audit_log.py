@@ -59,3 +59,18 @@ def test_audit_log_is_for_admins(ctx, client, auth):
     factories.user("moderator", email="mod@example.org")
     auth.login("mod@example.org")
     assert client.get(LOG).status_code == 403
+
+
+def test_the_object_column_reads_as_words(ctx, client, auth):
+    """ "Case #9" once, not "Case 9 · case #9"; "Hash list #5", not "hash_source 5"."""
+    admin_world()
+    case = factories.case(factories.queue())
+    audit.record("case_opened", "case", case.id, actor_label="api:test", case_id=case.id)
+    audit.record("hash_list_imported", "hash_source", 5, actor_label="cli")
+    audit.record("webhook_endpoint_saved", "webhook_endpoint", 2, actor_label="cli")
+    db.session.commit()
+    auth.login("admin@example.org")
+    page = client.get(LOG).text
+    assert f">Case #{case.id}</a>" in page and f"Case {case.id} · case #{case.id}" not in page
+    assert "Hash list #5" in page and "hash_source 5" not in page
+    assert "Webhook endpoint #2" in page

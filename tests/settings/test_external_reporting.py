@@ -147,6 +147,19 @@ def test_test_connection_with_wrong_credentials(ctx, client, auth, ncmec_simulat
     response = auth.post(f"{PAGE}/agencies/{agencies.ncmec().id}/test", htmx=True, token_from=PAGE)
     assert "Wrong credentials" in response.text
     assert agencies.ncmec().last_check_status == "wrong_credentials"
+    # The badge beside the agency's name follows the test, in the same answer (out of band) and on the page.
+    badge = re.search(
+        r'<span class="badge bad" id="agency-badge-\d+" hx-swap-oob="true">([^<]*)</span>', response.text
+    )
+    assert badge and badge.group(1).startswith("connection failed"), response.text
+    page = client.get(PAGE).text
+    assert "connection failed" in page and "connected to" not in page
+
+    connect(ncmec_simulator.base_url, ncmec_simulator.username, ncmec_simulator.password)
+    response = auth.post(f"{PAGE}/agencies/{agencies.ncmec().id}/test", htmx=True, token_from=PAGE)
+    assert re.search(
+        r'<span class="badge ok" id="agency-badge-\d+" hx-swap-oob="true">connected to ', response.text
+    )
 
 
 def test_test_connection_when_unreachable_without_javascript(ctx, client, auth):
