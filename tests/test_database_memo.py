@@ -47,7 +47,7 @@ def test_a_write_makes_the_next_question_read_again(ctx):
 
 
 def test_a_flush_that_writes_other_tables_keeps_the_answers(ctx):
-    tree = factories.policy_tree()
+    factories.policy_tree()
     queue, person = factories.queue(), factories.user()
     db.session.commit()
     with counting() as statements:
