@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 
 from console import audit, tasks
 from console.dsa import AlreadyThere, Refused, Stored, Unresolved, deliver
@@ -41,6 +41,7 @@ from console.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 
+# RQ's scheduler keeps whole seconds: a retry job may wake this much early; it waits for its statements.
 SCHEDULER_TOLERANCE = timedelta(seconds=1.5)
 DEFAULTS = {
     "SOR_LEASE_SECONDS": 150.0,  # > the delivery budget (60 s) + one call (25 s), and > the PUID lock (30 s)
@@ -80,7 +81,7 @@ def claim(environment: str, owner: str, limit: int = BATCH_MAX) -> list[Claimed]
     free = or_(StatementOfReasons.lease_owner.is_(None), StatementOfReasons.lease_expires_at < now)
     due = or_(
         StatementOfReasons.next_attempt_at.is_(None),
-        StatementOfReasons.next_attempt_at <= now + SCHEDULER_TOLERANCE,
+        StatementOfReasons.next_attempt_at <= now,
     )
     ids = list(
         db.session.scalars(
@@ -244,8 +245,33 @@ def drain(environment: str, owner: str | None = None) -> int:
     while True:
         claimed = send_batch(environment, owner)
         if not claimed:
-            return sent
+            soon = _due_soon(environment)
+            if soon is None:
+                return sent
+            time.sleep(soon)
+            continue
         sent += claimed
         if time.monotonic() > deadline:
             tasks.enqueue(SEND_JOB, environment)
             return sent
+
+
+def _due_soon(environment: str) -> float | None:
+    """Seconds until the next pending statement is due, when that is within SCHEDULER_TOLERANCE (a job woken
+    early by the scheduler waits for it rather than leave it to the sweep); else None."""
+    now = utcnow()
+    at = db.session.scalar(
+        select(func.min(StatementOfReasons.next_attempt_at)).where(
+            StatementOfReasons.state == "pending",
+            StatementOfReasons.environment == environment,
+            StatementOfReasons.next_attempt_at > now,
+            StatementOfReasons.lease_owner.is_(None),
+        )
+    )
+    db.session.rollback()
+    if at is None:
+        return None
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=now.tzinfo)
+    wait = (at - now).total_seconds()
+    return wait + 0.01 if wait <= SCHEDULER_TOLERANCE.total_seconds() else None
