@@ -68,7 +68,7 @@ def setup_world(ctx, standin, *, mapped: bool = True) -> dict:
             policy_ids=[policies[slug].id for slug in slugs],
             actor=admin,
         )
-    # The platform's side is not under test here: its events wait (a disabled endpoint), taking no worker time.
+    # The platform's side is not under test: its events wait (a disabled endpoint), taking no worker time.
     endpoint.enabled = False
     db.session.commit()
     service.save_environment("sandbox", base_url=standin.base_url, token=TOKEN, actor=admin)

@@ -1,6 +1,6 @@
-"""What each answer of the service does to a statement: 5xx and 429 retried with the same PUID, a lost answer
-left alone until the PUID's lock has passed and then resolved as already there, a 422 parked with the service's
-words, 401 pausing the environment for an admin, batches of at most 100, the sweep, Resend."""
+"""What each answer of the service does to a statement: 5xx and 429 retried with the same PUID, a lost
+answer left alone until the PUID's lock has passed and then resolved as already there, a 422 parked with the
+service's words, 401 pausing the environment for an admin, batches of at most 100, the sweep, Resend."""
 
 from __future__ import annotations
 
