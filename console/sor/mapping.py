@@ -227,6 +227,10 @@ def _choices(values, allowed, field: str, errors: dict) -> list[str]:
 
 def set_policy_mapping(policy_id: int, form: dict, actor=None) -> SorPolicyMapping:
     """Store a policy's mapping as given (an incomplete one too: the page then says what is missing)."""
+    from console.policies.models import Policy
+
+    if db.session.get(Policy, policy_id) is None:
+        raise LookupError(f"no policy {policy_id}")
     errors: dict[str, str] = {}
     category = (form.get("category") or "").strip()
     if category and category not in set(Category):

@@ -48,7 +48,7 @@ def _after_mapping(actor) -> None:
 def save_policy_mapping(policy_id: int, form: dict, actor=None) -> None:
     try:
         mapping.set_policy_mapping(policy_id, form, actor)
-    except mapping.MappingError:
+    except (mapping.MappingError, LookupError):
         db.session.rollback()
         raise
     _after_mapping(actor)

@@ -174,6 +174,8 @@ def _form() -> dict:
 def save_policy(policy_id: int):
     try:
         service.save_policy_mapping(policy_id, _form(), actor=current_user)
+    except LookupError:
+        return ("no such policy", 404)
     except mapping.MappingError as e:
         _flash_errors(e.errors)
     else:
