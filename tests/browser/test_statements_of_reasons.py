@@ -14,7 +14,7 @@ from tests.sor.helpers import one, run_jobs
 pytestmark = pytest.mark.browser
 
 
-def test_an_admin_connects_and_maps_a_moderator_removes_spam_the_statement_is_submitted(ctx, page, standin):
+def test_an_admin_connects_and_maps_a_moderator_removes_spam_the_statement_is_submitted(ctx, page, standin):  # noqa: F811 - the fixture
     from console import tasks
     from console.sor import service
 
