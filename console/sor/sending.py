@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 
 from console import audit, tasks
 from console.dsa import AlreadyThere, Refused, Stored, Unresolved, deliver
@@ -148,17 +148,17 @@ def record(environment: str, owner: str, claimed: list[Claimed], outcomes: dict)
     released = {"lease_owner": None, "lease_expires_at": None, "updated_at": now}
     earliest = None
     paused = None
+    _record_stored(
+        owner,
+        now,
+        released,
+        [(c, outcomes[c.puid]) for c in claimed if isinstance(outcomes.get(c.puid), Stored)],
+    )
     for item in claimed:
         outcome = outcomes.get(item.puid)
         if isinstance(outcome, Stored):
-            values = {
-                "state": "submitted",
-                "uuid": outcome.uuid,
-                "submitted_at": now,
-                "last_error": "",
-                "next_attempt_at": None,
-            }
-        elif isinstance(outcome, AlreadyThere):
+            continue
+        if isinstance(outcome, AlreadyThere):
             unexpected = item.attempts == 1
             values = {
                 "state": "submitted",
@@ -212,6 +212,45 @@ def record(environment: str, owner: str, claimed: list[Claimed], outcomes: dict)
         log.warning("statements of reasons to %s paused for an admin: %s", environment, paused)
     db.session.commit()
     return earliest
+
+
+def _record_stored(owner: str, now: datetime, released: dict, stored: list) -> None:
+    """The common case, statements stored with their uuid: one executemany for the batch, not a round trip
+    per statement; each still guarded by the lease (a statement another worker took over is not written)."""
+    if not stored:
+        return
+    table = StatementOfReasons.__table__
+    db.session.connection().execute(
+        update(table)
+        .where(table.c.id == bindparam("b_id"), table.c.lease_owner == owner)
+        .values(
+            state="submitted",
+            uuid=bindparam("b_uuid"),
+            submitted_at=now,
+            last_error="",
+            next_attempt_at=None,
+            **released,
+        ),
+        [{"b_id": item.id, "b_uuid": outcome.uuid} for item, outcome in stored],
+    )
+    written = set(
+        db.session.scalars(
+            select(StatementOfReasons.id).where(
+                StatementOfReasons.id.in_([item.id for item, _ in stored]),
+                StatementOfReasons.submitted_at == now,
+            )
+        )
+    )
+    for item, outcome in stored:
+        if item.id in written:
+            audit.record(
+                "sor_submitted",
+                "statement_of_reasons",
+                item.id,
+                actor_label="system",
+                puid=item.puid,
+                uuid=outcome.uuid,
+            )
 
 
 def send_batch(environment: str, owner: str) -> int | None:
