@@ -201,8 +201,8 @@ def main() -> int:
                 common.stop(worker)
             with_startup = (last - worker_started).total_seconds()
             print(
-                f"drain: {args.drain} statements stored by one worker in {drain_seconds:.1f} s from its first "
-                f"claim ({args.drain / drain_seconds:.0f}/s), {with_startup:.1f} s from its start "
+                f"drain: {args.drain} statements stored by one worker in {drain_seconds:.1f} s from its "
+                f"first claim ({args.drain / drain_seconds:.0f}/s), {with_startup:.1f} s from its start "
                 f"(L = {args.latency} ms; load {os.getloadavg()[0]:.1f})",
                 flush=True,
             )
