@@ -1,6 +1,6 @@
 """Statements of reasons to the DSA Transparency Database: batch vs one call each, and draining 10,000.
 
-    .venv/bin/python bench/sor.py [--rate-decisions 1000] [--drain 10000] [--latency 50] [--rounds 3]
+    .venv/bin/python bench/sor.py [--rate-decisions 1000] [--drain 10000] [--bulk] [--latency 50] [--rounds 3]
 
 PostgreSQL and Redis as the other benchmarks (BENCH_PG, BENCH_REDIS_URL). The stand-in (dsa_standin, over
 real HTTP, in a thread of this process) answers every call --latency ms late (its `latency_ms`), as a distant
@@ -103,6 +103,74 @@ class Bench:
         db.session.rollback()
         return outcome.decision.id
 
+    def decide_in_bulk(self, n: int) -> float:
+        """n decisions whose statements wait to be sent, made fast: one real decision through
+        `cases.service.decide` (its statement built and frozen by the console), then n − 1 more cases,
+        decisions and statements written in bulk with that body and each its own decision's PUID. What the
+        drain then measures — claiming, sending, recording — is the same for both."""
+        from sqlalchemy import select
+
+        from console.cases.models import Case, Decision
+        from console.dsa import puid_for
+        from console.extensions import db
+        from console.sor.models import StatementOfReasons
+        from console.timeutil import utcnow
+
+        started = time.monotonic()
+        self.decide()
+        template = db.session.scalars(
+            select(StatementOfReasons).order_by(StatementOfReasons.id.desc()).limit(1)
+        ).one()
+        body, action_ids = dict(template.body), list(template.action_ids)
+        for start in range(0, n - 1, 1000):
+            now = utcnow()
+            pairs = []
+            for i in range(start, min(start + 1000, n - 1)):
+                case = Case(
+                    queue_id=self.filing.queue.id,
+                    status="violation",
+                    source_kind="ai_review",
+                    text="spam",
+                    content_id=f"sor-bulk-{os.getpid()}-{i}",
+                    reported_at=now,
+                    received_at=now,
+                    policy_id=self.policy.id,
+                    decided_at=now,
+                )
+                decision = Decision(
+                    case=case,
+                    verdict="violation",
+                    policy_id=self.policy.id,
+                    moderator_id=self.filing.moderator.id,
+                    made_by="human",
+                    created_at=now,
+                )
+                pairs.append((case, decision))
+            db.session.add_all([c for c, _ in pairs])
+            db.session.flush()
+            db.session.add_all(
+                StatementOfReasons(
+                    decision_id=d.id,
+                    case_id=c.id,
+                    puid=puid_for(d.id),
+                    environment="sandbox",
+                    state="pending",
+                    waiting_reason="",
+                    body={**body, "puid": puid_for(d.id)},
+                    action_ids=action_ids,
+                    category=template.category,
+                    decision_type=template.decision_type,
+                    ground=template.ground,
+                    automated_decision=template.automated_decision,
+                    attempts=0,
+                    created_at=now,
+                    updated_at=now,
+                )
+                for c, d in pairs
+            )
+            db.session.commit()
+        return time.monotonic() - started
+
     def decide_many(self, n: int) -> float:
         started = time.monotonic()
         for _ in range(n):
@@ -161,6 +229,11 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--db", default="console_bench_sor")
     parser.add_argument("--no-record", action="store_true")
+    parser.add_argument(
+        "--bulk",
+        action="store_true",
+        help="make the drain's decisions in bulk (decide_in_bulk), not one by one",
+    )
     args = parser.parse_args()
     common.print_machine()
     from dsa_standin import serve_in_thread
@@ -191,8 +264,11 @@ def main() -> int:
             from console.timeutil import utcnow
 
             since = utcnow()
-            made = bench.decide_many(args.drain)
-            print(f"{args.drain} decisions made in {made:.0f} s (no worker running)", flush=True)
+            made = (bench.decide_in_bulk if args.bulk else bench.decide_many)(args.drain)
+            how = (
+                "in bulk from one real decision's statement" if args.bulk else "through cases.service.decide"
+            )
+            print(f"{args.drain} decisions made in {made:.0f} s, {how} (no worker running)", flush=True)
             worker_started = utcnow()
             worker = filing.worker(burst=True, worker_class=PRODUCTION_WORKER)
             try:
