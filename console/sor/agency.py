@@ -34,18 +34,18 @@ class AgencyError(ValueError):
 
 
 def agency() -> SorAgency:
-    """The one agency row (pre-loaded by the migration; made again, off, if it is missing)."""
+    """The one agency row (pre-loaded by the migration). Missing, an unsaved one, off: reading never writes
+    (a decision's transaction reads it); only an admin's change adds it (`_kept`)."""
     row = db.session.get(SorAgency, 1)
     if row is None:
         row = SorAgency(
             id=1, name=AGENCY_NAME, enabled=False, environment="sandbox", countries=DEFAULT_COUNTRIES
         )
-        db.session.add(row)
-        db.session.flush()
     return row
 
 
 def environment(name: str) -> SorEnvironment:
+    """An environment's row; missing, an unsaved empty one (not configured), as `agency`."""
     if name not in ENVIRONMENTS:
         raise LookupError(f"no environment {name!r}")
     row = db.session.scalar(select(SorEnvironment).where(SorEnvironment.name == name))
@@ -53,8 +53,13 @@ def environment(name: str) -> SorEnvironment:
         row = SorEnvironment(
             name=name, base_url="", paused_reason="", last_check_status="", last_check_message=""
         )
-        db.session.add(row)
-        db.session.flush()
+    return row
+
+
+def _kept(row):
+    """An admin's change is kept: the row is added (nothing for one read from the database) and flushed."""
+    db.session.add(row)
+    db.session.flush()
     return row
 
 
@@ -99,6 +104,7 @@ def save_environment(name: str, *, base_url: str, token: str = "", actor=None) -
     was_paused = env.paused_reason
     env.paused_reason, env.paused_at = "", None
     env.last_check_at, env.last_check_status, env.last_check_message = None, "", ""
+    _kept(env)
     audit.record(
         "sor_environment_saved",
         "sor_environment",
@@ -129,6 +135,7 @@ def save_agency(*, enabled: bool, environment_name: str, countries: list[str], a
     if errors:
         raise AgencyError(errors)
     row.enabled, row.environment, row.countries, row.updated_at = enabled, environment_name, codes, utcnow()
+    _kept(row)
     audit.record(
         "sor_agency_saved",
         "sor_agency",
@@ -177,6 +184,7 @@ def test_connection(name: str, *, actor=None) -> Check:
         check.status,
         check.message[:500],
     )
+    _kept(env)
     audit.record(
         "sor_connection_tested",
         "sor_environment",

@@ -214,7 +214,10 @@ def on_case_decided(
 def build_waiting(actor=None) -> list[tasks.Job]:
     """After a mapping changed: build every waiting statement that now can be (the caller's transaction)."""
     environments = set()
-    for row in db.session.scalars(select(StatementOfReasons).where(StatementOfReasons.state == "waiting")):
+    waiting = list(
+        db.session.scalars(select(StatementOfReasons).where(StatementOfReasons.state == "waiting"))
+    )
+    for row in waiting:
         if freeze(row):
             environments.add(row.environment)
             audit.record(
