@@ -78,7 +78,8 @@ def test_an_admin_connects_and_maps_a_moderator_removes_spam_the_statement_is_su
     page.context.clear_cookies()
     sign_in(page, "mod@example.org")
     page.goto(f"/cases/{case_id}")
-    page.get_by_label("Policy").select_option(str(spam))
+    with page.expect_response(lambda r: "/platform-actions" in r.url):  # the policy's actions, swapped in
+        page.get_by_label("Policy").select_option(str(spam))
     expect(page.locator("#platform-actions")).to_contain_text("Remove content")
     page.get_by_role("button", name="Confirm violation").click()
     expect(page.locator("#decision")).to_contain_text("Violation confirmed")
