@@ -77,6 +77,10 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     webhooks.init_app(app)  # a decision's actions, enrichment and preservation requests, to the platform
 
+    from console import sor
+
+    sor.init_app(app)  # statements of reasons to the EU's DSA Transparency Database
+
     from console import ops
 
     ops.init_app(app)  # health, readiness, metrics, the filing clock

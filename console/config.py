@@ -188,6 +188,16 @@ def from_environment() -> dict:
         # awaited for at most this long from the report's creation; then it is filed with what we have.
         "PLATFORM_WAIT_SECONDS": float(os.environ.get("PLATFORM_WAIT_SECONDS", "600")),
         "PLATFORM_RETRY_SECONDS": float(os.environ.get("PLATFORM_RETRY_SECONDS", "15")),
+        # Statements of reasons (console/sor/sending.py): the lease on a claimed batch (longer than a delivery
+        # and than the service's PUID lock), retries with backoff, the PUID lock the client waits out after a
+        # lost answer, the read timeout, how long one job sends before handing on, batch or one call each.
+        "SOR_LEASE_SECONDS": float(os.environ.get("SOR_LEASE_SECONDS", "150")),
+        "SOR_RETRY_BASE_SECONDS": float(os.environ.get("SOR_RETRY_BASE_SECONDS", "5")),
+        "SOR_RETRY_MAX_SECONDS": float(os.environ.get("SOR_RETRY_MAX_SECONDS", "1800")),
+        "SOR_PUID_LOCK_SECONDS": float(os.environ.get("SOR_PUID_LOCK_SECONDS", "30")),
+        "SOR_READ_TIMEOUT": float(os.environ.get("SOR_READ_TIMEOUT", "20")),
+        "SOR_DRAIN_SECONDS": float(os.environ.get("SOR_DRAIN_SECONDS", "120")),
+        "SOR_BATCH": os.environ.get("SOR_BATCH", "1") != "0",
         # The audit log's signing key (console/evidence/signer.py): Ed25519, PEM (PKCS8) or the base64 of its
         # 32-byte seed; else generated once into the instance folder (0600). Its public half verifies
         # checkpoints and proofs anywhere (`flask audit public-key`). The origin names the log in them.

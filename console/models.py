@@ -18,6 +18,14 @@ from console.media.models import MediaFile, MediaView  # noqa: F401
 from console.policies.models import Policy  # noqa: F401
 from console.queues.models import Queue  # noqa: F401
 from console.reporting.models import Agency, ExternalReport, ReportFile, ReportingRule  # noqa: F401
+from console.sor.models import (  # noqa: F401
+    SorActionMapping,
+    SorAgency,
+    SorEnvironment,
+    SorPolicyMapping,
+    SorSourceMapping,
+    StatementOfReasons,
+)
 from console.webhooks.models import (  # noqa: F401
     WebhookAction,
     WebhookAllowedHost,

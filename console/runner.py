@@ -29,6 +29,8 @@ def main() -> int:
     with_simulator = os.environ.get("NCMEC_SIMULATOR", "1") != "0"
     platform_port = int(os.environ.get("DEMO_PLATFORM_PORT", "8766"))
     with_platform = os.environ.get("DEMO_PLATFORM", "1") != "0"
+    dsa_port = int(os.environ.get("DSA_STANDIN_PORT", "8767"))
+    with_dsa = os.environ.get("DSA_STANDIN", "1") != "0"
 
     from console import create_app, demo
     from console.config import from_environment
@@ -59,6 +61,9 @@ def main() -> int:
         platform_secret = _demo_platform_secret(instance)
         if with_platform:
             demo.connect_platform(platform_url, platform_secret)
+        dsa_url, dsa_token = f"http://127.0.0.1:{dsa_port}", _dsa_standin_token(instance)
+        if with_dsa:
+            _point_dsa_at_standin(dsa_url, dsa_token)
 
     children: list[subprocess.Popen] = []
 
@@ -100,6 +105,25 @@ def main() -> int:
                     str(instance / "demo_platform.db"),
                 ],
                 env={**os.environ, "DEMO_PLATFORM_SECRET": platform_secret},
+                start_new_session=True,
+            )
+        )
+    if with_dsa:
+        # The DSA Transparency Database stand-in (its token from the environment, not argv).
+        children.append(
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "dsa_standin",
+                    "--port",
+                    str(dsa_port),
+                    "--platform",
+                    "Demo platform",
+                    "--db",
+                    str(instance / "dsa_standin.db"),
+                ],
+                env={**os.environ, "DSA_STANDIN_TOKEN": dsa_token},
                 start_new_session=True,
             )
         )
@@ -151,6 +175,8 @@ def main() -> int:
         print(f"  simulator ESP login:  {SIM_USERNAME} / {SIM_PASSWORD}  (base URL {sim_url})")
     if with_platform:
         print(f"  Demo platform (what your platform received): http://127.0.0.1:{platform_port}/")
+    if with_dsa:
+        print(f"  DSA Transparency Database stand-in (statements received): http://127.0.0.1:{dsa_port}/")
     print("  Ctrl-C stops everything.")
     print("=" * 72 + "\n", flush=True)
 
@@ -199,6 +225,28 @@ def _demo_platform_secret(instance: Path) -> str:
         path.write_text("whsec_" + base64.b64encode(secrets.token_bytes(24)).decode())
         path.chmod(0o600)
     return path.read_text().strip()
+
+
+def _dsa_standin_token(instance: Path) -> str:
+    """The stand-in's token, kept in the instance folder: the console's sandbox and the stand-in agree."""
+    path = instance / "dsa_standin_token"
+    if not path.exists():
+        import secrets
+
+        path.write_text(f"1|{secrets.token_urlsafe(30)}")
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _point_dsa_at_standin(url: str, token: str) -> None:
+    """The DSA agency's sandbox at the local stand-in, unless an admin set it; the agency stays off until an
+    admin enables it and maps the policies (Settings → External reporting)."""
+    try:
+        from console.sor import agency, service
+    except ImportError:
+        return
+    if not agency.environment("sandbox").configured:
+        service.save_environment("sandbox", base_url=url, token=token)
 
 
 def stop_embedded_redis(embedded) -> None:

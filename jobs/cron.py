@@ -4,7 +4,7 @@ The reports' sweep; the evidence sweep (preserves what a worker did not); the re
 evidence no legal hold covers, deletes old "no violation" media when configured); the audit log's sealer
 (every second) and its verification; the hash bank's sweep (banks the finished reports, and the PDQ of
 their images, that the finish did not); the webhooks' sweep (enqueues again the events to the platform that
-no worker delivers).
+no worker delivers); the statements of reasons' sweep (the same, for the DSA Transparency Database).
 """
 
 import os
@@ -12,7 +12,7 @@ import os
 from rq import cron
 
 from console import logs
-from jobs import evidence, hashbank, webhooks
+from jobs import evidence, hashbank, sor, webhooks
 from jobs.reports import sweep
 
 QUEUE = os.environ.get("RQ_QUEUE", "console")
@@ -32,6 +32,7 @@ cron.register(
 cron.register(
     webhooks.sweep, queue_name=QUEUE, interval=int(os.environ.get("WEBHOOK_SWEEP_INTERVAL_SECONDS", "30"))
 )
+cron.register(sor.sweep, queue_name=QUEUE, interval=int(os.environ.get("SOR_SWEEP_INTERVAL_SECONDS", "30")))
 # The sealer: every second by default. A run finding a sealer at work leaves at once; a run that waited in the
 # queue longer than a few intervals is dropped (ttl): the next one seals the same events.
 SEAL_INTERVAL = int(os.environ.get("AUDIT_SEAL_INTERVAL_SECONDS", "1"))

@@ -44,6 +44,9 @@ RANKS = {
     # Webhooks to the platform: it subscribes to what cases and reporting announce, and checks the platform's
     # answers with the API's field rules.
     "webhooks": 7,
+    # Statements of reasons to the DSA Transparency Database: a decision's statement says what its platform
+    # actions (webhooks) restricted.
+    "sor": 8,
     "settings": 8,  # the admin's area: it manages reporting's rules and the API's tokens
     "ops": 9,  # health, readiness, metrics: it reads every area's state
 }

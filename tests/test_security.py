@@ -121,6 +121,8 @@ def _sweep_world():
         "reported_user_id": case.reported_user_id,
         "mapping_id": 1,
         "policy_id": tree["csam"].id,
+        "sor_id": 1,
+        "name": "sandbox",  # a DSA environment (console/sor/views.py)
     }
     return admin, ids, raw
 
@@ -135,7 +137,7 @@ def _routes(app):
 def _url(rule, values: dict) -> str:
     url = rule.rule
     for arg in rule.arguments:
-        url = url.replace(f"<int:{arg}>", str(values[arg]))
+        url = url.replace(f"<int:{arg}>", str(values[arg])).replace(f"<{arg}>", str(values[arg]))
     return url
 
 

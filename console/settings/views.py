@@ -127,6 +127,7 @@ def _context(**extra) -> dict:
         rule_message=None,
     )
     context.update(extra)
+    context.update(sections.context_for("external_reporting"))
     if context["connection_form"] is None:
         context["connection_form"] = _connection_form(agency)
     return context

@@ -7,6 +7,7 @@ import io
 
 from flask import Blueprint, Response, render_template, request
 
+from console import sections
 from console.security import role_required
 from console.transparency import chart, queries
 
@@ -37,6 +38,7 @@ def index():
         kinds=queries.MATCH_KINDS,
         triggers=list(queries.TRIGGERS.values()),
         duration=queries.human_duration,
+        **sections.context_for("transparency", period=period),
     )
 
 

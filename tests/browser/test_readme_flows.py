@@ -156,7 +156,7 @@ def console_run(tmp_path_factory):
     home, tmp = base / "home", base / "tmp"
     home.mkdir()
     tmp.mkdir()
-    port, sim_port, platform_port = free_ports(3)
+    port, sim_port, platform_port, dsa_port = free_ports(4)
     env = fresh_shell_env(
         HOME=str(home),
         TMPDIR=str(tmp),
@@ -164,6 +164,7 @@ def console_run(tmp_path_factory):
         PORT=str(port),
         SIMULATOR_PORT=str(sim_port),
         DEMO_PLATFORM_PORT=str(platform_port),
+        DSA_STANDIN_PORT=str(dsa_port),
     )
     log = base / "make-run.log"
     with log.open("wb") as out:
