@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from console.evidence import replies as kept_replies
 from console.evidence.models import EvidenceRecord
 from console.extensions import db
 from console.media import storage
@@ -88,13 +89,37 @@ def plan(report: ExternalReport, record: EvidenceRecord) -> tuple[list[Planned],
         planned.append(
             Planned("ncmec_reply", "ncmec/finish-reply.xml", "application/xml", data=reply["raw"].encode())
         )
+    abandoned = list((report.payload or {}).get("retracted_ids", []))
+    received = kept_replies.of_reports([report.ncmec_report_id, *abandoned])
+    for n, kept in enumerate(received, start=1):
+        planned.append(
+            Planned(
+                "ncmec_reply",
+                f"ncmec/replies/{n:03d}-{kept.endpoint}-{ascii_filename(kept.ncmec_report_id or 'none')}.xml",
+                "application/xml",
+                data=bytes(kept.body),
+            )
+        )
     replies = {
-        "note": "The values NCMEC's replies carried, as the console committed them after each call; "
-        "/finish's reply body as received is ncmec/finish-reply.xml when there is one.",
+        "note": "The values NCMEC's replies carried, as the console committed them after each call. Every "
+        "reply's body as received is under ncmec/replies/ (numbered in the order received; the list below "
+        "says when each came), /finish's also as ncmec/finish-reply.xml.",
+        "received": [
+            {
+                "file": f"ncmec/replies/{n:03d}-{kept.endpoint}-"
+                f"{ascii_filename(kept.ncmec_report_id or 'none')}.xml",
+                "endpoint": kept.endpoint,
+                "ncmec_report_id": kept.ncmec_report_id,
+                "http_status": kept.http_status,
+                "sha256": kept.sha256,
+                "received_at": _iso(kept.received_at),
+            }
+            for n, kept in enumerate(received, start=1)
+        ],
         "submit": {"reportId": report.ncmec_report_id},
         "files": replies_files,
         "finish": {k: v for k, v in reply.items() if k != "raw"},
-        "abandoned_report_ids": list((report.payload or {}).get("retracted_ids", [])),
+        "abandoned_report_ids": abandoned,
     }
     planned.append(Planned("ncmec_replies", "ncmec/replies.json", "application/json", data=_json(replies)))
     planned.append(

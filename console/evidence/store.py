@@ -43,6 +43,13 @@ def root() -> Path:
     return folder
 
 
+def scratch() -> Path:
+    """A private local folder for work on evidence (a package being assembled): never a shared /tmp."""
+    folder = root()
+    _private_dir(folder)
+    return folder
+
+
 def path_for(sha256: str) -> Path:
     if not _HASH.fullmatch(sha256):
         raise ValueError("not a SHA-256")
