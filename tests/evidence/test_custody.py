@@ -12,7 +12,6 @@ import zipfile
 import pytest
 from sqlalchemy import select
 
-from console.cases import service as cases
 from console.evidence import package, packagecheck, retention, signer
 from console.evidence.models import NcmecReply
 from console.extensions import db
@@ -85,7 +84,7 @@ def test_every_ncmec_reply_is_kept_as_received(world):
 
 
 def test_an_abandoned_reports_retract_reply_is_in_the_package(world):
-    """An upload fails with an error code (its reply kept too), the report is started over: retract's reply."""
+    """An upload refused with an error code (its reply kept too), the report started over: retract's reply."""
     case = factories.case(world.review, images=1)
     report, _ = filing.create_report(case, world.rule, CSAM, triggered_by="human", created_by=world.moderator)
     db.session.commit()
@@ -190,7 +189,7 @@ def test_the_package_verifies_and_a_tampered_copy_does_not(world, runner, tmp_pa
 
     # A custody step rewritten: its hash no longer matches, and it is not the event its proof proves.
     custody = json.loads(files["custody.json"])
-    custody["steps"][0]["event"] = custody["steps"][0]["event"].replace("\"at\":\"20", "\"at\":\"19")
+    custody["steps"][0]["event"] = custody["steps"][0]["event"].replace('"at":"20', '"at":"19')
     result = packagecheck.verify(
         io.BytesIO(rezip(dict(files, **{"custody.json": json.dumps(custody).encode()}))), key
     )
