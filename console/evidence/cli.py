@@ -81,6 +81,35 @@ def verify_package_command(file: Path, public_key: str | None, verbose: bool) ->
     click.echo(f"{file}: verified")
 
 
+@evidence_group.command("move-to-s3")
+@click.option("--media-root", type=click.Path(file_okay=False, path_type=Path), help="Default: MEDIA_ROOT.")
+@click.option(
+    "--evidence-root", type=click.Path(file_okay=False, path_type=Path), help="Default: the evidence folder."
+)
+@with_appcontext
+def move_to_s3_command(media_root: Path | None, evidence_root: Path | None) -> None:
+    """Copy the filesystem's media and evidence into the S3 buckets, checking every hash on both sides;
+    exit 1 naming what did not match. Run with STORAGE_BACKEND=s3 configured; local files stay."""
+    from flask import current_app
+
+    from console.evidence import store, storemove
+    from console.media import objectstore
+
+    try:
+        moved = storemove.to_s3(
+            media_root or Path(current_app.config["MEDIA_ROOT"]),
+            evidence_root or store.root(),
+            echo=click.echo,
+        )
+    except objectstore.ObjectStoreError as e:
+        raise click.ClickException(str(e)) from e
+    for problem in moved.problems:
+        click.echo(f"MISMATCH {problem}")
+    click.echo(f"moved {moved.media} media file(s) and {moved.evidence} evidence object(s), hashes checked")
+    if moved.problems:
+        sys.exit(1)
+
+
 @evidence_group.command("preserve")
 @with_appcontext
 def preserve_command() -> None:

@@ -9,12 +9,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 
 from console.evidence import replies as kept_replies
 from console.evidence.models import EvidenceRecord
 from console.extensions import db
-from console.media import storage
 from console.media.models import MediaFile
 from console.ncmec.client import ascii_filename
 from console.reporting.models import ExternalReport
@@ -27,7 +25,7 @@ class Planned:
     name: str
     media_type: str
     data: bytes | None = None
-    path: Path | None = None
+    storage_key: str | None = None  # a file to copy: its key in the media store (media/storage.py)
     expect_sha256: str = ""
     expect_md5: str = ""
     original_name: str = ""
@@ -60,7 +58,7 @@ def plan(report: ExternalReport, record: EvidenceRecord) -> tuple[list[Planned],
                 "file",
                 f"files/{n}-{ascii_filename(f.original_name)}",
                 media.mime_type if media else "application/octet-stream",
-                path=storage.path_for(source) if source is not None else None,
+                storage_key=source.storage_key if source is not None else None,
                 expect_sha256=f.sha256,
                 expect_md5=f.ncmec_md5 or f.md5,
                 original_name=f.original_name,
