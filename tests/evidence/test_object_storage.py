@@ -96,6 +96,9 @@ def test_a_legal_hold_is_an_s3_legal_hold(world, ctx, on_s3):  # noqa: F811
     assert status() in (None, "OFF")
     hold = retention.place_hold(report_id=report.id, reason="Preserve", actor=world.admin)
     assert status() == "ON"
+    [version] = on_s3.list_object_versions(Bucket=_evidence_bucket(ctx), Prefix=key)["Versions"]
+    with pytest.raises(ClientError):
+        on_s3.delete_object(Bucket=_evidence_bucket(ctx), Key=key, VersionId=version["VersionId"])
     # A second hold on the reported user: releasing the first keeps the object held.
     user_hold = retention.place_hold(
         reported_user_id=record.reported_user_id, reason="Everything of this user", actor=world.admin
