@@ -108,8 +108,7 @@ def _put_object(tmp: Path, digest: str, md5: str, size: int, retain_until: datet
     if objectstore.head("evidence", digest) is not None:
         objectstore.extend_retention("evidence", digest, retain_until)
         return Stored(digest, md5, size, False)
-    with open(tmp, "rb") as stream:
-        objectstore.put("evidence", digest, stream, retain_until=retain_until)
+    objectstore.put("evidence", digest, tmp, retain_until=retain_until)
     return Stored(digest, md5, size, True)
 
 

@@ -62,8 +62,7 @@ def _move(kind: str, key: str, path: Path, sha256: str, problems: list[str], **p
         problems.append(f"{kind} {key}: {path} does not match its SHA-256 ({local}, recorded {sha256})")
         return False
     if objectstore.head(kind, key) is None:
-        with open(path, "rb") as stream:
-            objectstore.put(kind, key, stream, **put)
+        objectstore.put(kind, key, path, **put)
     elif put.get("retain_until"):
         objectstore.extend_retention(kind, key, put["retain_until"])
     stored = _hash_object(kind, key)

@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import BinaryIO
 
 from flask import current_app
@@ -81,13 +82,15 @@ def _missing(error) -> bool:
 def put(
     kind: str,
     key: str,
-    stream: BinaryIO,
+    path: Path,
     *,
     content_type: str = "application/octet-stream",
     retain_until: datetime | None = None,
     legal_hold: bool = False,
 ) -> None:
-    """Stream an object in (multipart above 8 MiB). `retain_until`: Object Lock COMPLIANCE until then."""
+    """Stream a local file in: multipart above 8 MiB, each part read from the file as it is sent (from a
+    path, s3transfer reads parts lazily; from a file object it would read each part into memory), a few parts
+    at a time. `retain_until`: Object Lock COMPLIANCE until then."""
     extra: dict = {"ContentType": content_type}
     if retain_until is not None:
         extra["ObjectLockMode"] = "COMPLIANCE"
@@ -96,9 +99,15 @@ def put(
     if legal_hold:
         extra["ObjectLockLegalHoldStatus"] = "ON"
     try:
-        client().upload_fileobj(stream, bucket(kind), key, ExtraArgs=extra)
+        client().upload_file(str(path), bucket(kind), key, ExtraArgs=extra, Config=_transfer())
     except Exception as e:
         raise ObjectStoreError(f"could not store {key} in the {kind} bucket: {e}") from e
+
+
+def _transfer():
+    from boto3.s3.transfer import TransferConfig
+
+    return TransferConfig(multipart_threshold=8 * CHUNK, multipart_chunksize=8 * CHUNK, max_concurrency=4)
 
 
 def head(kind: str, key: str) -> dict | None:

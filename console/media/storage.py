@@ -145,8 +145,7 @@ def open_stored(key: str) -> Iterator[BinaryIO]:
 
 def _push(local: Path, key: str, mime_type: str) -> None:
     if objectstore.enabled():
-        with open(local, "rb") as stream:
-            objectstore.put("media", key, stream, content_type=mime_type)
+        objectstore.put("media", key, local, content_type=mime_type)
 
 
 def _private_dirs(path: Path) -> None:
