@@ -160,12 +160,12 @@ def _copy(item: contents.Planned, until: datetime) -> tuple[store.Stored | None,
     try:
         # Streamed from wherever the media lives (a file here, or the media bucket) into the evidence store.
         with storage.open_stored(item.storage_key) as source:
-            stored = store.put_stream(source, retain_until=until)
+            stored = store.put_stream(
+                source, retain_until=until, expect=(item.expect_sha256, item.expect_md5 or "")
+            )
     except FileNotFoundError:
         return None, f"{item.name}: the media file was deleted before it could be copied"
-    if stored.sha256 != item.expect_sha256 or (item.expect_md5 and stored.md5 != item.expect_md5):
-        if stored.created:
-            store.remove(stored.sha256)
+    if not stored.kept:
         return None, f"{item.name}: the media file changed since it was sent (its hashes differ); not kept"
     return stored, ""
 
@@ -229,7 +229,10 @@ def preserve(report_id: int, actor_label: str = "worker") -> str:
         db.session.rollback()
         for digest in created:
             if not _referenced(digest):
-                store.remove(digest)
+                try:
+                    store.remove(digest)
+                except Exception:  # S3 keeps a locked object until its date: it expires unreferenced
+                    log.exception("evidence object %s could not be removed", digest)
         return (
             db.session.scalar(select(EvidenceRecord.state).where(EvidenceRecord.id == record_id)) or "pending"
         )

@@ -41,6 +41,7 @@ class Stored:
     md5: str
     size: int
     created: bool  # False: those bytes were already in the store
+    kept: bool = True  # False: refused by `expect` (not what was expected), nothing stored
 
 
 def root() -> Path:
@@ -69,11 +70,15 @@ def _private_dir(path: Path) -> None:
     path.mkdir(mode=0o700, parents=True, exist_ok=True)
 
 
-def put_stream(stream: BinaryIO, retain_until: datetime | None = None) -> Stored:
+def put_stream(
+    stream: BinaryIO, retain_until: datetime | None = None, expect: tuple[str, str] | None = None
+) -> Stored:
     """Copy a stream into the store; returns its hashes. The same bytes twice are stored once.
 
     `retain_until`: with S3, the object is locked (COMPLIANCE) until then; bytes already stored are kept at
     least as long. The filesystem has no such lock: the purge (retention.py) is what keeps the date.
+    `expect`: (SHA-256, MD5 or ""): bytes that hash otherwise are not stored (`kept` False) — checked before
+    they reach the store, since a locked object of the wrong bytes could not be taken back.
     """
     base = root()
     _private_dir(base)
@@ -89,6 +94,8 @@ def put_stream(stream: BinaryIO, retain_until: datetime | None = None) -> Stored
             out.flush()
             os.fsync(out.fileno())
         digest = sha256.hexdigest()
+        if expect is not None and (digest != expect[0] or (expect[1] and md5.hexdigest() != expect[1])):
+            return Stored(digest, md5.hexdigest(), size, False, kept=False)
         if objectstore.enabled():
             return _put_object(tmp, digest, md5.hexdigest(), size, retain_until)
         target = path_for(digest)

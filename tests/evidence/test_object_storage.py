@@ -198,3 +198,19 @@ def test_large_objects_stream_both_ways(ctx, on_s3, tmp_path):  # noqa: F811
     head = on_s3.head_object(Bucket=_media_bucket(ctx), Key="big")
     assert head["ContentLength"] == size and head["ETag"].strip('"').endswith("-5")  # 5 parts of 8 MiB
     assert peak_in < size / 2 and peak_out < size / 8, (peak_in, peak_out)
+
+
+def test_a_changed_file_never_reaches_the_locked_bucket(world, ctx, on_s3, monkeypatch):  # noqa: F811
+    """Checked before it is written: a locked object of the wrong bytes could not be taken back for a year."""
+    from console.evidence import preservation
+
+    monkeypatch.setattr(preservation, "preserve_after_finish", lambda _id: None)  # the worker died
+    report = world.finished_report(images=1)
+    media = report.files[0].media
+    changed = b"not what was sent"
+    on_s3.put_object(Bucket=_media_bucket(ctx), Key=media.storage_key, Body=changed)
+    assert preservation.preserve(report.id) == "incomplete"
+    assert "changed since it was sent" in record_of(report).problems[0]
+    keys = {v["Key"] for v in on_s3.list_object_versions(Bucket=_evidence_bucket(ctx)).get("Versions", [])}
+    assert hashlib.sha256(changed).hexdigest() not in keys and media.sha256 not in keys
+    assert {i.sha256 for i in record_of(report).items} <= keys
