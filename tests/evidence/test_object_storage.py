@@ -214,3 +214,20 @@ def test_a_changed_file_never_reaches_the_locked_bucket(world, ctx, on_s3, monke
     keys = {v["Key"] for v in on_s3.list_object_versions(Bucket=_evidence_bucket(ctx)).get("Versions", [])}
     assert hashlib.sha256(changed).hexdigest() not in keys and media.sha256 not in keys
     assert {i.sha256 for i in record_of(report).items} <= keys
+
+
+def test_no_code_makes_a_presigned_url():
+    """A presigned URL would hand a browser bytes without a recorded reveal: the console makes none."""
+    from tests.conftest import ROOT
+
+    sources = [
+        *(ROOT / "console").rglob("*.py"),
+        *(ROOT / "jobs").rglob("*.py"),
+        *(ROOT / "templates").rglob("*"),
+    ]
+    found = [
+        str(p.relative_to(ROOT))
+        for p in sources
+        if p.is_file() and re.search(r"generate_presigned_(url|post)", p.read_text(errors="replace"))
+    ]
+    assert found == []
