@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 
-from sqlalchemy import Engine, insert, or_, select
+from sqlalchemy import Engine, insert, select
 
 from console.evidence.models import NcmecReply
 from console.extensions import db
@@ -47,7 +47,7 @@ def of_reports(ncmec_report_ids) -> list[NcmecReply]:
     return list(
         db.session.scalars(
             select(NcmecReply)
-            .where(or_(NcmecReply.ncmec_report_id.in_(ids)))
+            .where(NcmecReply.ncmec_report_id.in_(ids))
             .order_by(NcmecReply.received_at, NcmecReply.id)
         )
     )
