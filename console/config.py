@@ -151,6 +151,19 @@ def from_environment() -> dict:
         # instance folder's evidence/). Kept one calendar year after the finish (the REPORT Act), or this many
         # days if that is longer: a smaller value has no effect.
         "EVIDENCE_ROOT": os.environ.get("EVIDENCE_ROOT", ""),
+        # Where media and evidence live (console/media/objectstore.py): "filesystem" (MEDIA_ROOT and
+        # EVIDENCE_ROOT: one machine) or "s3" (S3-compatible object storage shared by every machine;
+        # MEDIA_ROOT is then each machine's cache, EVIDENCE_ROOT its scratch folder). The evidence bucket
+        # needs Object Lock enabled.
+        "STORAGE_BACKEND": os.environ.get("STORAGE_BACKEND", "filesystem"),
+        "S3_ENDPOINT_URL": os.environ.get("S3_ENDPOINT_URL", ""),  # "": AWS; else MinIO, Ceph, …
+        "S3_REGION": os.environ.get("S3_REGION", "us-east-1"),
+        # "": boto3's own chain (instance role, AWS_* variables, ~/.aws).
+        "S3_ACCESS_KEY_ID": os.environ.get("S3_ACCESS_KEY_ID", ""),
+        "S3_SECRET_ACCESS_KEY": os.environ.get("S3_SECRET_ACCESS_KEY", ""),
+        "S3_MEDIA_BUCKET": os.environ.get("S3_MEDIA_BUCKET", ""),
+        "S3_EVIDENCE_BUCKET": os.environ.get("S3_EVIDENCE_BUCKET", ""),
+        "S3_ADDRESSING_STYLE": os.environ.get("S3_ADDRESSING_STYLE", "auto"),  # "path": most non-AWS stores
         "EVIDENCE_PRESERVE_DAYS": int(os.environ.get("EVIDENCE_PRESERVE_DAYS", "365")),
         # The hash bank (console/hashbank): two PDQ hashes this many of 256 bits apart or closer are the same
         # picture. 31 is the reference's threshold; above 31 a lookup probes many more buckets.

@@ -350,7 +350,7 @@ class Revealed:
     token: str  # what the page that asked may fetch the bytes with (console/cases/showings.py)
 
 
-def reveal(media_id: int, case_id: int, moderator) -> Revealed:
+def reveal(media_id: int, case_id: int, moderator, page: str = "") -> Revealed:
     """A person chose to see a file: record who and when; this alone later makes fileViewedByEsp true, and
     only this lets a page fetch its bytes (the returned token, for this page view).
 
@@ -367,10 +367,32 @@ def reveal(media_id: int, case_id: int, moderator) -> Revealed:
             raise OnBreak(pause)
     view = MediaView(media_id=media.id, user_id=moderator.id, viewed_at=utcnow(), child_safety=child_safety)
     db.session.add(view)
+    # The page it was revealed on: the chain of custody in a law-enforcement package names it.
     audit.record(
-        "media_revealed", "media", media.id, actor=moderator, case_id=case_id, file=media.original_name
+        "media_revealed",
+        "media",
+        media.id,
+        actor=moderator,
+        case_id=case_id,
+        file=media.original_name,
+        **({"page": page} if page else {}),
     )
     db.session.flush()
     token = showings.token_for(view)
     tasks.commit_then_enqueue()
     return Revealed(media, token)
+
+
+def record_download(media: MediaFile, reveal_id: int, moderator, page: str = "") -> None:
+    """The bytes of a revealed file left the console for a person's browser: on record (chain of custody)."""
+    audit.record(
+        "media_downloaded",
+        "media",
+        media.id,
+        actor=moderator,
+        case_id=media.case_id,
+        file=media.original_name,
+        reveal_id=reveal_id,
+        **({"page": page} if page else {}),
+    )
+    db.session.commit()

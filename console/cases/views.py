@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
@@ -191,7 +192,7 @@ def law_enforcement(case_id: int):
 @role_required("moderator")
 def reveal(case_id: int, media_id: int):
     try:
-        revealed = service.reveal(media_id, case_id, current_user)
+        revealed = service.reveal(media_id, case_id, current_user, page=_asking_page())
     except service.NotFound:
         abort(404)
     except access.Restricted:
@@ -212,6 +213,15 @@ def reveal(case_id: int, media_id: int):
     return render_template("cases/show.html", **context)
 
 
+def _asking_page() -> str:
+    """The console page a request came from (htmx names it; else the Referer), as a path: for the record."""
+    url = request.headers.get("HX-Current-URL") or request.referrer or ""
+    parts = urlsplit(url)
+    if parts.netloc and parts.netloc != request.host:
+        return ""
+    return (parts.path + (f"?{parts.query}" if parts.query else ""))[:300]
+
+
 @bp.route("/cases/<int:case_id>/media/<int:media_id>/file")
 @role_required("moderator")
 def media_file(case_id: int, media_id: int):
@@ -219,8 +229,12 @@ def media_file(case_id: int, media_id: int):
     # Bytes go only with the token of a reveal this person made on the page asking (showings.py): every
     # showing of them is a recorded reveal; a reload or a copied link starts hidden again.
     token = request.args.get("reveal")
-    if showings.reveal_for(token, media.id, current_user.id) is None or _on_break_from(media.case):
+    reveal_id = showings.reveal_for(token, media.id, current_user.id)
+    if reveal_id is None or _on_break_from(media.case):
         abort(403)
+    # A video's later range requests continue a download already on record.
+    if request.headers.get("Range", "bytes=0-").replace(" ", "").startswith("bytes=0-"):
+        service.record_download(media, reveal_id, current_user, page=_asking_page())
     response = send_file(storage.path_for(media), mimetype=media.mime_type, conditional=True, max_age=0)
     response.headers["Cache-Control"] = "no-store"
     response.headers["Content-Disposition"] = "inline"

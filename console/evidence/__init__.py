@@ -7,7 +7,9 @@ law-enforcement package; the audit log as a transparency log.
 - preservation.py — the finish hook (in the pipeline's finish transaction) and copying after it; the sweep.
 - contents.py — what a record holds: the documents, replies, snapshots and files planned from a report.
 - retention.py — holds, the purge of expired unheld evidence, media of "no violation" cases.
-- package.py — the law-enforcement zip, and recording every access.
+- package.py — the law-enforcement zip, and recording every access; custody.py — its chain of custody
+  from the audit log with each step's inclusion proof; packagecheck.py — checking a package offline
+  (`flask evidence verify-package`); replies.py — NCMEC's replies kept as received.
 - The audit log (events: console/audit.py, one INSERT each; the protocol: console/tlog/), in Trillian's three
   parts: logstore.py (append-only storage: the tree's nodes, the signed checkpoints, proofs read from them),
   sealer.py (unsealed events into the tree, a checkpoint per batch), signer.py (the Ed25519 key); and

@@ -53,6 +53,63 @@ def export_command(report_id: int, reason: str, output: Path | None) -> None:
     click.echo(f"{target}: {len(made.manifest['items'])} items, manifest sha256 {made.manifest_sha256}")
 
 
+@evidence_group.command("verify-package")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--public-key",
+    help="The console's public key (a PEM file, or the key's text); default: this console's own "
+    "(`flask audit public-key`).",
+)
+@click.option("--verbose", "-v", is_flag=True, help="Also list everything that matched.")
+@with_appcontext
+def verify_package_command(file: Path, public_key: str | None, verbose: bool) -> None:
+    """Check a law-enforcement package offline: its signed manifest, every file's hash, the custody proofs
+    and the checkpoint's signature. Names what does not match; exit 1 if anything does not."""
+    from console.evidence import packagecheck, signer
+
+    if public_key and Path(public_key).is_file():
+        public_key = Path(public_key).read_text()
+    result = packagecheck.verify(str(file), public_key or signer.current().public_key)
+    if verbose or result.ok:
+        for line in result.checked:
+            click.echo(f"ok       {line}")
+    for problem in result.problems:
+        click.echo(f"MISMATCH {problem}")
+    if not result.ok:
+        click.echo(f"{file}: NOT VERIFIED ({len(result.problems)} problem(s))")
+        sys.exit(1)
+    click.echo(f"{file}: verified")
+
+
+@evidence_group.command("move-to-s3")
+@click.option("--media-root", type=click.Path(file_okay=False, path_type=Path), help="Default: MEDIA_ROOT.")
+@click.option(
+    "--evidence-root", type=click.Path(file_okay=False, path_type=Path), help="Default: the evidence folder."
+)
+@with_appcontext
+def move_to_s3_command(media_root: Path | None, evidence_root: Path | None) -> None:
+    """Copy the filesystem's media and evidence into the S3 buckets, checking every hash on both sides;
+    exit 1 naming what did not match. Run with STORAGE_BACKEND=s3 configured; local files stay."""
+    from flask import current_app
+
+    from console.evidence import store, storemove
+    from console.media import objectstore
+
+    try:
+        moved = storemove.to_s3(
+            media_root or Path(current_app.config["MEDIA_ROOT"]),
+            evidence_root or store.root(),
+            echo=click.echo,
+        )
+    except objectstore.ObjectStoreError as e:
+        raise click.ClickException(str(e)) from e
+    for problem in moved.problems:
+        click.echo(f"MISMATCH {problem}")
+    click.echo(f"moved {moved.media} media file(s) and {moved.evidence} evidence object(s), hashes checked")
+    if moved.problems:
+        sys.exit(1)
+
+
 @evidence_group.command("preserve")
 @with_appcontext
 def preserve_command() -> None:

@@ -9,11 +9,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 
+from console.evidence import replies as kept_replies
 from console.evidence.models import EvidenceRecord
 from console.extensions import db
-from console.media import storage
 from console.media.models import MediaFile
 from console.ncmec.client import ascii_filename
 from console.reporting.models import ExternalReport
@@ -26,7 +25,7 @@ class Planned:
     name: str
     media_type: str
     data: bytes | None = None
-    path: Path | None = None
+    storage_key: str | None = None  # a file to copy: its key in the media store (media/storage.py)
     expect_sha256: str = ""
     expect_md5: str = ""
     original_name: str = ""
@@ -59,7 +58,7 @@ def plan(report: ExternalReport, record: EvidenceRecord) -> tuple[list[Planned],
                 "file",
                 f"files/{n}-{ascii_filename(f.original_name)}",
                 media.mime_type if media else "application/octet-stream",
-                path=storage.path_for(source) if source is not None else None,
+                storage_key=source.storage_key if source is not None else None,
                 expect_sha256=f.sha256,
                 expect_md5=f.ncmec_md5 or f.md5,
                 original_name=f.original_name,
@@ -88,13 +87,37 @@ def plan(report: ExternalReport, record: EvidenceRecord) -> tuple[list[Planned],
         planned.append(
             Planned("ncmec_reply", "ncmec/finish-reply.xml", "application/xml", data=reply["raw"].encode())
         )
+    abandoned = list((report.payload or {}).get("retracted_ids", []))
+    received = kept_replies.of_reports([report.ncmec_report_id, *abandoned])
+    for n, kept in enumerate(received, start=1):
+        planned.append(
+            Planned(
+                "ncmec_reply",
+                f"ncmec/replies/{n:03d}-{kept.endpoint}-{ascii_filename(kept.ncmec_report_id or 'none')}.xml",
+                "application/xml",
+                data=bytes(kept.body),
+            )
+        )
     replies = {
-        "note": "The values NCMEC's replies carried, as the console committed them after each call; "
-        "/finish's reply body as received is ncmec/finish-reply.xml when there is one.",
+        "note": "The values NCMEC's replies carried, as the console committed them after each call. Every "
+        "reply's body as received is under ncmec/replies/ (numbered in the order received; the list below "
+        "says when each came), /finish's also as ncmec/finish-reply.xml.",
+        "received": [
+            {
+                "file": f"ncmec/replies/{n:03d}-{kept.endpoint}-"
+                f"{ascii_filename(kept.ncmec_report_id or 'none')}.xml",
+                "endpoint": kept.endpoint,
+                "ncmec_report_id": kept.ncmec_report_id,
+                "http_status": kept.http_status,
+                "sha256": kept.sha256,
+                "received_at": _iso(kept.received_at),
+            }
+            for n, kept in enumerate(received, start=1)
+        ],
         "submit": {"reportId": report.ncmec_report_id},
         "files": replies_files,
         "finish": {k: v for k, v in reply.items() if k != "raw"},
-        "abandoned_report_ids": list((report.payload or {}).get("retracted_ids", [])),
+        "abandoned_report_ids": abandoned,
     }
     planned.append(Planned("ncmec_replies", "ncmec/replies.json", "application/json", data=_json(replies)))
     planned.append(

@@ -167,6 +167,25 @@ class LegalHold(db.Model):
         return self.released_by.name if self.released_by else (self.released_by_label or "system")
 
 
+class NcmecReply(db.Model):
+    """One reply of NCMEC's API, its body exactly as received: kept as evidence (console/evidence/replies.py).
+
+    Written by the client's reply hook the moment a body is read, in a transaction of its own, whatever the
+    reply says (an error code too): what NCMEC answered is on record even when the pipeline then rolls back.
+    Matched to a report by NCMEC's report id, which an abandoned report keeps too.
+    """
+
+    __tablename__ = "ncmec_replies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ncmec_report_id: Mapped[str] = mapped_column(String(100), default="", index=True)
+    endpoint: Mapped[str] = mapped_column(String(20))  # submit | upload | fileinfo | finish | retract
+    http_status: Mapped[int] = mapped_column(default=0)
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    sha256: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 # --- the audit log's Merkle tree and signed checkpoints (sealer.py writes them, logcheck.py verifies) -------
 
 

@@ -2,15 +2,22 @@
 
 A package is a zip: `manifest.json` (ids, times, the reason and who asked, each item's SHA-256, size and kind,
 and whether its bytes still matched that hash when they were packed), the report XML and fileDetails XML as
-sent, NCMEC's replies, the snapshots, and the files sent under `files/`. An admin gets one from the evidence
-page, giving a reason; an operator with `flask evidence export REPORT_ID --reason …`.
+sent, NCMEC's replies as received, the snapshots, and the files sent under `files/`; and the package's own
+files, listed in the manifest with their hashes too: `summary.html` (what an officer opens without tools: the
+CyberTip, what was sent, when and by whom, the files and their hashes, the custody timeline), `custody.json`
+(every step of the chain of custody, custody.py) and `proofs.json` (each step's inclusion proof against one
+signed checkpoint of the audit log). `manifest.sig` is the console's signature over the manifest's SHA-256:
+with the public key alone, `flask evidence verify-package` (packagecheck.py) checks the whole package
+offline. An admin gets one from the evidence page, giving a reason; an operator with
+`flask evidence export REPORT_ID --reason …`.
 
 Every access is an audit event in the tamper-evident audit log — who, when, why: `evidence_viewed` for the
 record page, `evidence_exported` for a package (with the manifest's SHA-256, so a recipient can check that the
 package they hold is the one that left). The event is committed before the first byte leaves.
 
-The zip is assembled in an anonymous temporary file inside the evidence store's folder (0700), never in a
-shared temporary folder: it holds the material itself.
+The zip is assembled in an anonymous temporary file in the evidence store's scratch folder (0700), never in
+a shared temporary folder: it holds the material itself. The export's own event is recorded after the zip is
+made, so it is the one step a package cannot prove; the next package (or `flask audit prove`) does.
 """
 
 from __future__ import annotations
@@ -22,16 +29,18 @@ import zipfile
 from dataclasses import dataclass
 from typing import IO
 
+from flask import current_app
 from sqlalchemy import select
 
 from console import audit
-from console.evidence import store
+from console.evidence import custody, signer, store
 from console.evidence.models import EvidenceRecord
 from console.evidence.retention import holds_covering
 from console.extensions import db
 from console.timeutil import utcnow
 
 CHUNK = 1024 * 1024
+FORMAT = "evidence-package/1"
 
 
 class PackageError(ValueError):
@@ -88,7 +97,8 @@ def build(report_id: int, *, reason: str, actor=None, actor_label: str = "") -> 
         raise PackageError(f"The evidence of report #{report_id} was purged on {record.purged_at:%Y-%m-%d}.")
     now = utcnow()
     report = record.report
-    out = tempfile.TemporaryFile(dir=store.root())
+    chain = custody.gather(record)
+    out = tempfile.TemporaryFile(dir=store.scratch())
     try:
         listed = []
         with zipfile.ZipFile(out, "w", allowZip64=True) as zf:
@@ -121,12 +131,20 @@ def build(report_id: int, *, reason: str, actor=None, actor_label: str = "") -> 
                         and size == item.size,
                     }
                 )
+            own = _own_files(record, report, listed, chain, now, reason, _who(actor, actor_label))
+            for name, data in own.items():
+                zf.writestr(zipfile.ZipInfo(name, date_time=_zip_time(now)), data, zipfile.ZIP_DEFLATED)
+            key = signer.current()
             manifest = {
+                "format": FORMAT,
                 "package": {
                     "created_at": now.isoformat(),
                     "created_by": _who(actor, actor_label),
                     "reason": reason,
-                    "how_to_check": "sha256sum of each file in this zip equals its item's sha256 below",
+                    "how_to_check": "flask evidence verify-package FILE --public-key KEY checks everything; "
+                    "by hand: sha256sum of each file in this zip equals its sha256 below, manifest.sig is "
+                    "the console's Ed25519 signature (a signed note) over this file's SHA-256",
+                    "public_key": key.verifier_key(),
                 },
                 "report": {
                     "console_report_id": report.id,
@@ -150,15 +168,30 @@ def build(report_id: int, *, reason: str, actor=None, actor_label: str = "") -> 
                         for h in holds_covering(record, now)
                     ],
                 },
+                "custody": {
+                    "steps": len(chain.steps),
+                    "proven": len(chain.proofs),
+                    "checkpoint_tree_size": chain.tree_size,
+                    "unproven": chain.unproven,
+                },
                 "items": listed,
+                "package_files": [
+                    {"name": name, "sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
+                    for name, data in own.items()
+                ],
             }
             manifest_bytes = (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode()
+            manifest_sha256 = hashlib.sha256(manifest_bytes).hexdigest()
             zf.writestr(
                 zipfile.ZipInfo("manifest.json", date_time=_zip_time(now)),
                 manifest_bytes,
                 zipfile.ZIP_DEFLATED,
             )
-        manifest_sha256 = hashlib.sha256(manifest_bytes).hexdigest()
+            zf.writestr(
+                zipfile.ZipInfo("manifest.sig", date_time=_zip_time(now)),
+                custody.sign_manifest(manifest_sha256),
+                zipfile.ZIP_DEFLATED,
+            )
         audit.record(
             "evidence_exported",
             "evidence",
@@ -180,6 +213,52 @@ def build(report_id: int, *, reason: str, actor=None, actor_label: str = "") -> 
         raise
     out.seek(0)
     return Package(out, f"report-{report.id}-evidence.zip", manifest, manifest_sha256)
+
+
+def _own_files(record, report, listed, chain, now, reason: str, made_by: str) -> dict[str, bytes]:
+    """The package's own files: the summary a person reads, the custody steps, the proofs."""
+    key = signer.current()
+    custody_doc = {
+        "note": "Every step of the chain of custody, from the console's audit log. `event` is the step's "
+        "bytes in the log; `proof` indexes proofs.json, whose inclusion proof shows the log holds them.",
+        "steps": chain.steps,
+        "unproven": chain.unproven,
+    }
+    proofs_doc = {
+        "note": "Inclusion proofs (RFC 9162) against one checkpoint signed by the console's key "
+        "(audit-log-public-key.pem; check it against the key the operator publishes).",
+        "checkpoint": chain.checkpoint,
+        "tree_size": chain.tree_size,
+        "proofs": chain.proofs,
+    }
+    summary = (
+        current_app.jinja_env.get_template("evidence/package_summary.html")
+        .render(
+            record=record,
+            report=report,
+            items=listed,
+            files=[i for i in listed if i["kind"] == "file"],
+            sent={f.position + 1: f for f in report.files},
+            steps=chain.steps,
+            unproven=chain.unproven,
+            tree_size=chain.tree_size,
+            now=now,
+            reason=reason,
+            made_by=made_by,
+            verifier_key=key.verifier_key(),
+        )
+        .encode()
+    )
+    return {
+        "summary.html": summary,
+        "custody.json": _json(custody_doc),
+        "proofs.json": _json(proofs_doc),
+        "audit-log-public-key.pem": key.public_pem().encode(),
+    }
+
+
+def _json(value) -> bytes:
+    return (json.dumps(value, indent=2, ensure_ascii=False, default=str) + "\n").encode()
 
 
 def _zip_time(moment) -> tuple:

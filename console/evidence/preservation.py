@@ -38,9 +38,10 @@ from flask import current_app
 from sqlalchemy import Engine, select, update
 
 from console import audit
-from console.evidence import contents, store
+from console.evidence import contents, retention, store
 from console.evidence.models import EvidenceItem, EvidenceRecord
 from console.extensions import db
+from console.media import storage
 from console.reporting.models import ExternalReport
 from console.timeutil import utcnow
 
@@ -150,19 +151,21 @@ def _note_failure(report_id: int, error: Exception) -> None:
         log.exception("report %s: could not note the preservation failure", report_id)
 
 
-def _copy(item: contents.Planned) -> tuple[store.Stored | None, str]:
+def _copy(item: contents.Planned, until: datetime) -> tuple[store.Stored | None, str]:
     """Put one item in the store; (None, problem) when a file is gone or is not what was sent."""
     if item.data is not None:
-        return store.put_bytes(item.data), ""
-    if item.path is None:
+        return store.put_bytes(item.data, retain_until=until), ""
+    if item.storage_key is None:
         return None, f"{item.name}: its media row is gone, the file was not copied"
     try:
-        stored = store.put_file(item.path)
+        # Streamed from wherever the media lives (a file here, or the media bucket) into the evidence store.
+        with storage.open_stored(item.storage_key) as source:
+            stored = store.put_stream(
+                source, retain_until=until, expect=(item.expect_sha256, item.expect_md5 or "")
+            )
     except FileNotFoundError:
         return None, f"{item.name}: the media file was deleted before it could be copied"
-    if stored.sha256 != item.expect_sha256 or (item.expect_md5 and stored.md5 != item.expect_md5):
-        if stored.created:
-            store.remove(stored.sha256)
+    if not stored.kept:
         return None, f"{item.name}: the media file changed since it was sent (its hashes differ); not kept"
     return stored, ""
 
@@ -195,7 +198,7 @@ def preserve(report_id: int, actor_label: str = "worker") -> str:
 
     rows, created = [], []
     for position, item in enumerate(planned):
-        stored, problem = _copy(item)
+        stored, problem = _copy(item, until)
         if problem:
             problems.append(problem)
             continue
@@ -226,7 +229,10 @@ def preserve(report_id: int, actor_label: str = "worker") -> str:
         db.session.rollback()
         for digest in created:
             if not _referenced(digest):
-                store.remove(digest)
+                try:
+                    store.remove(digest)
+                except Exception:  # S3 keeps a locked object until its date: it expires unreferenced
+                    log.exception("evidence object %s could not be removed", digest)
         return (
             db.session.scalar(select(EvidenceRecord.state).where(EvidenceRecord.id == record_id)) or "pending"
         )
@@ -245,6 +251,7 @@ def preserve(report_id: int, actor_label: str = "worker") -> str:
         **({"problems": problems} if problems else {}),
     )
     db.session.commit()
+    retention.sync_object_holds([record_id])  # a hold on the reported user may cover it already
     return state
 
 

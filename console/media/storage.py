@@ -8,6 +8,11 @@ What a file must be to be accepted:
   stream of the declared kind and reads its first packet. Only that demuxer: a probing FFmpeg would also open
   playlists and concat lists, which name other files and URLs.
 Files and folders are created for the console's user only (0600/0700).
+
+Where the bytes live: under MEDIA_ROOT (the filesystem, the default), or in S3-compatible object storage
+(STORAGE_BACKEND=s3, objectstore.py), where MEDIA_ROOT is this machine's cache: a file is checked here, then
+streamed to the bucket; `path_for` hands a verified local copy to whatever needs a path (an upload to NCMEC,
+a decoder, a download with ranges), fetched again when it is missing, and gone when the store's copy is.
 """
 
 from __future__ import annotations
@@ -18,6 +23,8 @@ import logging
 import os
 import secrets
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -26,6 +33,7 @@ from flask import current_app
 from PIL import Image, UnidentifiedImageError
 
 from console.extensions import db
+from console.media import objectstore
 from console.media.models import MediaFile
 from console.text_rules import echo, shown
 
@@ -75,13 +83,69 @@ def media_root() -> Path:
     return Path(current_app.config["MEDIA_ROOT"])
 
 
+PREVIEW_SUFFIX = ".preview.png"
+
+
+def _local(key: str) -> Path:
+    return media_root() / key[:2] / key
+
+
 def path_for(media: MediaFile) -> Path:
-    """Where a file's bytes are: a media file's, or a generated file's (any row with a ``storage_key``)."""
-    return media_root() / media.storage_key[:2] / media.storage_key
+    """A local path to a file's bytes: a media file's, or a generated file's (any row with a ``storage_key``).
+
+    On the filesystem, the file itself. With S3, a copy in this machine's cache, fetched (and checked against
+    the row's SHA-256) when it is not here; when the store no longer has the file, the path does not exist.
+    """
+    local = _local(media.storage_key)
+    if objectstore.enabled():
+        _fetch(media.storage_key, local, getattr(media, "sha256", "") or "")
+    return local
 
 
 def preview_path_for(media: MediaFile) -> Path:
-    return path_for(media).with_suffix(".preview.png")
+    local = _local(media.storage_key).with_suffix(PREVIEW_SUFFIX)
+    if objectstore.enabled():
+        _fetch(media.storage_key + PREVIEW_SUFFIX, local, "")
+    return local
+
+
+def _fetch(key: str, local: Path, sha256: str) -> None:
+    """Bring the object to `local` unless an intact copy is there; drop the copy if the object is gone."""
+    info = objectstore.head("media", key)
+    if info is None:
+        local.unlink(missing_ok=True)
+        return
+    if local.exists() and local.stat().st_size == info["ContentLength"]:
+        return
+    _private_dirs(local.parent)
+    partial = local.with_name(f"{local.name}.{secrets.token_hex(4)}.part")
+    digest = hashlib.sha256()
+    try:
+        with _create_private(partial) as out, objectstore.reading("media", key) as body:
+            while chunk := body.read(1024 * 1024):
+                digest.update(chunk)
+                out.write(chunk)
+        if sha256 and digest.hexdigest() != sha256:
+            raise OSError(f"media {key}: the stored bytes do not match their SHA-256")
+        os.replace(partial, local)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+@contextmanager
+def open_stored(key: str) -> Iterator[BinaryIO]:
+    """A stored file's bytes as a stream, from wherever they live (FileNotFoundError when gone)."""
+    if objectstore.enabled():
+        with objectstore.reading("media", key) as body:
+            yield body
+        return
+    with open(_local(key), "rb") as stream:
+        yield stream
+
+
+def _push(local: Path, key: str, mime_type: str) -> None:
+    if objectstore.enabled():
+        objectstore.put("media", key, local, content_type=mime_type)
 
 
 def _private_dirs(path: Path) -> None:
@@ -132,9 +196,12 @@ def store(case_id: int, original_name: str, stream: BinaryIO, mime_type: str) ->
             _check_container(target, kind, mime_type, name)
             # A video's poster frame is decoded by a worker too: a video codec in a web process is costly.
             preview_pending = kind == "video"
+        _push(target, key, mime_type)  # with S3: into the bucket; the preview went with _save_preview
     except BaseException:
         target.unlink(missing_ok=True)
-        target.with_suffix(".preview.png").unlink(missing_ok=True)
+        target.with_suffix(PREVIEW_SUFFIX).unlink(missing_ok=True)
+        if objectstore.enabled():
+            remove_key(key)
         raise
     media = MediaFile(
         case_id=case_id,
@@ -180,6 +247,8 @@ def store_generated(data: bytes) -> Digests:
         with _create_private(partial) as out:
             out.write(data)
         os.replace(partial, target)
+    if objectstore.enabled() and objectstore.head("media", found.key) is None:
+        _push(target, found.key, "text/plain")
     return found
 
 
@@ -239,10 +308,11 @@ def _save_preview(target: Path, small: Image.Image) -> None:
     small.thumbnail((PREVIEW_SIZE, PREVIEW_SIZE))
     buf = io.BytesIO()
     small.save(buf, "PNG")
-    preview = target.with_suffix(".preview.png")
+    preview = target.with_suffix(PREVIEW_SUFFIX)
     preview.unlink(missing_ok=True)
     with _create_private(preview) as out:
         out.write(buf.getvalue())
+    _push(preview, target.name + PREVIEW_SUFFIX, "image/png")
 
 
 def make_preview(media_id: int) -> bool:
@@ -317,5 +387,14 @@ def _check_container(target: Path, kind: str, mime_type: str, name: str) -> None
 
 
 def remove_files(media: MediaFile) -> None:
-    path_for(media).unlink(missing_ok=True)
-    preview_path_for(media).unlink(missing_ok=True)
+    remove_key(media.storage_key)
+
+
+def remove_key(key: str) -> None:
+    """A stored file and its preview gone: from the store, and from this machine's cache."""
+    local = _local(key)
+    local.unlink(missing_ok=True)
+    local.with_suffix(PREVIEW_SUFFIX).unlink(missing_ok=True)
+    if objectstore.enabled():
+        objectstore.remove("media", key)
+        objectstore.remove("media", key + PREVIEW_SUFFIX)

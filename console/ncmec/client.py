@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
 import os
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any
@@ -35,6 +37,8 @@ from .errors import (
     UnknownCodeError,
 )
 
+log = logging.getLogger(__name__)
+
 ENVIRONMENTS = {"production": PRODUCTION_URL, "test": TEST_URL}
 
 
@@ -58,6 +62,20 @@ class ReportResponse:
     files: tuple[str, ...] = ()
     http_status: int | None = None
     raw: bytes = field(default=b"", repr=False, compare=False)  # the body as received (kept as evidence)
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A reply as it came off the wire, handed to the client's ``on_reply`` hook before it is interpreted."""
+
+    endpoint: str
+    report_id: str  # NCMEC's report id the call was about ("" when neither the call nor the reply names one)
+    http_status: int
+    body: bytes
+
+
+# The calls whose replies are kept as evidence (not status or xsd).
+KEPT_REPLIES = ("submit", "upload", "fileinfo", "finish", "retract")
 
 
 @dataclass(frozen=True)
@@ -101,7 +119,11 @@ class CyberTiplineClient:
         read_timeout: float = 30,
         max_response_bytes: int = 1_000_000,
         session: requests.Session | None = None,
+        on_reply: Callable[[Reply], None] | None = None,
     ) -> None:
+        # Called with every reply of KEPT_REPLIES as received, error replies too; what it raises is logged and
+        # never reaches the caller (keeping a reply must not change what the call did).
+        self.on_reply = on_reply
         self.base_url = base_url.rstrip("/")
         self.connect_timeout = connect_timeout
         self.read_timeout = read_timeout
@@ -161,7 +183,9 @@ class CyberTiplineClient:
                 file,
                 path.stat().st_size,
             )
-            parsed = self._call("POST", "upload", data=body, headers={"Content-Type": body.content_type})
+            parsed = self._call(
+                "POST", "upload", about=str(report_id), data=body, headers={"Content-Type": body.content_type}
+            )
         if not parsed.file_id:
             raise DataError("/upload succeeded without a fileId", code=parsed.response_code)
         ours = body.md5.hexdigest()
@@ -176,27 +200,43 @@ class CyberTiplineClient:
         """Describe one uploaded file (``fileDetails``); validated first, like ``submit``."""
         check_document(file_details_xml, "The file details")
         return self._call(
-            "POST", "fileinfo", data=file_details_xml, headers={"Content-Type": "text/xml; charset=utf-8"}
+            "POST",
+            "fileinfo",
+            about=_report_id_in(file_details_xml),
+            data=file_details_xml,
+            headers={"Content-Type": "text/xml; charset=utf-8"},
         )
 
     def finish(self, report_id: str) -> FinishResult:
         """Close the report: the point of no return. A retry that gets 5102 means an earlier call worked."""
-        parsed = self._call("POST", "finish", data={"id": str(report_id)})
+        parsed = self._call("POST", "finish", about=str(report_id), data={"id": str(report_id)})
         return FinishResult(
             report_id=parsed.report_id or str(report_id), file_ids=parsed.files, raw_reply=parsed.raw
         )
 
     def retract(self, report_id: str) -> ReportResponse:
         """Cancel a report that is not finished."""
-        return self._call("POST", "retract", data={"id": str(report_id)})
+        return self._call("POST", "retract", about=str(report_id), data={"id": str(report_id)})
 
     # --- transport ------------------------------------------------------------------------------------------
 
-    def _call(self, method: str, endpoint: str, **kwargs: Any) -> ReportResponse:
+    def _call(self, method: str, endpoint: str, about: str = "", **kwargs: Any) -> ReportResponse:
         response = self._send(method, endpoint, **kwargs)
         with response:
             body = self._read_body(response, endpoint)
+        self._keep(endpoint, about, response.status_code, body)
         return replace(self._interpret(endpoint, response.status_code, body), raw=body)
+
+    def _keep(self, endpoint: str, about: str, http_status: int, body: bytes) -> None:
+        if self.on_reply is None or endpoint not in KEPT_REPLIES:
+            return
+        try:
+            if not about:  # /submit: the id is in the reply
+                parsed = _parse_response(body, http_status)
+                about = (parsed.report_id if parsed else None) or ""
+            self.on_reply(Reply(endpoint, about, http_status, body))
+        except Exception:
+            log.exception("the %s reply could not be kept", endpoint)
 
     def _send(self, method: str, endpoint: str, **kwargs: Any) -> requests.Response:
         url = f"{self.base_url}/{endpoint}"
@@ -367,6 +407,15 @@ class _MultipartBody:
                 self.md5.update(chunk)
             out += chunk
         return bytes(out)
+
+
+def _report_id_in(document: bytes) -> str:
+    """The reportId a fileDetails document names ("" if none can be read; it was validated before)."""
+    try:
+        root = parse_untrusted_xml(document)
+    except Exception:
+        return ""
+    return (root.findtext("reportId") or "").strip()
 
 
 def ascii_filename(name: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from console import urlguard
+from console.evidence import replies
 from console.extensions import db
 from console.ncmec import CyberTiplineClient, base_url_for
 from console.ncmec.errors import NeedsAdminError
@@ -64,7 +65,11 @@ def is_configured(agency: Agency) -> bool:
 
 
 def client_for(agency: Agency, **options) -> CyberTiplineClient:
-    """A client with the agency's decrypted credentials. Do not keep it longer than the calls it makes."""
+    """A client with the agency's decrypted credentials. Do not keep it longer than the calls it makes.
+
+    Every reply about a report is kept as received, for the evidence (console/evidence/replies.py).
+    """
+    options.setdefault("on_reply", replies.keep)
     return CyberTiplineClient(
         base_url(agency), agency.username, credentials.decrypt(agency.password_encrypted), **options
     )

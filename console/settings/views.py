@@ -58,7 +58,10 @@ AUDIT_SUBJECTS = {
 @bp.route("/")
 @role_required("admin")
 def index():
-    return render_template("settings/index.html")
+    from console.evidence import signer
+
+    # Published so that anyone holding a package or a checkpoint can check it (packagecheck, console/tlog).
+    return render_template("settings/index.html", signing_key=signer.current())
 
 
 # --- external reporting ------------------------------------------------------------------------------------

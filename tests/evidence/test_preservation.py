@@ -78,7 +78,7 @@ def test_a_failure_of_the_evidence_never_stops_the_finish(world, monkeypatch):
 
 
 def test_a_failed_copy_stays_pending_and_the_sweep_finishes_it(world, monkeypatch):
-    def full(_stream):
+    def full(_stream, retain_until=None):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(store, "put_stream", full)
