@@ -1,7 +1,7 @@
 """evidence storage: NCMEC's replies kept as received (issue 28)
 
 Revision ID: 0017_evidence_storage
-Revises: 0013_report_bundles
+Revises: 0014_statements_of_reasons
 
 - ncmec_replies: the body of every reply of submit, upload, fileinfo, finish and retract exactly as received,
   by NCMEC's report id: the law-enforcement package carries them.
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0017_evidence_storage"
-down_revision = "0013_report_bundles"
+down_revision = "0014_statements_of_reasons"
 branch_labels = None
 depends_on = None
 
