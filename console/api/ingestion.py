@@ -17,6 +17,7 @@ rules). It stays beside the ingestion it guards, so that a request's shape and i
 from __future__ import annotations
 
 import mimetypes
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, BinaryIO
@@ -46,9 +47,9 @@ from console.reporting.models import ReportingRule
 from console.text_rules import echo, text_problem
 
 EVENTS = audit.AuditEvent.__table__
-# Executed with many rows: one INSERT … VALUES (…), (…) (SQLAlchemy's "insertmanyvalues", which RETURNING
-# asks for), compiled once; an INSERT built from the values themselves is compiled again for every request.
-INSERT_EVENTS = insert(EVENTS).returning(EVENTS.c.id)
+# Executed with many rows (the driver's executemany: one round trip), compiled once; an INSERT built from the
+# values themselves (VALUES (…), (…)) is compiled again for every request.
+INSERT_EVENTS = insert(EVENTS).inline()  # inline: no RETURNING of the id, even for one row
 MAX_MEDIA_FILES = 20
 FIELDS = {
     "content_id",
@@ -281,8 +282,7 @@ def ingest_case(req: CaseRequest, *, actor_label: str, attempts: int = 3) -> Ing
     for attempt in range(1, attempts + 1):
         stored: list[MediaFile] = []
         try:
-            result = _open(req, actor_label, stored)
-            db.session.commit()
+            result = _open(req, actor_label, stored)  # committed
             storage.enqueue_previews(stored)
             hashbank.enqueue_deferred(stored)
             return result
@@ -308,9 +308,10 @@ def ingest_case(req: CaseRequest, *, actor_label: str, attempts: int = 3) -> Ing
 
 
 def _open(req: CaseRequest, actor_label: str, stored: list[MediaFile]) -> Ingested:
-    """The case's rows, with Core statements and no ORM object unless files came with it: the reported user
-    (written only if new or changed), the case (INSERT … RETURNING id, its details included), the audit
-    events (one INSERT), the queue's counters (last: they hold the queue's row lock until the commit)."""
+    """The case's rows, with Core statements and no ORM object unless files came with it, committed: the
+    reported user (written only if new or changed), the case (INSERT … RETURNING id, its details included),
+    then, sent together, the audit events (one INSERT), the queue's counters (last: they hold the queue's row
+    lock until the commit) and the commit."""
     queue, rule = route(req)
     user = req.reported_user
     user_id = reported_users.save_user(
@@ -362,8 +363,10 @@ def _open(req: CaseRequest, actor_label: str, stored: list[MediaFile]) -> Ingest
             routed_by_rule=rule.name if rule else None,
         )
     )
-    _record(events)
-    counters.opened(values["queue_id"], req.reported_at)
+    with _sent_together():
+        _record(events)
+        counters.opened(values["queue_id"], req.reported_at)
+        db.session.commit()
     return Ingested(case_id, created=True, queue_slug=queue.slug, rule=rule)
 
 
@@ -392,6 +395,21 @@ def _store_media(
     events.clear()
     # Re-uploads of reported content go to the child-safety review queue, with the earlier CyberTip.
     return hashbank.match_new_case(case, stored, req.media_hashes, actor_label=actor_label)
+
+
+@contextmanager
+def _sent_together():
+    """On PostgreSQL, the statements inside (none of which needs an answer before the next) are sent in one
+    round trip with the COMMIT: psycopg's pipeline mode. An error among them is raised by the commit, which
+    then fails as a whole. SQLite has no round trips to save."""
+    db.session.flush()  # ORM rows (files, the bank's matches) wait for their ids: not in the pipeline
+    driver = db.session.connection().connection.driver_connection
+    pipeline = getattr(driver, "pipeline", None)
+    if pipeline is None:
+        yield
+        return
+    with pipeline():
+        yield
 
 
 def _record(events: list[dict]) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
+import pytest
 from sqlalchemy import event, func, select, update
 
 from console.api import tokens
@@ -130,3 +131,33 @@ def test_a_revocation_is_seen_at_once_by_its_own_process(api):
     post(api, body(content_id="one"))
     tokens.revoke_token(api.token.id)
     assert api.post(body(content_id="two")).status_code == 401
+
+
+def test_a_failure_among_the_statements_sent_with_the_commit_leaves_nothing(api, monkeypatch):
+    """On PostgreSQL the audit events, the counters and the COMMIT go in one round trip (pipeline mode): an
+    error among them fails the commit, and the whole case is rolled back, as an error anywhere else does."""
+    from sqlalchemy import text
+
+    from console.api import ingestion
+    from console.queues.models import Queue
+
+    post(api, body(content_id="first"))
+    cases, events = (
+        db.session.scalar(select(func.count(Case.id))),
+        db.session.scalar(select(func.count(AuditEvent.id))),
+    )
+    real = ingestion.counters.opened
+
+    def broken(queue_id, reported_at):
+        real(queue_id, reported_at)
+        db.session.connection().execute(text("SELECT * FROM no_such_table"))
+
+    monkeypatch.setattr(ingestion.counters, "opened", broken)
+    with pytest.raises(Exception, match="no_such_table"):
+        api.post(body(content_id="second"))
+    db.session.rollback()
+    assert db.session.scalar(select(func.count(Case.id))) == cases
+    assert db.session.scalar(select(func.count(AuditEvent.id))) == events
+    assert db.session.get(Queue, api.user_reports.id).open_cases == 1
+    monkeypatch.setattr(ingestion.counters, "opened", real)
+    assert post(api, body(content_id="second")).json["created"] is True
