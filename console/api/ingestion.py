@@ -310,8 +310,8 @@ def ingest_case(req: CaseRequest, *, actor_label: str, attempts: int = 3) -> Ing
 def _open(req: CaseRequest, actor_label: str, stored: list[MediaFile]) -> Ingested:
     """The case's rows, with Core statements and no ORM object unless files came with it, committed: the
     reported user (written only if new or changed), the case (INSERT … RETURNING id, its details included),
-    then, sent together, the audit events (one INSERT), the queue's counters (last: they hold the queue's row
-    lock until the commit) and the commit."""
+    then, sent together, the audit events (one INSERT) and the queue's counters (last: they hold the queue's
+    row lock until the commit), and the commit."""
     queue, rule = route(req)
     user = req.reported_user
     user_id = reported_users.save_user(
@@ -366,7 +366,7 @@ def _open(req: CaseRequest, actor_label: str, stored: list[MediaFile]) -> Ingest
     with _sent_together():
         _record(events)
         counters.opened(values["queue_id"], req.reported_at)
-        db.session.commit()
+    db.session.commit()
     return Ingested(case_id, created=True, queue_slug=queue.slug, rule=rule)
 
 
@@ -400,8 +400,9 @@ def _store_media(
 @contextmanager
 def _sent_together():
     """On PostgreSQL, the statements inside (none of which needs an answer before the next) are sent in one
-    round trip with the COMMIT: psycopg's pipeline mode. An error among them is raised by the commit, which
-    then fails as a whole. SQLite has no round trips to save."""
+    round trip: psycopg's pipeline mode, synced when the block ends, which raises an error among them. The
+    COMMIT stays outside: committing returns the connection to the pool, where another thread could take it
+    while this one still ends the pipeline. SQLite has no round trips to save."""
     db.session.flush()  # ORM rows (files, the bank's matches) wait for their ids: not in the pipeline
     driver = db.session.connection().connection.driver_connection
     pipeline = getattr(driver, "pipeline", None)

@@ -134,8 +134,8 @@ def test_a_revocation_is_seen_at_once_by_its_own_process(api):
 
 
 def test_a_failure_among_the_statements_sent_with_the_commit_leaves_nothing(api, monkeypatch):
-    """On PostgreSQL the audit events, the counters and the COMMIT go in one round trip (pipeline mode): an
-    error among them fails the commit, and the whole case is rolled back, as an error anywhere else does."""
+    """On PostgreSQL the audit events and the counters go in one round trip (pipeline mode), their errors
+    raised when it ends: the whole case is rolled back, as for an error anywhere else."""
     from sqlalchemy import text
 
     from console.api import ingestion
