@@ -55,7 +55,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench import common  # noqa: E402
 from bench.pages import start_gunicorn  # noqa: E402
 
-TARGET = 0.5
+TARGET = 0.25  # issue 27 (round 2 aimed at 0.5; the one-INSERT floor measured 0.56 on a quiet machine)
 DEFAULT_DB = "console_bench_ingest"
 WARMUP_SECONDS = 1.0
 POLICIES = ["spam", "scam", "harassment", "bullying", "hate", "violence", "nudity"]
@@ -447,12 +447,14 @@ def profile(env: dict, token: str, repeat: int = 200) -> None:
 
 # Where the Python CPU of one request goes: the steps of POST /api/v1/cases, timed by wrapping them.
 STEPS = [
-    ("console.api.tokens", "verify_token", "token check (its own transaction)"),
-    ("console.api.ingestion", "parse_case_request", "validation (with the policy and queue lookups)"),
+    ("console.api.tokens", "caller_for", "token check (remembered for a few seconds per process)"),
+    ("console.api.ingestion", "parse_case_request", "validation (one statement resolves its names)"),
     ("console.api.ingestion", "ingest_case", "opening the case: ingest_case, with its commit"),
-    ("console.api.ingestion", "_open", "  rows added: route, reported user, case, counter, audit"),
-    ("console.cases.service", "open_case", "    cases.service.open_case (INSERTs flushed, counter)"),
-    ("console.audit", "values", "  audit event: its content hash (one INSERT, no work after the commit)"),
+    ("console.api.ingestion", "_open", "  rows added: route, reported user, case, audit, counters"),
+    ("console.cases.reported_users", "save_user", "    the reported user (INSERT, or UPDATE if changed)"),
+    ("console.cases.opening", "insert_case", "    the case: INSERT … RETURNING id"),
+    ("console.audit", "values", "    audit events: their content hashes (both in one INSERT)"),
+    ("console.cases.counters", "opened", "    the queue's counters (UPDATE + upsert)"),
 ]
 
 

@@ -23,8 +23,6 @@ from typing import Any
 from console.api import fields
 from console.api.fields import moment, string, unknown_key, url
 from console.cases import kinds
-from console.cases.models import Case
-from console.media.models import MediaFile
 from console.ncmec import constants as ncmec
 
 FIELDS = {
@@ -62,37 +60,40 @@ class CaseDetails:
     content_kind: str | None = None
     content_type: str = ""
     internet_details: dict[str, Any] = field(default_factory=dict)
-    # Messages with attachments as indexes of the request's media parts (apply() makes them media ids).
+    # Messages with attachments as indexes of the request's media parts (columns() makes them media ids).
     thread: list[dict[str, Any]] = field(default_factory=list)
     intended_recipient: dict[str, Any] = field(default_factory=dict)
     victim: dict[str, Any] = field(default_factory=dict)
     law_enforcement: dict[str, Any] = field(default_factory=dict)
     incident_time_description: str = ""
 
-    def apply(self, case: Case, media: list[MediaFile]) -> None:
-        """Set the details on a case being opened, each attachment index turned into its stored file's id.
+    def columns(self, media_ids: list[int]) -> dict[str, Any]:
+        """The case's columns for the details the request gave, each attachment index turned into its stored
+        file's id (``media_ids``, in the request's order).
 
-        Only the details the request gave: the case was inserted already (its id names its files), and a
-        column set again to the empty value it holds would cost an UPDATE of the new row for nothing.
+        Only the details given: a column set to the empty value it holds by default would cost an UPDATE of
+        a row for nothing (or bind a value the INSERT need not carry).
         """
-        if self.content_kind:
-            case.content_kind = self.content_kind
-        if self.content_type:
-            case.platform_content_type = self.content_type
-        if self.internet_details:
-            case.incident_details = self.internet_details
+        given = {
+            "content_kind": self.content_kind,
+            "platform_content_type": self.content_type,
+            "incident_details": self.internet_details,
+            "intended_recipient": self.intended_recipient,
+            "victim": self.victim,
+            "law_enforcement": self.law_enforcement,
+            "incident_time_description": self.incident_time_description,
+        }
+        out = {column: value for column, value in given.items() if value}
         if self.thread:
-            case.thread = [
-                {**msg, "attachments": [media[i].id for i in msg["attachments"]]} for msg in self.thread
+            out["thread"] = [
+                {**msg, "attachments": [media_ids[i] for i in msg["attachments"]]} for msg in self.thread
             ]
-        if self.intended_recipient:
-            case.intended_recipient = self.intended_recipient
-        if self.victim:
-            case.victim = self.victim
-        if self.law_enforcement:
-            case.law_enforcement = self.law_enforcement
-        if self.incident_time_description:
-            case.incident_time_description = self.incident_time_description
+        return out
+
+    @property
+    def has_attachments(self) -> bool:
+        """Some message names a file: its id is known only once the file is stored."""
+        return any(msg["attachments"] for msg in self.thread)
 
 
 def parse(payload: dict, media_count: int, errors: dict[str, str]) -> CaseDetails:

@@ -4,7 +4,12 @@ Idempotent on the platform's content id. The unique index on cases.content_id is
 before the insert: two posts of one content id at once both pass the lookup, one insert wins, the other gets
 an IntegrityError, rolls back and answers with the winner's case.
 
-Why this module is long (about 480 lines): most of it is the field-by-field check of the request, which
+Opening a case is a handful of Core statements in one transaction, no ORM object loaded (`_open`): one
+SELECT resolves every name the request gives and its reported user (console/api/queries.py), then the user
+(only if new or changed), the case (INSERT … RETURNING id), both audit events in one INSERT, and the
+queue's counters last. Files are the exception (`_store_media`): storage and the hash bank take ORM rows.
+
+Why this module is long (about 450 lines): most of it is the field-by-field check of the request, which
 refuses at entry, naming the field, anything NCMEC would refuse weeks later (its length and character
 rules). It stays beside the ingestion it guards, so that a request's shape and its rules read in one place.
 """
@@ -12,22 +17,23 @@ rules). It stays beside the ingestion it guards, so that a request's shape and i
 from __future__ import annotations
 
 import mimetypes
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, BinaryIO
 
-from sqlalchemy import select
+from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 
 from console import audit
-from console.api import case_details, platform_details
+from console.api import case_details, platform_details, queries
 from console.api.fields import URL_STORED_MAX
 from console.api.fields import moment as _datetime
 from console.api.fields import string as _string
 from console.api.fields import unknown_key as _unknown
 from console.api.fields import url as _url
-from console.cases import reported_users
-from console.cases import service as cases
+from console.api.queries import QueueRef
+from console.cases import counters, opening, reported_users
 from console.cases.models import Case
 from console.extensions import db
 from console.hashbank import hashing as hash_rules
@@ -35,12 +41,15 @@ from console.hashbank import matching as hashbank
 from console.media import storage
 from console.media.models import MediaFile
 from console.ncmec import constants as ncmec
-from console.policies.models import Policy
-from console.queues.models import SOURCE_KINDS, Queue
+from console.queues.models import SOURCE_KINDS
 from console.reporting import rules
 from console.reporting.models import ReportingRule
 from console.text_rules import echo, text_problem
 
+EVENTS = audit.AuditEvent.__table__
+# Executed with many rows (the driver's executemany: one round trip), compiled once; an INSERT built from the
+# values themselves (VALUES (…), (…)) is compiled again for every request.
+INSERT_EVENTS = insert(EVENTS).inline()  # inline: no RETURNING of the id, even for one row
 MAX_MEDIA_FILES = 20
 FIELDS = {
     "content_id",
@@ -88,17 +97,18 @@ class MediaUpload:
 
 @dataclass
 class CaseRequest:
-    """A validated request: every slug resolved, every time aware."""
+    """A validated request: every name resolved (`names`), every time aware."""
 
     content_id: str
     reported_at: datetime
     source_kind: str
     reported_user: dict[str, Any]
+    names: queries.Names
     text: str = ""
     content_url: str = ""
-    queue: Queue | None = None
-    policy: Policy | None = None
-    ai_policy: Policy | None = None
+    policy_slug: str = ""
+    ai_policy_slug: str = ""
+    queue_slug: str = ""
     ai_confidence: float | None = None
     ai_model: str = ""
     media: list[MediaUpload] = field(default_factory=list)
@@ -110,19 +120,19 @@ class CaseRequest:
     media_details: list[dict[str, Any]] = field(default_factory=list)
     report_count: int = 1
 
+    def resolve(self) -> queries.Names:
+        """The request's names read again (a retry: the reported user may have been added meanwhile)."""
+        return _resolve(
+            self.policy_slug, self.ai_policy_slug, self.queue_slug, self.source_kind, self.reported_user
+        )
+
 
 @dataclass
 class Ingested:
-    case: Case
+    case_id: int
     created: bool
+    queue_slug: str
     rule: ReportingRule | None = None
-    # Read before the commit, which expires the case: the answer needs no query after it.
-    case_id: int = 0
-    queue_slug: str = ""
-
-    @classmethod
-    def existing(cls, case: Case) -> Ingested:
-        return cls(case, created=False, case_id=case.id, queue_slug=case.queue.slug)
 
 
 def parse_case_request(payload: Any, media: list[MediaUpload] | None = None) -> CaseRequest:
@@ -147,17 +157,11 @@ def parse_case_request(payload: Any, media: list[MediaUpload] | None = None) -> 
     if source_kind and source_kind not in SOURCE_KINDS:
         errors["source_kind"] = "must be one of " + ", ".join(SOURCE_KINDS)
 
-    queue = None
     queue_slug = _string(payload, "queue", errors)
-    if queue_slug:
-        queue = db.session.scalar(select(Queue).where(Queue.slug == queue_slug))
-        if queue is None:
-            errors["queue"] = f"no queue with slug {echo(queue_slug)}"
-
-    policy = _policy(payload.get("policy"), "policy", errors)
+    policy_slug = _slug(payload.get("policy"), "policy", errors)
     reported_user = _reported_user(payload.get("reported_user"), errors)
 
-    ai_policy, ai_confidence, ai_model = None, None, ""
+    ai_slug, ai_confidence, ai_model = "", None, ""
     ai = payload.get("ai_decision")
     if ai is not None:
         if not isinstance(ai, dict):
@@ -169,7 +173,7 @@ def parse_case_request(payload: Any, media: list[MediaUpload] | None = None) -> 
             if ai.get("policy") in (None, ""):
                 errors["ai_decision.policy"] = "is required"
             else:
-                ai_policy = _policy(ai.get("policy"), "ai_decision.policy", errors)
+                ai_slug = _slug(ai.get("policy"), "ai_decision.policy", errors)
             confidence = ai.get("confidence")
             if confidence is not None:
                 # bool is an int in Python; `true` is not a confidence.
@@ -200,6 +204,14 @@ def parse_case_request(payload: Any, media: list[MediaUpload] | None = None) -> 
     if not (text.strip() or content_url or media or details.thread) and not refused:
         errors["content"] = "give at least one of text, content_url, media or thread"
 
+    # Every name the request gives, and its reported user, in one statement.
+    names = _resolve(policy_slug, ai_slug, queue_slug, source_kind, reported_user)
+    if queue_slug and names.queue is None:
+        errors["queue"] = f"no queue with slug {echo(queue_slug)}"
+    if policy_slug and names.policy_id is None:
+        errors["policy"] = f"no policy with slug {echo(policy_slug)}"
+    if ai_slug and names.ai_policy_id is None:
+        errors["ai_decision.policy"] = f"no policy with slug {echo(ai_slug)}"
     if errors:
         raise ValidationFailed(errors)
     return CaseRequest(
@@ -207,11 +219,12 @@ def parse_case_request(payload: Any, media: list[MediaUpload] | None = None) -> 
         reported_at=reported_at,
         source_kind=source_kind,
         reported_user=reported_user,
+        names=names,
         text=text,
         content_url=content_url,
-        queue=queue,
-        policy=policy,
-        ai_policy=ai_policy,
+        policy_slug=policy_slug,
+        ai_policy_slug=ai_slug,
+        queue_slug=queue_slug,
         ai_confidence=ai_confidence,
         ai_model=ai_model,
         media=media,
@@ -222,29 +235,37 @@ def parse_case_request(payload: Any, media: list[MediaUpload] | None = None) -> 
     )
 
 
-def route(req: CaseRequest) -> tuple[Queue, ReportingRule | None]:
+def _resolve(policy: str, ai_policy: str, queue: str, source_kind: str, user: dict) -> queries.Names:
+    return queries.resolve(
+        policy=policy,
+        ai_policy=ai_policy,
+        queue=queue,
+        source_kind=source_kind,
+        platform_id=user.get("platform_id") or "",
+    )
+
+
+def route(req: CaseRequest) -> tuple[QueueRef, ReportingRule | None]:
     """The queue a new case goes to, and the NCMEC rule that sent it there, if any.
 
     An AI decision on a policy covered by an enabled rule goes to the rule's review queue, whatever queue the
     sender named: a person must confirm there before anything is filed. Everything else follows the named
     queue, else the first queue fed by the source kind.
     """
-    if req.ai_policy is not None:
-        rule = rules.rule_for(req.ai_policy.id)
+    if req.names.ai_policy_id is not None:
+        rule = rules.rule_for(req.names.ai_policy_id)
         if rule is not None:
-            return rule.review_queue, rule
-    if req.queue is not None:
-        return req.queue, None
-    queue = db.session.scalar(
-        select(Queue).where(Queue.source_kind == req.source_kind).order_by(Queue.id).limit(1)
-    )
+            review = rule.review_queue
+            return QueueRef(review.id, review.slug, review.name), rule
+    queue = req.names.queue or req.names.first_of_kind
     if queue is None:
         raise ValidationFailed({"queue": f"no queue takes source_kind {req.source_kind!r}: name a queue"})
     return queue, None
 
 
-def find_case(content_id: str) -> Case | None:
-    return db.session.scalar(select(Case).where(Case.content_id == content_id))
+def find_case(content_id: str):
+    """The case of a content id as (id, queue slug), or None."""
+    return queries.case_with_content_id(content_id)
 
 
 def ingest_case(req: CaseRequest, *, actor_label: str, attempts: int = 3) -> Ingested:
@@ -261,8 +282,7 @@ def ingest_case(req: CaseRequest, *, actor_label: str, attempts: int = 3) -> Ing
     for attempt in range(1, attempts + 1):
         stored: list[MediaFile] = []
         try:
-            result = _open(req, actor_label, stored)
-            db.session.commit()
+            result = _open(req, actor_label, stored)  # committed
             storage.enqueue_previews(stored)
             hashbank.enqueue_deferred(stored)
             return result
@@ -271,9 +291,10 @@ def ingest_case(req: CaseRequest, *, actor_label: str, attempts: int = 3) -> Ing
             # Another request inserted this content id (or the same new reported user) first.
             existing = find_case(req.content_id)
             if existing is not None:
-                return Ingested.existing(existing)
+                return Ingested(existing.id, created=False, queue_slug=existing.slug)
             if attempt == attempts:
                 raise
+            req.names = req.resolve()
             for upload in req.media:
                 upload.stream.seek(0)
         except storage.MediaError as e:
@@ -287,57 +308,115 @@ def ingest_case(req: CaseRequest, *, actor_label: str, attempts: int = 3) -> Ing
 
 
 def _open(req: CaseRequest, actor_label: str, stored: list[MediaFile]) -> Ingested:
+    """The case's rows, with Core statements and no ORM object unless files came with it, committed: the
+    reported user (written only if new or changed), the case (INSERT … RETURNING id, its details included),
+    then, sent together, the audit events (one INSERT) and the queue's counters (last: they hold the queue's
+    row lock until the commit), and the commit."""
     queue, rule = route(req)
-    user = cases.find_or_create_reported_user(
-        req.reported_user["platform_id"],
-        **{k: req.reported_user.get(k) for k in USER_FIELDS if k != "platform_id"},
+    user = req.reported_user
+    user_id = reported_users.save_user(
+        user["platform_id"],
+        req.names.user,
+        {k: user.get(k) for k in reported_users.IDENTITY_FIELDS},
+        user["ip_events"],
+        user["details"],
     )
-    reported_users.record_user_details(user, req.reported_user["ip_events"], req.reported_user["details"])
-    case = cases.open_case(
-        queue,
+    values = opening.case_values(
+        queue.id,
         source_kind=req.source_kind,
         reported_at=req.reported_at,
         text=req.text,
         content_url=req.content_url,
         content_id=req.content_id,
-        reported_user=user,
-        policy=req.policy,
+        reported_user_id=user_id,
+        policy_id=req.names.policy_id,
         source_detail=actor_label,
-        ai_policy=req.ai_policy,
+        ai_policy_id=req.names.ai_policy_id,
         ai_confidence=req.ai_confidence,
         ai_model=req.ai_model,
-        actor_label=actor_label,
         report_count=req.report_count,
     )
+    if not req.details.has_attachments:
+        values.update(req.details.columns([]))
+    case_id = opening.insert_case(values)
+    events = [
+        audit.values(
+            "case_opened", "case", case_id, actor_label=actor_label, case_id=case_id, queue=queue.name
+        )
+    ]
+    if req.media:
+        routed = _store_media(req, case_id, stored, events, actor_label)
+        if routed is not None:
+            queue, rule = QueueRef(routed.queue.id, routed.queue.slug, routed.queue.name), routed.rule
+    events.append(
+        audit.values(
+            "case_ingested",
+            "case",
+            case_id,
+            actor_label=actor_label,
+            case_id=case_id,
+            content_id=req.content_id,
+            queue=queue.slug,
+            media=[m.original_name for m in stored],
+            ai_policy=req.ai_policy_slug or None,
+            ai_confidence=req.ai_confidence,
+            routed_by_rule=rule.name if rule else None,
+        )
+    )
+    with _sent_together():
+        _record(events)
+        counters.opened(values["queue_id"], req.reported_at)
+    db.session.commit()
+    return Ingested(case_id, created=True, queue_slug=queue.slug, rule=rule)
+
+
+def _store_media(
+    req: CaseRequest, case_id: int, stored: list[MediaFile], events: list[dict], actor_label: str
+) -> hashbank.Routed | None:
+    """The files: written, their rows added, matched against the hash bank (which may route the case).
+
+    The one part of ingestion that works with ORM objects: storage and the bank's matching take them.
+    """
     for upload in req.media:
         mime = upload.mime_type
         if not mime or mime == "application/octet-stream":
             mime = mimetypes.guess_type(upload.name)[0] or ""
-        stored.append(storage.store(case.id, upload.name, upload.stream, mime))
+        stored.append(storage.store(case_id, upload.name, upload.stream, mime))
     for media, kept in zip(stored, req.media_details, strict=False):
         if kept:
             media.details = kept
-    if stored:
-        db.session.flush()  # the files' ids: a message names its attachments by them, the bank's rows too
-    req.details.apply(case, stored)
+    db.session.flush()  # the files' ids: a message names its attachments by them, the bank's rows too
+    case = db.session.get(Case, case_id)
+    if req.details.has_attachments:
+        for column, value in req.details.columns([m.id for m in stored]).items():
+            setattr(case, column, value)
+    # The case's opening goes before the bank's own event, if it records one.
+    _record(events)
+    events.clear()
     # Re-uploads of reported content go to the child-safety review queue, with the earlier CyberTip.
-    routed = hashbank.match_new_case(case, stored, req.media_hashes, actor_label=actor_label)
-    if routed is not None:
-        queue, rule = routed.queue, routed.rule
-    audit.record(
-        "case_ingested",
-        "case",
-        case.id,
-        actor_label=actor_label,
-        case_id=case.id,
-        content_id=req.content_id,
-        queue=queue.slug,
-        media=[m.original_name for m in stored],
-        ai_policy=req.ai_policy.slug if req.ai_policy else None,
-        ai_confidence=req.ai_confidence,
-        routed_by_rule=rule.name if rule else None,
-    )
-    return Ingested(case, created=True, rule=rule, case_id=case.id, queue_slug=queue.slug)
+    return hashbank.match_new_case(case, stored, req.media_hashes, actor_label=actor_label)
+
+
+@contextmanager
+def _sent_together():
+    """On PostgreSQL, the statements inside (none of which needs an answer before the next) are sent in one
+    round trip: psycopg's pipeline mode, synced when the block ends, which raises an error among them. The
+    COMMIT stays outside: committing returns the connection to the pool, where another thread could take it
+    while this one still ends the pipeline. SQLite has no round trips to save."""
+    db.session.flush()  # ORM rows (files, the bank's matches) wait for their ids: not in the pipeline
+    driver = db.session.connection().connection.driver_connection
+    pipeline = getattr(driver, "pipeline", None)
+    if pipeline is None:
+        yield
+        return
+    with pipeline():
+        yield
+
+
+def _record(events: list[dict]) -> None:
+    """The audit events in one INSERT (audit.values gives each its content hash)."""
+    if events:
+        db.session.connection().execute(INSERT_EVENTS, events)
 
 
 def _undo(stored: list[MediaFile]) -> None:
@@ -349,20 +428,18 @@ def _undo(stored: list[MediaFile]) -> None:
 # -- the request's own fields; the checkers every field shares are in console/api/fields.py --
 
 
-def _policy(value: Any, path: str, errors: dict) -> Policy | None:
+def _slug(value: Any, path: str, errors: dict) -> str:
+    """A policy's slug as given (looked up with the request's other names, in `_resolve`)."""
     if value is None or value == "":
-        return None
+        return ""
     if not isinstance(value, str):
         errors[path] = "must be a policy slug"
-        return None
+        return ""
     problem = text_problem(value)
     if problem or len(value) > 200:
         errors[path] = problem or "must be at most 200 characters"
-        return None
-    policy = db.session.scalar(select(Policy).where(Policy.slug == value))
-    if policy is None:
-        errors[path] = f"no policy with slug {echo(value)}"
-    return policy
+        return ""
+    return value
 
 
 def _reported_user(value: Any, errors: dict) -> dict[str, Any]:

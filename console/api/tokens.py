@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 
+from flask import current_app
 from sqlalchemy import select, update
 
 from console import audit
@@ -20,6 +22,10 @@ PREFIX_LENGTH = 10  # what the list shows, e.g. "mc_Ab3dEf9"; ApiToken.prefix ho
 # last_used_at is a hint for admins, not an access log: writing it on every request would make each API call
 # a write to the same row; once a minute is precise enough to spot a token that is still in use.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+# How long a process trusts a token it verified without asking the database again (`caller_for`): the API's
+# hot path then costs no statement for its caller. A revocation is seen at once by the process that made it
+# (revoke_token forgets the token there) and within this many seconds by every other process.
+CALLER_CACHE_SECONDS = 5.0
 
 
 class TokenNameTaken(ValueError):
@@ -95,6 +101,7 @@ def revoke_token(token_id: int, revoked_by=None) -> ApiToken | None:
             "api_token_revoked", "api_token", token_id, actor=revoked_by, name=token.name, prefix=token.prefix
         )
     db.session.commit()
+    _forget(token_id)
     return db.session.get(ApiToken, token_id)
 
 
@@ -123,6 +130,37 @@ def verify_token(raw: str | None) -> ApiCaller | None:
         return caller
     finally:
         db.session.rollback()
+
+
+def caller_for(raw: str | None) -> ApiCaller | None:
+    """`verify_token`, remembered by this process for CALLER_CACHE_SECONDS (see there); an unknown or
+    revoked token is never remembered, so it is asked about every time."""
+    if not raw or not raw.startswith(TOKEN_PREFIX) or len(raw) > 200:
+        return None
+    known = _callers()
+    key = hash_token(raw)
+    entry = known.get(key)
+    now = time.monotonic()
+    if entry is not None and entry[1] > now:
+        return entry[0]
+    caller = verify_token(raw)
+    if caller is None:
+        known.pop(key, None)
+    else:
+        known[key] = (caller, now + CALLER_CACHE_SECONDS)
+    return caller
+
+
+def _callers() -> dict[str, tuple[ApiCaller, float]]:
+    """The app's remembered callers: token hash → (caller, until when, on the monotonic clock)."""
+    return current_app.extensions.setdefault("api_token_callers", {})
+
+
+def _forget(token_id: int) -> None:
+    known = _callers()
+    for key, (caller, _until) in list(known.items()):
+        if caller.token_id == token_id:
+            known.pop(key, None)
 
 
 def list_tokens() -> list[ApiToken]:

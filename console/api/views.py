@@ -31,7 +31,7 @@ def _caller() -> tokens.ApiCaller | None:
     scheme, _, raw = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer":
         return None
-    return tokens.verify_token(raw.strip())
+    return tokens.caller_for(raw.strip())
 
 
 @bp.errorhandler(RequestEntityTooLarge)

@@ -18,7 +18,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from console import audit, tasks
 from console.accounts.models import User
-from console.cases import claims, counters, drafts, priority, showings
+from console.cases import claims, counters, drafts, opening, showings
 from console.cases.models import Case, Decision, ReportedUser
 from console.cases.signals import FollowUp, case_decided, violation_confirmed
 from console.childsafety import access, exposure
@@ -118,27 +118,23 @@ def open_case(
     report_count: int = 1,
 ) -> Case:
     """Add a case to a queue in the caller's transaction, keeping the queue's open counter exact."""
-    source_kind = source_kind or queue.source_kind
-    case = Case(
-        queue_id=queue.id,
-        status="open",
-        source_kind=source_kind,
-        source_detail=source_detail,
+    values = opening.case_values(
+        queue.id,
+        source_kind=source_kind or queue.source_kind,
+        reported_at=reported_at,
         text=text,
         content_url=content_url,
         content_id=content_id,
-        reported_user=reported_user,
-        reported_at=reported_at,
-        received_at=utcnow(),
-        policy_id=policy.id if policy else (ai_policy.id if ai_policy else None),
-        reported_policy_id=policy.id if policy else None,
-        ai_detected=ai_policy is not None,
+        # A user added in this transaction has no id yet: the relationship sets it at the flush.
+        reported_user_id=reported_user.id if reported_user else None,
+        policy_id=policy.id if policy else None,
+        source_detail=source_detail,
         ai_policy_id=ai_policy.id if ai_policy else None,
         ai_confidence=ai_confidence,
         ai_model=ai_model,
         report_count=report_count,
-        priority_rank=priority.rank(source_kind, report_count, ai_confidence),
     )
+    case = Case(**values, reported_user=reported_user)
     db.session.add(case)
     counters.opened(queue.id, reported_at)
     db.session.flush()
