@@ -151,6 +151,8 @@ def from_environment() -> dict:
         # instance folder's evidence/). Kept one calendar year after the finish (the REPORT Act), or this many
         # days if that is longer: a smaller value has no effect.
         "EVIDENCE_ROOT": os.environ.get("EVIDENCE_ROOT", ""),
+        # Readiness says "storage: full" (a 503) below this much free space on the media or evidence disk.
+        "STORAGE_MIN_FREE_BYTES": int(os.environ.get("STORAGE_MIN_FREE_BYTES", str(64 * 1024 * 1024))),
         "EVIDENCE_PRESERVE_DAYS": int(os.environ.get("EVIDENCE_PRESERVE_DAYS", "365")),
         # The hash bank (console/hashbank): two PDQ hashes this many of 256 bits apart or closer are the same
         # picture. 31 is the reference's threshold; above 31 a lookup probes many more buckets.
