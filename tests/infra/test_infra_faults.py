@@ -1,0 +1,98 @@
+"""Surviving the infrastructure: PostgreSQL and Redis restarts, a full disk, NCMEC gone for a (compressed)
+day, SIGTERM to workers mid-job — each against the whole console running on parts of its own
+(tests/infra/stack.py) while reports are filed continuously over HTTP, judged by the oracle of
+tests/infra/trial.py. These are PostgreSQL tests whatever DATABASE_URL says: the stack's own cluster is the
+database. The long version is `python bench/infra_faults.py`.
+
+Each test is bounded: the fault lasts seconds, and the pipeline must move again within RECOVERY_BOUND
+seconds after the part returns (the figure each test measures).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import pytest
+
+from tests.infra import cluster, trial
+from tests.infra.stack import Stack
+
+REASON = cluster.available()
+pytestmark = [
+    pytest.mark.skipif(bool(REASON) and os.environ.get("CI") != "true", reason=REASON or "available"),
+    pytest.mark.timeout(240),
+]
+# Seconds the pipeline has, after the part returns, to finish every acknowledged report, deliver every event
+# and preserve every record (the lease and the sweep's grace are a few seconds in the compressed settings).
+RECOVERY_BOUND = float(os.environ.get("INFRA_RECOVERY_BOUND", "45"))
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    if REASON:
+        pytest.fail(f"CI must run the infrastructure faults: {REASON}")
+    s = Stack(tmp_path_factory.mktemp("infra"), small_disk=True)
+    try:
+        yield s
+    finally:
+        s.close()
+
+
+@pytest.fixture
+def running(stack):
+    """The stack's app set up as an admin would (NCMEC, a rule, the platform's endpoint and actions), its
+    processes running, a filer signed in. Each test gets a fresh database content and fresh processes."""
+    from console.api import tokens
+    from console.extensions import db
+    from tests import factories
+    from tests.conftest import _clean
+    from tests.reporting.helpers import reporting_setup
+    from tests.webhooks.conftest import SECRET, setup_platform
+    from tests.webhooks.receiver import Receiver
+
+    app = stack.app or stack.make_app()
+    receiver = Receiver([SECRET]).start()
+    sim = stack.simulator or stack.start_simulator("esp-infra", "infra-password")
+    with app.app_context():
+        _clean(app)
+        policies, _review, _rule = reporting_setup(sim)
+        setup_platform(app, receiver, policies)
+        moderator = factories.user("moderator")
+        _token, raw = tokens.create_token("scanner")
+        db.session.commit()
+        stack.start_processes(workers=2)
+        setup = {"token": raw, "email": moderator.email, "csam": policies["csam"].id, "receiver": receiver}
+        try:
+            yield setup
+        finally:
+            stack.stop_processes()
+            receiver.stop()
+            if stack.disk is not None:
+                stack.disk.free()
+
+
+def filer(stack, setup, prefix: str, limit: int | None = None) -> trial.Filer:
+    return trial.Filer(stack, setup["token"], setup["email"], setup["csam"], prefix).start(limit)
+
+
+def finish(stack, setup, f: trial.Filer, *, drain: float = 30.0) -> float:
+    """Stop filing once everything posted is confirmed; wait for the pipeline; run the oracle. Returns the
+    seconds from now until the pipeline was done."""
+    f.limit = 0
+    f.drain(drain)
+    f.stop()
+    recovered = trial.wait_for_pipeline(stack, f.load, RECOVERY_BOUND)
+    problems = trial.check(stack, f.load, setup["receiver"])
+    assert recovered is not None, f"the pipeline did not finish within {RECOVERY_BOUND} s: {problems}"
+    assert not problems, problems
+    assert f.load.confirmed, "the load confirmed nothing"
+    return recovered
+
+
+def test_no_fault_files_every_confirmed_content_once(stack, running):
+    """The baseline: the harness itself, with nothing broken."""
+    f = filer(stack, running, "base", limit=4)
+    time.sleep(3)
+    finish(stack, running, f)
