@@ -80,7 +80,28 @@ def answer(part: str, error: BaseException):
     return render_template(template, part=part, title=title, message=message), 503, headers
 
 
+def _end_session_safely(_error=None) -> None:
+    """Flask-SQLAlchemy's teardown, which must not raise: ending the session rolls back, and a ROLLBACK on a
+    connection PostgreSQL is terminating (a restart) raises — after the page was rendered, so the answer
+    became a bare 500 from gunicorn. A connection that cannot roll back is invalidated (closed, never
+    pooled again), and the session is discarded."""
+    try:
+        db.session.remove()
+    except Exception:  # noqa: BLE001 - the connection died under the request; nothing is left to keep
+        log.warning("the database connection was lost at the end of a request; it is discarded")
+        try:
+            db.session.registry().invalidate()
+        except Exception:  # noqa: BLE001
+            log.debug("invalidating the lost connection failed", exc_info=True)
+        db.session.registry.clear()
+
+
 def init_app(app: Flask) -> None:
+    funcs = app.teardown_appcontext_funcs
+    for i, func in enumerate(funcs):
+        if getattr(func, "__name__", "") == "_teardown_session":  # Flask-SQLAlchemy's
+            funcs[i] = _end_session_safely
+
     def database_down(error):
         if not is_database_down(error):
             raise error

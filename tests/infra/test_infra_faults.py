@@ -84,7 +84,7 @@ def finish(stack, setup, f: trial.Filer, *, drain: float = 30.0) -> float:
     f.drain(drain)
     f.stop()
     recovered = trial.wait_for_pipeline(stack, f.load, RECOVERY_BOUND)
-    problems = trial.check(stack, f.load, setup["receiver"])
+    problems = trial.check(stack, f.load, setup["receiver"], f.baseline)
     assert recovered is not None, f"the pipeline did not finish within {RECOVERY_BOUND} s: {problems}"
     assert not problems, problems
     assert f.load.confirmed, "the load confirmed nothing"
@@ -96,3 +96,28 @@ def test_no_fault_files_every_confirmed_content_once(stack, running):
     f = filer(stack, running, "base", limit=4)
     time.sleep(3)
     finish(stack, running, f)
+
+
+def outage(stack, running, f: trial.Filer, part: str, down, up, seconds: float) -> dict:
+    """Take `part` down for `seconds` while filing; readiness must name it; then bring it back and measure
+    how long the reports acknowledged by then take to finish."""
+    time.sleep(2)  # reports in flight
+    down()
+    readiness = trial.watch_readiness(stack, seconds, part)
+    up()
+    waiting = set(f.load.confirmed)
+    recovered = trial.recovery(stack, waiting, RECOVERY_BOUND)
+    assert readiness.get(f"503 naming {part}"), f"readiness never named {part}: {readiness}"
+    assert recovered is not None, (
+        f"{len(waiting)} reports not finished {RECOVERY_BOUND} s after {part} returned"
+    )
+    return {"readiness": readiness, "recovered_s": round(recovered, 2), "waiting": len(waiting)}
+
+
+@pytest.mark.parametrize("mode", ["fast", "immediate"])
+def test_postgres_restart_mid_filing(stack, running, mode):
+    f = filer(stack, running, f"pg-{mode}")
+    result = outage(stack, running, f, "database", lambda: stack.pg.stop(mode), stack.pg.start, seconds=4)
+    finish(stack, running, f)
+    assert f.load.outage_parts["database"], f"no request met the outage: {dict(f.load.answers)}"
+    print(f"postgres {mode}: {result} answers {dict(f.load.answers)}")
