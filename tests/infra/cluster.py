@@ -212,22 +212,16 @@ class SmallDisk:
 
     def fill(self) -> None:
         """Write until the filesystem refuses: ENOSPC for the next write of anyone."""
-        with open(self._filler, "ab") as out:
-            block = b"\0" * 65536
-            try:
-                while True:
-                    out.write(block)
-                    out.flush()
-            except OSError:
-                pass
-        # Smaller pieces fill the last partial block.
-        with open(self._filler, "ab") as out:
-            try:
-                while True:
-                    out.write(b"\0" * 512)
-                    out.flush()
-            except OSError:
-                pass
+        fd = os.open(self._filler, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        try:
+            for size in (65536, 4096, 512, 1):  # the last partial blocks too
+                try:
+                    while os.write(fd, b"\0" * size):
+                        pass
+                except OSError:
+                    continue
+        finally:
+            os.close(fd)
 
     def free(self) -> None:
         self._filler.unlink(missing_ok=True)

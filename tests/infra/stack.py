@@ -286,8 +286,8 @@ class Stack:
         if self.simulator is not None:
             try:
                 self.simulator.shutdown()
-            except Exception:  # noqa: BLE001 - already down (an NCMEC outage left so)
-                pass
+            except OSError:  # already down (an NCMEC outage left it so)
+                self.simulator = None
         if self.app is not None:
             with self.app.app_context():
                 from console.extensions import db

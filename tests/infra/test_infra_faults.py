@@ -41,7 +41,7 @@ def stack(tmp_path_factory):
 
 
 @pytest.fixture
-def running(stack):
+def running(stack, request):
     """The stack's app set up as an admin would (NCMEC, a rule, the platform's endpoint and actions), its
     processes running, a filer signed in. Each test gets a fresh database content and fresh processes."""
     from console.api import tokens
@@ -53,6 +53,11 @@ def running(stack):
     from tests.webhooks.receiver import Receiver
 
     app = stack.app or stack.make_app()
+    callspec = getattr(request.node, "callspec", None)
+    aof = callspec is not None and callspec.params.get("persistence") == "aof"
+    if stack.redis.aof != aof:  # the Redis this test needs, before any process connects
+        stack.redis.aof = aof
+        stack.redis.restart()
     receiver = Receiver([SECRET]).start()
     sim = stack.simulator or stack.start_simulator("esp-infra", "infra-password")
     with app.app_context():
@@ -121,3 +126,100 @@ def test_postgres_restart_mid_filing(stack, running, mode):
     finish(stack, running, f)
     assert f.load.outage_parts["database"], f"no request met the outage: {dict(f.load.answers)}"
     print(f"postgres {mode}: {result} answers {dict(f.load.answers)}")
+
+
+@pytest.mark.parametrize("persistence", ["none", "aof"])
+def test_redis_restart_mid_filing(stack, running, persistence):
+    """Without persistence every queue, scheduled retry, worker registration and cron registration is gone:
+    the sweeps re-enqueue from the database. With AOF the jobs come back with it."""
+    f = filer(stack, running, f"redis-{persistence}")
+    result = outage(stack, running, f, "redis", stack.redis.stop, stack.redis.start, seconds=4)
+    finish(stack, running, f)
+    # Readiness counts workers by their registration in Redis: they must be counted again once it is back.
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not stack.readiness()[1].get("workers", {}).get("ok"):
+        time.sleep(0.5)
+    assert stack.readiness()[1]["workers"]["ok"], stack.readiness()
+    print(f"redis {persistence}: {result} answers {dict(f.load.answers)}")
+
+
+def test_full_disk_for_media_and_evidence(stack, running):
+    """The filesystem of media and evidence fills up: the API stores nothing (503, nothing half), readiness
+    says storage, evidence waits; once space is freed everything moves again."""
+    if stack.disk is None or stack.disk_problem:
+        pytest.skip(f"no small filesystem of our own: {stack.disk_problem}")
+    f = filer(stack, running, "disk")
+    result = outage(stack, running, f, "storage", stack.disk.fill, stack.disk.free, seconds=4)
+    finish(stack, running, f)
+    assert f.load.outage_parts["storage"], f"no upload met the full disk: {dict(f.load.answers)}"
+    print(f"disk: {result} answers {dict(f.load.answers)}")
+
+
+def test_ncmec_unreachable_then_back(stack, running):
+    """NCMEC refuses connections for a (compressed) day: reports wait in backoff, moderators keep working,
+    nothing is filed twice; when it is back every report is finished."""
+    f = filer(stack, running, "ncmec")
+    time.sleep(1)
+    stack.ncmec_down()
+    time.sleep(float(os.environ.get("INFRA_NCMEC_DOWN_SECONDS", "15")))
+    waiting = set(f.load.confirmed)
+    stack.ncmec_back()
+    recovered = trial.recovery(stack, waiting, RECOVERY_BOUND)
+    assert recovered is not None, (
+        f"{len(waiting)} reports not finished {RECOVERY_BOUND} s after NCMEC returned"
+    )
+    finish(stack, running, f)
+    assert not any(k.endswith(" 503") for k in f.load.answers), f.load.answers  # NCMEC down is no outage here
+    print(f"ncmec: recovered in {recovered:.2f} s for {len(waiting)} waiting; answers {dict(f.load.answers)}")
+
+
+def test_sigterm_to_workers_mid_job(stack, running):
+    """SIGTERM (a deploy, a scale-down) to a worker that is filing: it finishes the job or gives the lease
+    back, and exits promptly; nothing is left held by a process that is gone."""
+    from console.extensions import db
+    from console.reporting.models import ExternalReport
+
+    stack.simulator.set_fault("*", "delay", delay_ms=400, times=None)  # calls long enough to land in
+    f = filer(stack, running, "sigterm")
+    stopped = 0
+    try:
+        deadline = time.monotonic() + 25
+        while time.monotonic() < deadline:
+            busy = _busy_worker(stack)
+            if busy is None:
+                time.sleep(0.1)
+                continue
+            os.killpg(busy.pid, signal.SIGTERM)
+            began = time.monotonic()
+            busy.wait(timeout=20)  # bounded: the job's calls are bounded by the NCMEC timeouts
+            took = time.monotonic() - began
+            assert took < 15, f"a worker took {took:.1f} s to stop after SIGTERM"
+            stopped += 1
+            stack.supervise()  # its replacement
+    finally:
+        stack.simulator.clear_faults()
+    assert stopped >= 2, "no worker was caught mid-job"
+    finish(stack, running, f)
+    db.session.rollback()
+    held = db.session.scalars(
+        db.select(ExternalReport.lease_owner).where(ExternalReport.lease_owner.is_not(None))
+    )
+    assert not list(held)
+    db.session.rollback()
+    print(f"sigterm: {stopped} workers stopped mid-job; answers {dict(f.load.answers)}")
+
+
+def _busy_worker(stack):
+    from redis import Redis
+    from rq import Queue, Worker
+
+    connection = Redis.from_url(stack.redis.url)
+    try:
+        busy = {
+            w.pid
+            for w in Worker.all(queue=Queue(stack.queue, connection=connection))
+            if w.get_state() == "busy"
+        }
+    finally:
+        connection.close()
+    return next((p for p in stack.workers if p.pid in busy and p.poll() is None), None)
