@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import signal
 import time
+from contextlib import contextmanager
 
 import pytest
 
@@ -40,10 +41,11 @@ def stack(tmp_path_factory):
         s.close()
 
 
-@pytest.fixture
-def running(stack, request):
+@contextmanager
+def running_setup(stack, *, aof: bool = False):
     """The stack's app set up as an admin would (NCMEC, a rule, the platform's endpoint and actions), its
-    processes running, a filer signed in. Each test gets a fresh database content and fresh processes."""
+    processes running, an API token and a moderator for the filer. Each trial gets a fresh database content
+    and fresh processes."""
     from console.api import tokens
     from console.extensions import db
     from tests import factories
@@ -53,9 +55,7 @@ def running(stack, request):
     from tests.webhooks.receiver import Receiver
 
     app = stack.app or stack.make_app()
-    callspec = getattr(request.node, "callspec", None)
-    aof = callspec is not None and callspec.params.get("persistence") == "aof"
-    if stack.redis.aof != aof:  # the Redis this test needs, before any process connects
+    if stack.redis.aof != aof:  # the Redis this trial needs, before any process connects
         stack.redis.aof = aof
         stack.redis.restart()
     receiver = Receiver([SECRET]).start()
@@ -76,6 +76,15 @@ def running(stack, request):
             receiver.stop()
             if stack.disk is not None:
                 stack.disk.free()
+
+
+@pytest.fixture
+def running(stack, request):
+    callspec = getattr(request.node, "callspec", None)
+    with running_setup(
+        stack, aof=callspec is not None and callspec.params.get("persistence") == "aof"
+    ) as setup:
+        yield setup
 
 
 def filer(stack, setup, prefix: str, limit: int | None = None) -> trial.Filer:
@@ -103,7 +112,7 @@ def test_no_fault_files_every_confirmed_content_once(stack, running):
     finish(stack, running, f)
 
 
-def outage(stack, running, f: trial.Filer, part: str, down, up, seconds: float) -> dict:
+def outage(stack, f: trial.Filer, part: str, down, up, seconds: float) -> dict:
     """Take `part` down for `seconds` while filing; readiness must name it; then bring it back and measure
     how long the reports acknowledged by then take to finish."""
     time.sleep(2)  # reports in flight
@@ -116,49 +125,50 @@ def outage(stack, running, f: trial.Filer, part: str, down, up, seconds: float) 
     assert recovered is not None, (
         f"{len(waiting)} reports not finished {RECOVERY_BOUND} s after {part} returned"
     )
-    return {"readiness": readiness, "recovered_s": round(recovered, 2), "waiting": len(waiting)}
+    return {"readiness": readiness, "recovered_s": round(recovered, 2), "waiting": len(waiting), "faults": 1}
 
 
-@pytest.mark.parametrize("mode", ["fast", "immediate"])
-def test_postgres_restart_mid_filing(stack, running, mode):
-    f = filer(stack, running, f"pg-{mode}")
-    result = outage(stack, running, f, "database", lambda: stack.pg.stop(mode), stack.pg.start, seconds=4)
-    finish(stack, running, f)
-    assert f.load.outage_parts["database"], f"no request met the outage: {dict(f.load.answers)}"
-    print(f"postgres {mode}: {result} answers {dict(f.load.answers)}")
+# --- the fault kinds: each files under its fault, checks what the console showed, and returns its figures ---
 
 
-@pytest.mark.parametrize("persistence", ["none", "aof"])
-def test_redis_restart_mid_filing(stack, running, persistence):
-    """Without persistence every queue, scheduled retry, worker registration and cron registration is gone:
-    the sweeps re-enqueue from the database. With AOF the jobs come back with it."""
-    f = filer(stack, running, f"redis-{persistence}")
-    result = outage(stack, running, f, "redis", stack.redis.stop, stack.redis.start, seconds=4)
-    finish(stack, running, f)
-    # Readiness counts workers by their registration in Redis: they must be counted again once it is back.
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and not stack.readiness()[1].get("workers", {}).get("ok"):
-        time.sleep(0.5)
-    assert stack.readiness()[1]["workers"]["ok"], stack.readiness()
-    print(f"redis {persistence}: {result} answers {dict(f.load.answers)}")
+def postgres(mode: str):
+    def run(stack, setup, n: int) -> dict:
+        f = filer(stack, setup, f"pg-{mode}-{n}")
+        result = outage(stack, f, "database", lambda: stack.pg.stop(mode), stack.pg.start, seconds=4)
+        finish(stack, setup, f)
+        assert f.load.outage_parts["database"], f"no request met the outage: {dict(f.load.answers)}"
+        return {**result, "answers": dict(f.load.answers)}
+
+    return run
 
 
-def test_full_disk_for_media_and_evidence(stack, running):
-    """The filesystem of media and evidence fills up: the API stores nothing (503, nothing half), readiness
-    says storage, evidence waits; once space is freed everything moves again."""
+def redis_restart(persistence: str):
+    def run(stack, setup, n: int) -> dict:
+        f = filer(stack, setup, f"redis-{persistence}-{n}")
+        result = outage(stack, f, "redis", stack.redis.stop, stack.redis.start, seconds=4)
+        finish(stack, setup, f)
+        # Readiness counts workers by their registration in Redis: counted again once it is back.
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not stack.readiness()[1].get("workers", {}).get("ok"):
+            time.sleep(0.5)
+        assert stack.readiness()[1]["workers"]["ok"], stack.readiness()
+        return {**result, "answers": dict(f.load.answers)}
+
+    return run
+
+
+def full_disk(stack, setup, n: int) -> dict:
     if stack.disk is None or stack.disk_problem:
         pytest.skip(f"no small filesystem of our own: {stack.disk_problem}")
-    f = filer(stack, running, "disk")
-    result = outage(stack, running, f, "storage", stack.disk.fill, stack.disk.free, seconds=4)
-    finish(stack, running, f)
+    f = filer(stack, setup, f"disk-{n}")
+    result = outage(stack, f, "storage", stack.disk.fill, stack.disk.free, seconds=4)
+    finish(stack, setup, f)
     assert f.load.outage_parts["storage"], f"no upload met the full disk: {dict(f.load.answers)}"
-    print(f"disk: {result} answers {dict(f.load.answers)}")
+    return {**result, "answers": dict(f.load.answers)}
 
 
-def test_ncmec_unreachable_then_back(stack, running):
-    """NCMEC refuses connections for a (compressed) day: reports wait in backoff, moderators keep working,
-    nothing is filed twice; when it is back every report is finished."""
-    f = filer(stack, running, "ncmec")
+def ncmec_unreachable(stack, setup, n: int) -> dict:
+    f = filer(stack, setup, f"ncmec-{n}")
     time.sleep(1)
     stack.ncmec_down()
     time.sleep(float(os.environ.get("INFRA_NCMEC_DOWN_SECONDS", "15")))
@@ -168,20 +178,24 @@ def test_ncmec_unreachable_then_back(stack, running):
     assert recovered is not None, (
         f"{len(waiting)} reports not finished {RECOVERY_BOUND} s after NCMEC returned"
     )
-    finish(stack, running, f)
-    assert not any(k.endswith(" 503") for k in f.load.answers), f.load.answers  # NCMEC down is no outage here
-    print(f"ncmec: recovered in {recovered:.2f} s for {len(waiting)} waiting; answers {dict(f.load.answers)}")
+    finish(stack, setup, f)
+    assert not any(k.endswith(" 503") for k in f.load.answers), f.load.answers  # no outage of ours
+    return {
+        "recovered_s": round(recovered, 2),
+        "waiting": len(waiting),
+        "faults": 1,
+        "answers": dict(f.load.answers),
+    }
 
 
-def test_sigterm_to_workers_mid_job(stack, running):
-    """SIGTERM (a deploy, a scale-down) to a worker that is filing: it finishes the job or gives the lease
-    back, and exits promptly; nothing is left held by a process that is gone."""
+def sigterm(stack, setup, n: int) -> dict:
+    """recovered_s here: the longest a worker took to exit after SIGTERM."""
     from console.extensions import db
     from console.reporting.models import ExternalReport
 
     stack.simulator.set_fault("*", "delay", delay_ms=400, times=None)  # calls long enough to land in
-    f = filer(stack, running, "sigterm")
-    stopped = 0
+    f = filer(stack, setup, f"sigterm-{n}")
+    took = []
     try:
         deadline = time.monotonic() + 25
         while time.monotonic() < deadline:
@@ -192,21 +206,101 @@ def test_sigterm_to_workers_mid_job(stack, running):
             os.killpg(busy.pid, signal.SIGTERM)
             began = time.monotonic()
             busy.wait(timeout=20)  # bounded: the job's calls are bounded by the NCMEC timeouts
-            took = time.monotonic() - began
-            assert took < 15, f"a worker took {took:.1f} s to stop after SIGTERM"
-            stopped += 1
+            took.append(time.monotonic() - began)
+            assert took[-1] < 15, f"a worker took {took[-1]:.1f} s to stop after SIGTERM"
             stack.supervise()  # its replacement
     finally:
         stack.simulator.clear_faults()
-    assert stopped >= 2, "no worker was caught mid-job"
-    finish(stack, running, f)
+    assert len(took) >= 2, "no worker was caught mid-job"
+    finish(stack, setup, f)
     db.session.rollback()
-    held = db.session.scalars(
-        db.select(ExternalReport.lease_owner).where(ExternalReport.lease_owner.is_not(None))
+    held = list(
+        db.session.scalars(
+            db.select(ExternalReport.lease_owner).where(ExternalReport.lease_owner.is_not(None))
+        )
     )
-    assert not list(held)
     db.session.rollback()
-    print(f"sigterm: {stopped} workers stopped mid-job; answers {dict(f.load.answers)}")
+    assert not held, f"leases still held after the trial: {held}"
+    return {"recovered_s": round(max(took), 2), "faults": len(took), "answers": dict(f.load.answers)}
+
+
+KINDS = {
+    "postgres-fast": (postgres("fast"), False),
+    "postgres-immediate": (postgres("immediate"), False),
+    "redis-empty": (redis_restart("none"), False),
+    "redis-aof": (redis_restart("aof"), True),
+    "full-disk": (full_disk, False),
+    "ncmec-unreachable": (ncmec_unreachable, False),
+    "sigterm-workers": (sigterm, False),
+}
+
+
+@pytest.mark.parametrize("mode", ["fast", "immediate"])
+def test_postgres_restart_mid_filing(stack, running, mode):
+    """Pages and the API answer 503 (never a traceback) while it is down; in-flight reports finish after."""
+    print(f"postgres {mode}:", KINDS[f"postgres-{mode}"][0](stack, running, 0))
+
+
+@pytest.mark.parametrize("persistence", ["none", "aof"])
+def test_redis_restart_mid_filing(stack, running, persistence):
+    """Without persistence every queue, scheduled retry, worker registration and cron registration is gone:
+    the sweeps re-enqueue from the database. With AOF the jobs come back with it."""
+    kind = "redis-aof" if persistence == "aof" else "redis-empty"
+    print(f"redis {persistence}:", KINDS[kind][0](stack, running, 0))
+
+
+def test_full_disk_for_media_and_evidence(stack, running):
+    """The filesystem of media and evidence fills up: the API stores nothing (503, nothing half), readiness
+    says storage, evidence waits; once space is freed everything moves again."""
+    print("full disk:", full_disk(stack, running, 0))
+
+
+def test_ncmec_unreachable_then_back(stack, running):
+    """NCMEC refuses connections for a (compressed) day: reports wait in backoff, moderators keep working,
+    nothing is filed twice; when it is back every report is finished."""
+    print("ncmec:", ncmec_unreachable(stack, running, 0))
+
+
+def test_sigterm_to_workers_mid_job(stack, running):
+    """SIGTERM (a deploy, a scale-down) to a worker that is filing: it finishes the job or gives the lease
+    back, and exits promptly; nothing is left held by a process that is gone."""
+    print("sigterm:", sigterm(stack, running, 0))
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(0)
+def test_infra_fault_trials(stack):
+    """`python bench/infra_faults.py` runs this: INFRA_TRIALS trials of each kind in INFRA_KINDS, figures per
+    kind (trials, faults survived, recovery median and max, violations) printed as one JSON line."""
+    import json
+    import statistics
+
+    trials = int(os.environ.get("INFRA_TRIALS", "3"))
+    kinds = os.environ.get("INFRA_KINDS", ",".join(KINDS)).split(",")
+    figures = {}
+    for kind in kinds:
+        run, aof = KINDS[kind]
+        times, faults, violations = [], 0, []
+        for n in range(trials):
+            try:
+                with running_setup(stack, aof=aof) as setup:
+                    result = run(stack, setup, n + 1)
+                times.append(result["recovered_s"])
+                faults += result["faults"]
+                print(f"{kind} {n + 1}/{trials}: {result}", flush=True)
+            except AssertionError as error:
+                violations.append(str(error)[:500])
+                print(f"{kind} {n + 1}/{trials}: VIOLATION {str(error)[:500]}", flush=True)
+        figures[kind] = {
+            "trials": trials,
+            "faults_survived": faults,
+            "recovery_median_s": round(statistics.median(times), 2) if times else None,
+            "recovery_max_s": round(max(times), 2) if times else None,
+            "violations": len(violations),
+        }
+        print(f"{kind}: {figures[kind]}", flush=True)
+    print("INFRA FAULT TRIALS: " + json.dumps(figures), flush=True)
+    assert not any(f["violations"] for f in figures.values()), figures
 
 
 def _busy_worker(stack):
