@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any, BinaryIO
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 
 from console import audit
 from console.api import case_details, platform_details
@@ -260,8 +260,10 @@ def ingest_case(req: CaseRequest, *, actor_label: str, attempts: int = 3) -> Ing
     """
     for attempt in range(1, attempts + 1):
         stored: list[MediaFile] = []
+        committing = False
         try:
             result = _open(req, actor_label, stored)
+            committing = True
             db.session.commit()
             storage.enqueue_previews(stored)
             hashbank.enqueue_deferred(stored)
@@ -280,8 +282,14 @@ def ingest_case(req: CaseRequest, *, actor_label: str, attempts: int = 3) -> Ing
             _undo(stored)
             index = len(stored)
             raise ValidationFailed({f"media[{index}]": str(e)}) from e
-        except BaseException:
-            _undo(stored)
+        except BaseException as error:
+            if committing and isinstance(error, OperationalError | InterfaceError):
+                # The connection died during the commit (a database restart): it may have gone through. The
+                # files stay — a case without its media would be stored half; a retry with the same content
+                # id finds the case if it exists. A commit that did not happen leaves unused bytes only.
+                _undo(stored, keep_files=True)
+            else:
+                _undo(stored)
             raise
     raise AssertionError("unreachable")
 
@@ -340,9 +348,12 @@ def _open(req: CaseRequest, actor_label: str, stored: list[MediaFile]) -> Ingest
     return Ingested(case, created=True, rule=rule, case_id=case.id, queue_slug=queue.slug)
 
 
-def _undo(stored: list[MediaFile]) -> None:
-    db.session.rollback()
-    for media in stored:
+def _undo(stored: list[MediaFile], *, keep_files: bool = False) -> None:
+    try:
+        db.session.rollback()
+    except (OperationalError, InterfaceError):
+        db.session.registry.clear()  # the connection is gone, and its transaction with it
+    for media in [] if keep_files else stored:
         storage.remove_files(media)
 
 

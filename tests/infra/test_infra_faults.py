@@ -1,11 +1,12 @@
-"""Surviving the infrastructure: PostgreSQL and Redis restarts, a full disk, NCMEC gone for a (compressed)
-day, SIGTERM to workers mid-job — each against the whole console running on parts of its own
-(tests/infra/stack.py) while reports are filed continuously over HTTP, judged by the oracle of
-tests/infra/trial.py. These are PostgreSQL tests whatever DATABASE_URL says: the stack's own cluster is the
-database. The long version is `python bench/infra_faults.py`.
+"""Surviving the infrastructure: PostgreSQL and Redis restarts, a full disk, NCMEC gone a (compressed) day,
+SIGTERM to workers mid-job — each against the whole console running on parts of its own (tests/infra/stack.py)
+while reports are filed continuously over HTTP, judged by the oracle of tests/infra/trial.py. PostgreSQL's
+restarts run on a cluster of the stack's own in either configuration; the other faults on the suite's
+configuration (the stack's own cluster with DATABASE_URL, else SQLite). The long version is `python
+bench/infra_faults.py`.
 
-Each test is bounded: the fault lasts seconds, and the pipeline must move again within RECOVERY_BOUND
-seconds after the part returns (the figure each test measures).
+Each test is bounded: the fault lasts seconds, and the pipeline must move again within RECOVERY_BOUND seconds
+after the part returns (the figure each test measures).
 """
 
 from __future__ import annotations
@@ -30,11 +31,30 @@ pytestmark = [
 RECOVERY_BOUND = float(os.environ.get("INFRA_RECOVERY_BOUND", "45"))
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory):
+def _stack(folder, database: str) -> Stack:
     if REASON:
         pytest.fail(f"CI must run the infrastructure faults: {REASON}")
-    s = Stack(tmp_path_factory.mktemp("infra"), small_disk=True)
+    return Stack(folder, database=database, small_disk=True)
+
+
+@pytest.fixture(scope="module")
+def pg_stack(tmp_path_factory):
+    """The stack on a PostgreSQL cluster of its own, whichever configuration the suite runs in."""
+    s = _stack(tmp_path_factory.mktemp("infra-pg"), "postgresql")
+    try:
+        yield s
+    finally:
+        s.close()
+
+
+@pytest.fixture(scope="module")
+def stack(request, tmp_path_factory):
+    """The stack on the suite's configuration: PostgreSQL (its own cluster) when DATABASE_URL is set, else
+    SQLite — the faults that are not PostgreSQL's own run on both."""
+    if os.environ.get("DATABASE_URL"):
+        yield request.getfixturevalue("pg_stack")
+        return
+    s = _stack(tmp_path_factory.mktemp("infra-sqlite"), "sqlite")
     try:
         yield s
     finally:
@@ -87,6 +107,12 @@ def running(stack, request):
         yield setup
 
 
+@pytest.fixture
+def pg_running(pg_stack):
+    with running_setup(pg_stack) as setup:
+        yield setup
+
+
 def filer(stack, setup, prefix: str, limit: int | None = None) -> trial.Filer:
     return trial.Filer(stack, setup["token"], setup["email"], setup["csam"], prefix).start(limit)
 
@@ -113,19 +139,33 @@ def test_no_fault_files_every_confirmed_content_once(stack, running):
 
 
 def outage(stack, f: trial.Filer, part: str, down, up, seconds: float) -> dict:
-    """Take `part` down for `seconds` while filing; readiness must name it; then bring it back and measure
-    how long the reports acknowledged by then take to finish."""
-    time.sleep(2)  # reports in flight
-    down()
-    readiness = trial.watch_readiness(stack, seconds, part)
-    up()
-    waiting = set(f.load.confirmed)
-    recovered = trial.recovery(stack, waiting, RECOVERY_BOUND)
+    """Take `part` down for `seconds` while reports are in flight; readiness must name it; then bring it back
+    and measure how long the reports acknowledged by then take to finish (`unfinished`: how many of them
+    were not finished when it returned)."""
+    stack.simulator.set_latency(300)  # every report spends seconds at NCMEC: some are mid-flight
+    try:
+        deadline = time.monotonic() + 30
+        while len(f.load.confirmed) < 3 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        down()
+        readiness = trial.watch_readiness(stack, seconds, part)
+        up()
+        waiting = set(f.load.confirmed)
+        unfinished = len(waiting - (trial.finished_cases() or set()))
+        recovered = trial.recovery(stack, waiting, RECOVERY_BOUND)
+    finally:
+        stack.simulator.set_latency(0)
     assert readiness.get(f"503 naming {part}"), f"readiness never named {part}: {readiness}"
     assert recovered is not None, (
         f"{len(waiting)} reports not finished {RECOVERY_BOUND} s after {part} returned"
     )
-    return {"readiness": readiness, "recovered_s": round(recovered, 2), "waiting": len(waiting), "faults": 1}
+    return {
+        "readiness": readiness,
+        "recovered_s": round(recovered, 2),
+        "waiting": len(waiting),
+        "unfinished": unfinished,
+        "faults": 1,
+    }
 
 
 # --- the fault kinds: each files under its fault, checks what the console showed, and returns its figures ---
@@ -169,7 +209,9 @@ def full_disk(stack, setup, n: int) -> dict:
 
 def ncmec_unreachable(stack, setup, n: int) -> dict:
     f = filer(stack, setup, f"ncmec-{n}")
-    time.sleep(1)
+    deadline = time.monotonic() + 30
+    while len(f.load.confirmed) < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
     stack.ncmec_down()
     time.sleep(float(os.environ.get("INFRA_NCMEC_DOWN_SECONDS", "15")))
     waiting = set(f.load.confirmed)
@@ -203,11 +245,27 @@ def sigterm(stack, setup, n: int) -> dict:
             if busy is None:
                 time.sleep(0.1)
                 continue
+            cold = len(took) % 2 == 1  # every other one: a second SIGTERM, RQ's cold shutdown
             os.killpg(busy.pid, signal.SIGTERM)
             began = time.monotonic()
+            if cold:
+                time.sleep(1.1)  # RQ ignores a second signal within a second of the first
+                if busy.poll() is None:
+                    os.killpg(busy.pid, signal.SIGTERM)
             busy.wait(timeout=20)  # bounded: the job's calls are bounded by the NCMEC timeouts
             took.append(time.monotonic() - began)
             assert took[-1] < 15, f"a worker took {took[-1]:.1f} s to stop after SIGTERM"
+            # Finished or given back: no lease is left to a process that is gone (it would wait to expire).
+            db.session.rollback()
+            left = [
+                o
+                for o in db.session.scalars(
+                    db.select(ExternalReport.lease_owner).where(ExternalReport.lease_owner.is_not(None))
+                )
+                if f":{busy.pid}:" in o
+            ]
+            db.session.rollback()
+            assert not left, f"a {'cold' if cold else 'warm'} shutdown left its lease: {left}"
             stack.supervise()  # its replacement
     finally:
         stack.simulator.clear_faults()
@@ -236,9 +294,9 @@ KINDS = {
 
 
 @pytest.mark.parametrize("mode", ["fast", "immediate"])
-def test_postgres_restart_mid_filing(stack, running, mode):
+def test_postgres_restart_mid_filing(pg_stack, pg_running, mode):
     """Pages and the API answer 503 (never a traceback) while it is down; in-flight reports finish after."""
-    print(f"postgres {mode}:", KINDS[f"postgres-{mode}"][0](stack, running, 0))
+    print(f"postgres {mode}:", KINDS[f"postgres-{mode}"][0](pg_stack, pg_running, 0))
 
 
 @pytest.mark.parametrize("persistence", ["none", "aof"])
@@ -269,7 +327,7 @@ def test_sigterm_to_workers_mid_job(stack, running):
 
 @pytest.mark.slow
 @pytest.mark.timeout(0)
-def test_infra_fault_trials(stack):
+def test_infra_fault_trials(pg_stack):
     """`python bench/infra_faults.py` runs this: INFRA_TRIALS trials of each kind in INFRA_KINDS, figures per
     kind (trials, faults survived, recovery median and max, violations) printed as one JSON line."""
     import json
@@ -283,8 +341,8 @@ def test_infra_fault_trials(stack):
         times, faults, violations = [], 0, []
         for n in range(trials):
             try:
-                with running_setup(stack, aof=aof) as setup:
-                    result = run(stack, setup, n + 1)
+                with running_setup(pg_stack, aof=aof) as setup:
+                    result = run(pg_stack, setup, n + 1)
                 times.append(result["recovered_s"])
                 faults += result["faults"]
                 print(f"{kind} {n + 1}/{trials}: {result}", flush=True)
