@@ -239,7 +239,7 @@ def sigterm(stack, setup, n: int) -> dict:
     f = filer(stack, setup, f"sigterm-{n}")
     took = []
     try:
-        deadline = time.monotonic() + 25
+        deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
             busy = _busy_worker(stack)
             if busy is None:
