@@ -56,6 +56,12 @@ def is_disk_full(error: BaseException) -> bool:
     return isinstance(error, OSError) and error.errno in FULL_DISK
 
 
+def as_anonymous() -> None:
+    """From here on the request is anonymous: loading the signed-in user needs the database, which may be
+    the part that is down, and the response's own hooks ask who is signed in."""
+    g._login_user = login_manager.anonymous_user()
+
+
 def answer(part: str, error: BaseException):
     """The 503 for `part`: JSON with Retry-After for the API, else the outage page (a fragment for htmx)."""
     from console.security import is_api_request
@@ -65,9 +71,7 @@ def answer(part: str, error: BaseException):
         db.session.rollback()
     except Exception:  # noqa: BLE001 - the connection is gone; the session is discarded at teardown
         log.debug("rollback after %s failed", part, exc_info=True)
-    # From here on the request is anonymous: loading the signed-in user may need the part that is down,
-    # and the response's own hooks ask who is signed in.
-    g._login_user = login_manager.anonymous_user()
+    as_anonymous()
     title, message = PARTS[part]
     headers = {"Retry-After": str(RETRY_AFTER_SECONDS), "Cache-Control": "no-store"}
     if is_api_request():

@@ -9,7 +9,7 @@ from flask import Blueprint, Response, current_app, jsonify, render_template, re
 from flask_login import current_user
 
 from console.extensions import db
-from console.ops import checks
+from console.ops import checks, outage
 from console.ops.clock import filing_clock
 from console.ops.metrics import render as render_metrics
 from console.security import public, role_required
@@ -47,6 +47,7 @@ def _signed_in_admin() -> bool:
         return bool(current_user.is_authenticated and current_user.is_admin)
     except Exception:  # noqa: BLE001 - any driver error: the database is what readiness is reporting on
         db.session.rollback()
+        outage.as_anonymous()
         return False
 
 
