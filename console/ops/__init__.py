@@ -7,7 +7,7 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from console.ops import outage
+    from console import outage
     from console.ops.views import bp
 
     app.register_blueprint(bp)

@@ -8,8 +8,9 @@ import ipaddress
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
 from flask_login import current_user
 
+from console import outage
 from console.extensions import db
-from console.ops import checks, outage
+from console.ops import checks
 from console.ops.clock import filing_clock
 from console.ops.metrics import render as render_metrics
 from console.security import public, role_required

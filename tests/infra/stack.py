@@ -1,8 +1,8 @@
 """The whole console as production runs it, on parts of its own that a trial may break.
 
-A PostgreSQL cluster (or a SQLite file) and a redis-server of the stack's own (tests/infra/cluster.py), media
-and evidence on a small filesystem of its own where the machine allows a mount, the web app served by gunicorn
-(a real server process), several real workers of the production class (`rq worker -c jobs.settings -w
+A PostgreSQL cluster and a redis-server of the stack's own (tests/infra/cluster.py), media and evidence on a
+small filesystem of its own where the machine allows a mount, the web app served by gunicorn (a real server
+process), several real workers of the production class (`rq worker -c jobs.settings -w
 jobs.worker.ConsoleWorker --with-scheduler`), RQ's cron scheduler running jobs/cron.py (the sweeps, the
 sealer), the CyberTipline simulator (in a thread of the test process, on a fixed port, so that it can go away
 — connection refused — and come back with everything it received) and a platform's webhook receiver.
@@ -58,17 +58,11 @@ METRICS_TOKEN = "infra-metrics-token"  # noqa: S105 - a test token
 
 
 class Stack:
-    def __init__(
-        self, folder: Path, *, database: str = "postgresql", aof: bool = False, small_disk: bool = False
-    ):
+    def __init__(self, folder: Path, *, aof: bool = False, small_disk: bool = False):
         self.folder = folder
-        self.pg = PgCluster().init() if database == "postgresql" else None
-        if self.pg is not None:
-            self.pg.start()
-            self.database_url = self.pg.create_database("console")
-        else:  # SQLite in WAL mode, shared by the web, the workers, cron and the test process
-            self.database_url = f"sqlite:///{folder / 'console.db'}"
-        self.database = database
+        self.pg = PgCluster().init()
+        self.pg.start()
+        self.database_url = self.pg.create_database("console")
         self.redis = RedisServer(folder / "redis", aof=aof)
         self.redis.start()
         self.disk = SmallDisk(folder / "store", size_kib=6144) if small_disk else None
@@ -301,7 +295,6 @@ class Stack:
                 db.session.remove()
                 db.engine.dispose()
         self.redis.stop()
-        if self.pg is not None:
-            self.pg.destroy()
+        self.pg.destroy()
         if self.disk is not None:
             self.disk.unmount()
