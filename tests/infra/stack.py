@@ -15,6 +15,7 @@ the oracle (tests/infra/trial.py).
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -225,6 +226,14 @@ class Stack:
                 return
             time.sleep(0.1)
         raise TimeoutError(f"{count} workers did not register within {seconds} s")
+
+    def wipe_store(self) -> None:
+        """Media and evidence of earlier trials out of the small filesystem (the database was emptied too):
+        trial after trial would otherwise fill it, and a full disk is a fault of its own."""
+        if self.disk is not None:
+            self.disk.free()
+        for folder in (self.media_root, self.evidence_root):
+            shutil.rmtree(folder, ignore_errors=True)
 
     def start_processes(self, workers: int = 2) -> None:
         """The web, `workers` workers and the cron scheduler, started side by side."""

@@ -76,6 +76,7 @@ def running_setup(stack, *, aof: bool = False):
     sim = stack.simulator or stack.start_simulator("esp-infra", "infra-password")
     with app.app_context():
         _clean(app)
+        stack.wipe_store()
         policies, _review, _rule = reporting_setup(sim)
         setup_platform(app, receiver, policies)
         moderator = factories.user("moderator")
