@@ -152,7 +152,8 @@ def outage(stack, f: trial.Filer, part: str, down, up, seconds: float) -> dict:
         stack.simulator.set_latency(0)
     assert readiness.get(f"503 naming {part}"), f"readiness never named {part}: {readiness}"
     assert recovered is not None, (
-        f"{len(waiting)} reports not finished {RECOVERY_BOUND} s after {part} returned"
+        f"{len(waiting)} reports not finished {RECOVERY_BOUND} s after {part} returned: "
+        f"{trial.diagnose(stack, waiting)}"
     )
     return {
         "readiness": readiness,

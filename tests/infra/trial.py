@@ -372,3 +372,49 @@ def watch_readiness(stack, seconds: float, part: str) -> dict:
         seen["503 naming " + part if status == 503 and named else f"{status} other"] += 1
         time.sleep(0.3)
     return dict(seen)
+
+
+def diagnose(stack, waiting: set[int]) -> dict:
+    """What a stuck pipeline looks like, for the message of a failed trial: RQ's queue and registries, the
+    workers, and the stuck reports' rows."""
+    from redis import Redis
+    from rq import Queue, Worker
+
+    from console.extensions import db
+    from console.reporting.models import ExternalReport
+
+    found: dict = {}
+    connection = Redis.from_url(stack.redis.url, socket_timeout=5)
+    try:
+        queue = Queue(stack.queue, connection=connection)
+        found["rq"] = {
+            "queued": queue.count,
+            "scheduled": queue.scheduled_job_registry.count,
+            "started": queue.started_job_registry.count,
+            "failed": queue.failed_job_registry.count,
+            "workers": [(w.pid, w.get_state()) for w in Worker.all(queue=queue)],
+            "first_jobs": [j.func_name for j in queue.get_jobs(0, 5)],
+        }
+    except Exception as error:  # noqa: BLE001 - a diagnosis never fails the diagnosis
+        found["rq"] = repr(error)
+    finally:
+        connection.close()
+    found["processes"] = {
+        "workers": [p.poll() for p in stack.workers],
+        "cron": stack.cron and stack.cron.poll(),
+    }
+    db.session.rollback()
+    found["stuck"] = [
+        (
+            r.id,
+            r.state,
+            r.attempts,
+            r.lease_owner,
+            str(r.next_attempt_at),
+            str(r.updated_at),
+            r.last_error[:80],
+        )
+        for r in db.session.scalars(db.select(ExternalReport).where(ExternalReport.state != "finished"))
+    ][:10]
+    db.session.rollback()
+    return found
