@@ -164,6 +164,8 @@ def from_environment() -> dict:
         "S3_MEDIA_BUCKET": os.environ.get("S3_MEDIA_BUCKET", ""),
         "S3_EVIDENCE_BUCKET": os.environ.get("S3_EVIDENCE_BUCKET", ""),
         "S3_ADDRESSING_STYLE": os.environ.get("S3_ADDRESSING_STYLE", "auto"),  # "path": most non-AWS stores
+        # Readiness says "storage: full" (a 503) below this much free space on the media or evidence disk.
+        "STORAGE_MIN_FREE_BYTES": int(os.environ.get("STORAGE_MIN_FREE_BYTES", str(64 * 1024 * 1024))),
         "EVIDENCE_PRESERVE_DAYS": int(os.environ.get("EVIDENCE_PRESERVE_DAYS", "365")),
         # The hash bank (console/hashbank): two PDQ hashes this many of 256 bits apart or closer are the same
         # picture. 31 is the reference's threshold; above 31 a lookup probes many more buckets.

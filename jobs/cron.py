@@ -19,20 +19,21 @@ QUEUE = os.environ.get("RQ_QUEUE", "console")
 # `rq cron` never creates the app: its lines follow LOG_FORMAT here (the jobs it enqueues get their own ids).
 logs.configure(os.environ.get("LOG_FORMAT", "text"), os.environ.get("LOG_LEVEL", "INFO"))
 
-cron.register(sweep, queue_name=QUEUE, interval=int(os.environ.get("SWEEP_INTERVAL_SECONDS", "30")))
-cron.register(
-    evidence.sweep, queue_name=QUEUE, interval=int(os.environ.get("EVIDENCE_SWEEP_INTERVAL_SECONDS", "300"))
-)
-cron.register(
-    evidence.retention, queue_name=QUEUE, interval=int(os.environ.get("RETENTION_INTERVAL_SECONDS", "3600"))
-)
-cron.register(
-    hashbank.sweep, queue_name=QUEUE, interval=int(os.environ.get("HASHBANK_SWEEP_INTERVAL_SECONDS", "300"))
-)
-cron.register(
-    webhooks.sweep, queue_name=QUEUE, interval=int(os.environ.get("WEBHOOK_SWEEP_INTERVAL_SECONDS", "30"))
-)
-cron.register(sor.sweep, queue_name=QUEUE, interval=int(os.environ.get("SOR_SWEEP_INTERVAL_SECONDS", "30")))
+
+def periodic(func, variable: str, default: int) -> None:
+    """A sweep every `variable` seconds. One that waited in the queue longer than a few intervals is dropped
+    (ttl): the next one does the same work. Without it, while the workers were down or slow (Redis restarted
+    with AOF, every worker restarting), the sweeps piled up in the queue ahead of the reports' own jobs."""
+    interval = int(os.environ.get(variable, str(default)))
+    cron.register(func, queue_name=QUEUE, interval=interval, ttl=max(10, 5 * interval))
+
+
+periodic(sweep, "SWEEP_INTERVAL_SECONDS", 30)
+periodic(evidence.sweep, "EVIDENCE_SWEEP_INTERVAL_SECONDS", 300)
+periodic(evidence.retention, "RETENTION_INTERVAL_SECONDS", 3600)
+periodic(hashbank.sweep, "HASHBANK_SWEEP_INTERVAL_SECONDS", 300)
+periodic(webhooks.sweep, "WEBHOOK_SWEEP_INTERVAL_SECONDS", 30)
+periodic(sor.sweep, "SOR_SWEEP_INTERVAL_SECONDS", 30)
 # The sealer: every second by default. A run finding a sealer at work leaves at once; a run that waited in the
 # queue longer than a few intervals is dropped (ttl): the next one seals the same events.
 SEAL_INTERVAL = int(os.environ.get("AUDIT_SEAL_INTERVAL_SECONDS", "1"))

@@ -19,6 +19,8 @@ jobs.app_context() in either class.
 
 from __future__ import annotations
 
+import redis
+from rq import worker_registration
 from rq.worker import SimpleWorker
 
 from console import logs
@@ -38,3 +40,26 @@ class ConsoleWorker(SimpleWorker):
             return super().execute_job(job, queue)
         finally:
             logs.unbind(tokens)
+
+    def heartbeat(self, timeout: int | None = None, pipeline=None):
+        """RQ's heartbeat, which also registers the worker again when Redis has forgotten it.
+
+        A Redis that restarted empty (no persistence) or was flushed lost every worker's registration while
+        the workers kept running and filing; readiness, which counts registered workers, said "no worker is
+        running" until each was restarted. The heartbeat after every job (and every idle dequeue timeout)
+        puts the registration back: one SISMEMBER per heartbeat.
+        """
+        if pipeline is None:
+            try:
+                if not self.connection.sismember(self.redis_workers_keys, self.key):
+                    self.log.warning(
+                        "Worker %s: Redis had forgotten this worker; registering again", self.name
+                    )
+                    with self.connection.pipeline() as again:
+                        again.hset(self.key, mapping=self.serialize())
+                        worker_registration.register(self, again)
+                        again.expire(self.key, self.worker_ttl + 60)
+                        again.execute()
+            except redis.RedisError:
+                pass  # Redis is away: RQ's own heartbeat below meets the same error and handles it
+        return super().heartbeat(timeout, pipeline)

@@ -23,7 +23,7 @@ from datetime import datetime
 from typing import Any, BinaryIO
 
 from sqlalchemy import insert
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 
 from console import audit
 from console.api import case_details, platform_details, queries
@@ -281,8 +281,11 @@ def ingest_case(req: CaseRequest, *, actor_label: str, attempts: int = 3) -> Ing
     """
     for attempt in range(1, attempts + 1):
         stored: list[MediaFile] = []
+        committing = False
         try:
-            result = _open(req, actor_label, stored)  # committed
+            result = _open(req, actor_label, stored)
+            committing = True
+            db.session.commit()
             storage.enqueue_previews(stored)
             hashbank.enqueue_deferred(stored)
             return result
@@ -301,17 +304,23 @@ def ingest_case(req: CaseRequest, *, actor_label: str, attempts: int = 3) -> Ing
             _undo(stored)
             index = len(stored)
             raise ValidationFailed({f"media[{index}]": str(e)}) from e
-        except BaseException:
-            _undo(stored)
+        except BaseException as error:
+            if committing and isinstance(error, OperationalError | InterfaceError):
+                # The connection died during the commit (a database restart): it may have gone through. The
+                # files stay — a case without its media would be stored half; a retry with the same content
+                # id finds the case if it exists. A commit that did not happen leaves unused bytes only.
+                _undo(stored, keep_files=True)
+            else:
+                _undo(stored)
             raise
     raise AssertionError("unreachable")
 
 
 def _open(req: CaseRequest, actor_label: str, stored: list[MediaFile]) -> Ingested:
-    """The case's rows, with Core statements and no ORM object unless files came with it, committed: the
-    reported user (written only if new or changed), the case (INSERT … RETURNING id, its details included),
-    then, sent together, the audit events (one INSERT) and the queue's counters (last: they hold the queue's
-    row lock until the commit), and the commit."""
+    """The case's rows, with Core statements and no ORM object unless files came with it: the reported user
+    (written only if new or changed), the case (INSERT … RETURNING id, its details included), then, sent
+    together, the audit events (one INSERT) and the queue's counters (last: they hold the queue's row lock
+    until the caller's commit)."""
     queue, rule = route(req)
     user = req.reported_user
     user_id = reported_users.save_user(
@@ -366,7 +375,6 @@ def _open(req: CaseRequest, actor_label: str, stored: list[MediaFile]) -> Ingest
     with _sent_together():
         _record(events)
         counters.opened(values["queue_id"], req.reported_at)
-    db.session.commit()
     return Ingested(case_id, created=True, queue_slug=queue.slug, rule=rule)
 
 
@@ -419,9 +427,12 @@ def _record(events: list[dict]) -> None:
         db.session.connection().execute(INSERT_EVENTS, events)
 
 
-def _undo(stored: list[MediaFile]) -> None:
-    db.session.rollback()
-    for media in stored:
+def _undo(stored: list[MediaFile], *, keep_files: bool = False) -> None:
+    try:
+        db.session.rollback()
+    except (OperationalError, InterfaceError):
+        db.session.registry.clear()  # the connection is gone, and its transaction with it
+    for media in [] if keep_files else stored:
         storage.remove_files(media)
 
 

@@ -7,6 +7,8 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
+    from console import outage
     from console.ops.views import bp
 
     app.register_blueprint(bp)
+    outage.init_app(app)  # 503 pages and API answers while the database, Redis or a disk is down

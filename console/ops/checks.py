@@ -8,8 +8,11 @@ load balancer would only stop moderators working.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from pathlib import Path
 
+from flask import current_app
 from rq import Worker
 from sqlalchemy import text
 
@@ -65,10 +68,36 @@ def ncmec() -> Check:
     return Check("ncmec", status == "connected", f"last connection test: {status} ({when})", required=False)
 
 
+def storage() -> Check:
+    """Room on the disks of media and evidence: below STORAGE_MIN_FREE_BYTES the console cannot store what it
+    takes whole (an upload, a report's evidence), so it is not ready; the detail names the store."""
+    from console.evidence import store
+
+    cfg = current_app.config
+    minimum = cfg["STORAGE_MIN_FREE_BYTES"]
+    short = []
+    for name, folder in (("media", Path(cfg["MEDIA_ROOT"])), ("evidence", store.root())):
+        probe = folder
+        while not probe.exists() and probe != probe.parent:
+            probe = probe.parent  # not created yet: the filesystem it will be made on
+        try:
+            stats = os.statvfs(probe)
+        except OSError as error:
+            short.append(f"{name}: cannot be read ({error.strerror})")
+            continue
+        free = stats.f_bavail * stats.f_frsize
+        if free < minimum:
+            short.append(f"{name}: {free // 1024} KiB free, below {minimum // 1024} KiB")
+    if short:
+        return Check("storage", False, "full: " + "; ".join(short) + " — nothing new is stored whole")
+    return Check("storage", True, "room on media and evidence")
+
+
 def readiness() -> list[Check]:
     checks = [database(), redis()]
     checks.append(workers() if checks[1].ok else Check("workers", False, "unknown: Redis is not answering"))
     checks.append(ncmec() if checks[0].ok else Check("ncmec", False, "unknown", required=False))
+    checks.append(storage())
     return checks
 
 

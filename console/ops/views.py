@@ -8,6 +8,7 @@ import ipaddress
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
 from flask_login import current_user
 
+from console import outage
 from console.extensions import db
 from console.ops import checks
 from console.ops.clock import filing_clock
@@ -47,6 +48,7 @@ def _signed_in_admin() -> bool:
         return bool(current_user.is_authenticated and current_user.is_admin)
     except Exception:  # noqa: BLE001 - any driver error: the database is what readiness is reporting on
         db.session.rollback()
+        outage.as_anonymous()
         return False
 
 

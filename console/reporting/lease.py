@@ -18,6 +18,7 @@ import uuid
 from datetime import datetime, timedelta
 
 from flask import current_app
+from sqlalchemy import exc as sa_exc
 from sqlalchemy import or_, update
 
 from console.extensions import db
@@ -103,6 +104,25 @@ def update_owned(report_id: int, owner: str, *conditions, **values) -> None:
     if changed != 1:
         db.session.rollback()
         raise LeaseLost(report_id)
+
+
+# The database went away under a worker (a restart, a lost connection): not the report's fault.
+DATABASE_LOST = (sa_exc.OperationalError, sa_exc.InterfaceError)
+
+
+def let_go(report_id: int, owner: str) -> bool:
+    """Give the lease back now if the database lets us (else it expires, as a killed worker's does); never
+    raises. For a worker that must stop where it is: the database is gone, or a cold shutdown."""
+    try:
+        release(report_id, owner)
+        return True
+    except Exception:  # noqa: BLE001 - the database is away: the lease runs out by itself
+        _lease_until.pop(owner, None)
+        try:
+            db.session.rollback()
+        except Exception:  # noqa: BLE001
+            db.session.registry.clear()
+        return False
 
 
 # When each lease we hold runs out, as we last wrote it. While more than half of it is left, nobody else can

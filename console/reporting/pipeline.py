@@ -27,6 +27,9 @@ misbehaves:
   12:00:05. A claim therefore accepts a report due within SCHEDULER_TOLERANCE: a retry runs at its backoff
   time give or take the scheduler's granularity, never a sweep interval later.
 
+Why this module is long: the state machine and every way out of it (retry, park, give the lease back) are
+one reading; split, the exits would sit apart from the steps that raise them.
+
 Beside it: lease.py (who may drive a report), service.py (what people do to reports: file one, Retry,
 Retract), sweep.py (what no worker drives is enqueued again), jobs/reports.py (the RQ job that calls `drive`).
 """
@@ -127,6 +130,18 @@ def drive(report_id: int, owner: str | None = None, client=None) -> str | None:
         db.session.rollback()
         lease.forget(owner)
         log.warning("report %s: lease lost, another worker continues", report_id)
+        return None
+    except (*lease.DATABASE_LOST, SystemExit, KeyboardInterrupt) as e:
+        # The database went away (not the report's fault: never parked) or a cold shutdown: the lease back now
+        # if the database lets us, else it expires; the sweep hands the report out again either way.
+        log.warning(
+            "report %s: stopped (%s); lease given back: %s",
+            report_id,
+            type(e).__name__,
+            lease.let_go(report_id, owner),
+        )
+        if not isinstance(e, Exception):
+            raise
         return None
     except (NeedsAdminError, CredentialsError) as e:
         _park(report_id, owner, "waiting_credentials", "admin", e)

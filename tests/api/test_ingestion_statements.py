@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
-import pytest
 from sqlalchemy import event, func, select, update
 
 from console.api import tokens
@@ -153,8 +152,15 @@ def test_a_failure_among_the_statements_sent_with_the_commit_leaves_nothing(api,
         db.session.connection().execute(text("SELECT * FROM no_such_table"))
 
     monkeypatch.setattr(ingestion.counters, "opened", broken)
-    with pytest.raises(Exception, match="no_such_table"):
-        api.post(body(content_id="second"))
+    # PostgreSQL calls it a ProgrammingError (raised: a bug); SQLite an OperationalError, which the console
+    # answers as a database outage (console/outage.py: 503). Either way nothing of the case is left.
+    try:
+        response = api.post(body(content_id="second"))
+    except Exception as error:  # noqa: BLE001 - the error itself is what is checked
+        assert "no_such_table" in str(error)
+    else:
+        assert response.status_code == 503
+        assert db.session.get_bind().dialect.name == "sqlite"
     db.session.rollback()
     assert db.session.scalar(select(func.count(Case.id))) == cases
     assert db.session.scalar(select(func.count(AuditEvent.id))) == events

@@ -70,7 +70,7 @@ def test_readyz_tells_an_anonymous_caller_only_whether_it_is_ready(ctx, app, cli
     wrong = client.get("/readyz", headers={"Authorization": "Bearer not-the-token"})
     assert wrong.json == {"ready": False}
 
-    assert set(readyz(app, client).json["checks"]) == {"database", "redis", "workers", "ncmec"}
+    assert set(readyz(app, client).json["checks"]) == {"database", "redis", "workers", "ncmec", "storage"}
 
     factories.user("moderator", email="m@example.org")
     auth.login("m@example.org")
@@ -83,7 +83,7 @@ def test_readyz_tells_an_anonymous_caller_only_whether_it_is_ready(ctx, app, cli
 
 def test_readyz_names_each_dependency(ctx, app, client):
     body = readyz(app, client).json
-    assert set(body["checks"]) == {"database", "redis", "workers", "ncmec"}
+    assert set(body["checks"]) == {"database", "redis", "workers", "ncmec", "storage"}
     assert body["checks"]["database"]["ok"] and body["checks"]["redis"]["ok"]
     # No worker runs in this test: not ready, and it says why.
     assert body["ready"] is False
