@@ -23,7 +23,7 @@ from console.dsa.constants import (
     SourceType,
 )
 from console.queues.models import SOURCE_KINDS
-from console.security import role_required
+from console.security import role_required, safe_next
 from console.sor import agency as agencies
 from console.sor import mapping, queries, service
 from console.sor.models import ENVIRONMENTS, SOR_STATES
@@ -240,4 +240,4 @@ def resend(sor_id: int):
         "Sent again." if pending else "Not sent: it still cannot be built or was refused by our check.",
         "success" if pending else "error",
     )
-    return redirect(request.form.get("next") or url_for("sor.statements"))
+    return redirect(safe_next(request.form.get("next"), url_for("sor.statements")))
