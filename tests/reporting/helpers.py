@@ -57,6 +57,7 @@ def run_follow_ups() -> int:
     from console import tasks
 
     jobs.use_app(current_app._get_current_object())
+    db.session.commit()  # the test's own transaction ends first (on SQLite every one holds the write lock)
     queue = tasks.task_queue()
     ran = 0
     for job in queue.get_jobs():
