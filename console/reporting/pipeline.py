@@ -137,9 +137,8 @@ def drive(
             then = _finish(report, client, owner)
         session.expire_on_commit = expire_on_commit
         lease.forget(owner)  # the finish gave the lease back in its own transaction
-        if enqueue_follow_ups:
-            for job in then:  # a job lost here is not lost work: its row is pending, the sweep enqueues it
-                tasks.enqueue(job.func, *job.args, job_id=job.job_id)
+        if enqueue_follow_ups:  # one round trip; a job lost here is pending on its row: the sweep enqueues it
+            tasks.enqueue_many(then)
         return "finished"
     except lease.LeaseLost:
         db.session.rollback()
