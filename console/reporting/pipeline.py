@@ -50,6 +50,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from console import audit, tasks
+from console.cases.models import Case
 from console.evidence import preservation
 from console.extensions import db
 from console.media import storage
@@ -177,7 +178,14 @@ def _load_claimed(report_id: int, owner: str) -> tuple[ExternalReport, bytes | N
     report = db.session.scalars(
         select(ExternalReport)
         .where(ExternalReport.id == report_id)
-        .options(joinedload(ExternalReport.agency), selectinload(ExternalReport.files))
+        .options(
+            joinedload(ExternalReport.agency),
+            # What the platform step, the uploads and the finish read (the case, its user, the rule, each
+            # file's media row): in these two statements.
+            selectinload(ExternalReport.files).joinedload(ReportFile.media),
+            joinedload(ExternalReport.case).joinedload(Case.reported_user),
+            joinedload(ExternalReport.rule),
+        )
     ).one()
     if report.ncmec_report_id is not None or not platform.is_prepared(report.payload):
         return report, None
