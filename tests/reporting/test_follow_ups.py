@@ -213,15 +213,16 @@ def test_workers_killed_at_random_during_filing_and_follow_ups_do_each_once(worl
     """Two workers, one SIGKILLed every ~1 s while reports are filed and their follow-ups run; the sweeps
     re-deliver (grace 1 s) whatever was lost, often while its first delivery is still queued or running."""
     rnd = random.Random(27)
-    report_ids = [_report(world, images=rnd.choice([1, 2])) for _ in range(6)]
+    report_ids = [_report(world, images=rnd.choice([1, 2])) for _ in range(8)]
     pool = fh.Workers(ctx)
     try:
         for _ in range(2):
             pool.start()
         for report_id in report_ids:
             tasks.enqueue(pipeline.JOB, report_id)
-        deadline, last_kill = time.monotonic() + 25, time.monotonic()
-        while time.monotonic() < deadline:
+        started = last_kill = time.monotonic()
+        # 25 s of chaos, longer if a loaded machine started the workers too slowly to kill two at work.
+        while time.monotonic() < started + 25 or (pool.kills < 2 and time.monotonic() < started + 90):
             if time.monotonic() - last_kill > 1.0:
                 working = pool.working()
                 if working:
@@ -235,7 +236,7 @@ def test_workers_killed_at_random_during_filing_and_follow_ups_do_each_once(worl
         if not pool.alive():
             pool.start()
         _sweep_until_done(report_ids, time.monotonic() + 120)
-        assert pool.kills >= 3
+        assert pool.kills >= 2
         assert_done_once(report_ids)
     finally:
         pool.stop_all()
