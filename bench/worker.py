@@ -18,8 +18,9 @@ beforehand) are enqueued at once. Rate = reports finished per second from the jo
 Target: rate(n) ≥ 0.9 × n × rate(1) of the same round; the ratio recorded is rate(n) ÷ (n × rate(1)).
 
 The reports' rate counts the filing jobs (first start to last end); what a finish sets going (evidence
-preservation, hash banking: jobs of their own, console/reporting/follow_ups.py) is queued behind them and
-is printed beside it as "with follow-ups": the same reports until their last follow-up job ended.
+preservation, hash banking: jobs of their own, console/reporting/follow_ups.py, in the follow-up queue the
+worker takes from after the filing queue) is printed beside it as "with follow-ups": the same reports until
+their last follow-up job ended.
 
 Profile (--profile): the filing job in this process — `pipeline.drive` of --jobs reports against the simulator
 (latency 0), after one to warm up — under cProfile: wall ms per report, SQL statements and commits per
@@ -72,11 +73,21 @@ def ratio_rounds(filing: Filing, args, worker_class: str) -> dict:
     return {"ratios": ratios, "reports": report_rates, "noop": noop_rates}
 
 
+def _queues(filing: Filing) -> list:
+    """The filing queue and its follow-up queue (console/tasks.py), which the console's workers take too."""
+    from rq import Queue
+
+    from console import tasks
+
+    return [filing.rq, Queue(tasks.follow_up_queue_name(filing.queue_name), connection=filing.redis)]
+
+
 def _drain(filing: Filing, deadline: float) -> None:
     from rq.registry import StartedJobRegistry
 
-    started = StartedJobRegistry(queue=filing.rq)
-    while time.monotonic() < deadline and (filing.rq.count or started.count):
+    queues = _queues(filing)
+    started = [StartedJobRegistry(queue=q) for q in queues]
+    while time.monotonic() < deadline and (any(q.count for q in queues) or any(r.count for r in started)):
         time.sleep(0.2)
 
 
@@ -86,14 +97,16 @@ def _rate_with_follow_ups(filing: Filing, jobs) -> float:
     from rq.job import Job
     from rq.registry import FinishedJobRegistry
 
-    registry = FinishedJobRegistry(queue=filing.rq)
-    ended = [j.ended_at for j in Job.fetch_many(registry.get_job_ids(), connection=filing.redis) if j]
+    registries = [FinishedJobRegistry(queue=q) for q in _queues(filing)]
+    ids = [job_id for registry in registries for job_id in registry.get_job_ids()]
+    ended = [j.ended_at for j in Job.fetch_many(ids, connection=filing.redis) if j]
     for job in jobs:
         job.refresh()
     start = min(j.started_at for j in jobs)
     end = max([*ended, *(j.ended_at for j in jobs)])
-    for job_id in registry.get_job_ids():
-        registry.remove(job_id, delete_job=True)
+    for registry in registries:
+        for job_id in registry.get_job_ids():
+            registry.remove(job_id, delete_job=True)
     return len(jobs) / max((end - start).total_seconds(), 1e-6)
 
 

@@ -6,6 +6,8 @@ banking the hashes (the hash bank), asking the platform to preserve the account 
 pipeline and the receivers of `report_finished` hand back — in one INSERT (`promise`), commits, then enqueues
 the jobs (console/tasks.py's convention). Reporting knows the jobs by their dotted names only.
 
+- The jobs wait in their own queue (console/tasks.py, `follow_up_queue`), which the console's workers take
+  from after the console's own: filing and its retries never wait behind follow-ups.
 - A row is the truth: "pending" until its job has done the work, then "done" once, by a compare-and-set.
   A job lost with Redis, or a worker killed (SIGKILL) after the finish or in the middle of a follow-up, leaves
   the row pending; the sweep (`sweep`, jobs.reports.sweep_follow_ups from rq cron) enqueues it again.
@@ -157,5 +159,6 @@ def sweep(limit: int = 500) -> int:
             .values(updated_at=now)
             .execution_options(synchronize_session=False)
         )
-    tasks.commit_then_enqueue(tasks.Job(job, (report_id,)) for report_id, job in rows)
+    db.session.commit()
+    tasks.enqueue_many((tasks.Job(job, (report_id,)) for report_id, job in rows), follow_ups=True)
     return len(rows)

@@ -139,7 +139,7 @@ def drive(
         session.expire_on_commit = expire_on_commit
         lease.forget(owner)  # the finish gave the lease back in its own transaction
         if enqueue_follow_ups:  # one round trip; a job lost here is pending on its row: the sweep enqueues it
-            tasks.enqueue_many(then)
+            tasks.enqueue_many(then, follow_ups=True)
         return "finished"
     except lease.LeaseLost:
         db.session.rollback()

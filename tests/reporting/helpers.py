@@ -58,7 +58,7 @@ def run_follow_ups() -> int:
 
     jobs.use_app(current_app._get_current_object())
     db.session.commit()  # the test's own transaction ends first (on SQLite every one holds the write lock)
-    queue = tasks.task_queue()
+    queue = tasks.follow_up_queue()
     ran = 0
     for job in queue.get_jobs():
         if job.func_name in FOLLOW_UP_JOBS:

@@ -116,7 +116,7 @@ def _sweep_until_done(report_ids: list[int], deadline: float) -> None:
 
 
 def _follow_up_jobs_queued() -> list[str]:
-    return [j.func_name for j in tasks.task_queue().get_jobs() if j.func_name in FOLLOW_UP_JOBS]
+    return [j.func_name for j in tasks.follow_up_queue().get_jobs() if j.func_name in FOLLOW_UP_JOBS]
 
 
 # --- in one process -----------------------------------------------------------------------------------------
@@ -146,9 +146,8 @@ def test_each_follow_up_runs_once_however_often_it_is_delivered(world):
     assert pipeline.drive(report_id) == "finished"
     run_follow_ups()
     # Delivered again: by hand, and by a sweep that finds nothing pending.
-    for job in FOLLOW_UP_JOBS:
-        tasks.enqueue(job, report_id)
-        tasks.enqueue(job, report_id)
+    for _ in range(2):
+        tasks.enqueue_many([tasks.Job(job, (report_id,)) for job in FOLLOW_UP_JOBS], follow_ups=True)
     assert run_follow_ups() == 6
     assert follow_ups.sweep() == 0
     assert_done_once([report_id])
@@ -198,6 +197,7 @@ def test_a_worker_killed_between_the_filing_job_and_its_follow_ups_loses_nothing
         assert _wait_for(lambda: len(_follow_up_jobs_queued()) == 3, 10)
         pool.kill(victim)
         tasks.task_queue().empty()  # and Redis lost what was queued
+        tasks.follow_up_queue().empty()
         db.session.rollback()
         assert _count(ReportFollowUp, ReportFollowUp.state == "pending") == 3
         assert _count(HashSource) == 0 and _count(WebhookEvent, WebhookEvent.report_id == report_id) == 0
