@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.orm import Session
@@ -65,9 +67,43 @@ def memo(key: str, compute):
     return values[key]
 
 
+def remember(key: str, value):
+    """Keep `value` as `memo(key, …)` would have computed it (the caller read it in its own statement)."""
+    db.session.info.setdefault(_MEMO, {})[key] = value
+    return value
+
+
 def _forget(session, *_args) -> None:
     session.info.pop(_MEMO, None)
 
 
 for _event in ("after_flush", "after_commit", "after_rollback", "after_soft_rollback"):
     event.listen(Session, _event, _forget)
+
+
+# --- rows of a small table folded into another statement (JSON aggregation) ---
+#
+# A page that needs one row and a small list (a queue and the policy tree) asks once instead of twice: the
+# list comes back as one JSON column, an array of arrays in the columns' order. PostgreSQL's json_agg or
+# SQLite's json_group_array; psycopg hands the JSON back parsed, SQLite as text (`json_list` reads either).
+
+
+def json_rows(*columns, where=None):
+    """A scalar subquery: the rows of `columns` (one table) as a JSON array of arrays, `[]` when none. In no
+    particular order: the caller sorts what it reads."""
+    from sqlalchemy import func, literal_column, select
+
+    postgres = db.session.get_bind().dialect.name == "postgresql"
+    row = func.json_build_array(*columns) if postgres else func.json_array(*columns)
+    agg = func.json_agg(row) if postgres else func.json_group_array(row)
+    query = select(func.coalesce(agg, literal_column("'[]'")))
+    if where is not None:
+        query = query.where(where)
+    return query.scalar_subquery()
+
+
+def json_list(value) -> list:
+    """A `json_rows` column as read back: a list of lists."""
+    if value is None:
+        return []
+    return json.loads(value) if isinstance(value, str | bytes) else value

@@ -21,7 +21,7 @@ from sqlalchemy import false, func, not_, or_, select
 
 from console.cases.models import Case
 from console.childsafety.models import CareSettings
-from console.database import memo
+from console.database import memo, remember
 from console.extensions import db
 from console.policies.service import all_policies
 from console.queues.models import Queue
@@ -39,13 +39,27 @@ class Marks:
     queue_ids: frozenset[int]
 
 
+_MARKS = "childsafety.marks"
+
+
 def marks() -> Marks:
     """Read once per transaction (console/database.memo): a page asks for them from several places."""
-    return memo("childsafety.marks", _read_marks)
+    return memo(_MARKS, _read_marks)
+
+
+def remember_marks(policies, queue_ids) -> Marks:
+    """The marks from a tree and the marked queues a page read in its own statement: kept for the transaction
+    (console/database.memo) as if `marks()` had read them."""
+    return remember(_MARKS, marks_of(policies, queue_ids))
 
 
 def _read_marks() -> Marks:
     policies = all_policies()
+    return marks_of(policies, db.session.scalars(select(Queue.id).where(Queue.child_safety.is_(True))))
+
+
+def marks_of(policies, queue_ids) -> Marks:
+    """The marked queues, and the marked policies with every one below them (ORM rows or PolicyRows)."""
     children: dict[int | None, list[int]] = {}
     for p in policies:
         children.setdefault(p.parent_id, []).append(p.id)
@@ -56,8 +70,7 @@ def _read_marks() -> Marks:
         if pid not in found:
             found.add(pid)
             stack.extend(children.get(pid, []))
-    queues = db.session.scalars(select(Queue.id).where(Queue.child_safety.is_(True)))
-    return Marks(frozenset(found), frozenset(queues))
+    return Marks(frozenset(found), frozenset(queue_ids))
 
 
 def is_child_safety(case: Case, known: Marks | None = None, *, queue_id: int | None = None) -> bool:
