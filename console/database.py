@@ -107,3 +107,53 @@ def json_list(value) -> list:
     if value is None:
         return []
     return json.loads(value) if isinstance(value, str | bytes) else value
+
+
+# --- pages that only read: no transaction around them ---
+#
+# A page's statements on PostgreSQL cost BEGIN and ROLLBACK round trips around them, for nothing: at READ
+# COMMITTED each statement reads its own snapshot inside a transaction too. A view marked `reads_only` runs
+# its statements in autocommit instead (when the request has not begun a transaction before it: the
+# signed-in copy missed and the user's row was read). A write in such a view would no longer be atomic, so
+# any flush there is refused (an error, not a half-written change). SQLite keeps its transaction: its BEGIN
+# costs no round trip.
+
+_READ_ONLY = "console.read_only"
+
+
+def reads_only(view):
+    from functools import wraps
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        session = db.session()  # the request's Session, not the scoped registry
+        if session.get_bind().dialect.name != "postgresql" or session.in_transaction():
+            return view(*args, **kwargs)
+        session.info[_READ_ONLY] = True
+        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        try:
+            return view(*args, **kwargs)  # rendered: every statement of the page has run
+        finally:
+            # The connection goes back to the pool, which restores its isolation level; nothing to roll back.
+            session.info.pop(_READ_ONLY, None)
+            session.rollback()
+
+    return wrapped
+
+
+class ReadOnlyViolation(RuntimeError):
+    """A view marked `reads_only` tried to write."""
+
+
+def _refuse_writes(session, _context, _instances) -> None:
+    if session.info.get(_READ_ONLY):
+        raise ReadOnlyViolation("a page marked reads_only flushed a change")
+
+
+def _end_read_only(session, *_args) -> None:
+    session.info.pop(_READ_ONLY, None)
+
+
+event.listen(Session, "before_flush", _refuse_writes)
+for _event in ("after_commit", "after_rollback"):
+    event.listen(Session, _event, _end_read_only)

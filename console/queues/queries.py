@@ -49,31 +49,37 @@ class QueueSummary:
 
 
 def summaries(now: datetime | None = None, *, visible=None) -> list[QueueSummary]:
-    """Every queue with its open, claimed and past-SLA counts and its oldest open case: three statements.
+    """Every queue with its open, claimed and past-SLA counts and its oldest open case: two statements (the
+    queues with their oldest open case and live claims, then the within-SLA counts, which need each queue's
+    SLA).
 
     `visible`: the clause of the cases the reader may see (console/childsafety/access.visible_to); with one,
-    the child-safety queues are left out and the others count only what the reader is shown (a fourth).
+    the child-safety queues are left out and the others count only what the reader is shown (a third).
     """
     now = now or utcnow()
     # A correlated min() per queue walks the (queue, status, reported_at) index, never the table.
     oldest = select(func.min(Case.reported_at)).where(Case.queue_id == Queue.id, Case.status == "open")
+    claimed = claimed_query(now, visible).subquery()
     listed = select(Queue)
     if visible is not None:
         oldest = oldest.where(visible)
         listed = listed.where(Queue.child_safety.is_(False))
     oldest = oldest.correlate(Queue).scalar_subquery()
-    rows = db.session.execute(listed.add_columns(oldest.label("oldest")).order_by(Queue.name)).all()
+    rows = db.session.execute(
+        listed.add_columns(oldest.label("oldest"), claimed.c.n)
+        .outerjoin(claimed, claimed.c.queue_id == Queue.id)
+        .order_by(Queue.name)
+    ).all()
     typed = UTCDateTime()
-    queues = [q for q, _ in rows]
-    claimed = claimed_counts(now, visible)
+    queues = [q for q, _o, _n in rows]
     within = within_sla_counts(queues, now)
     hidden = child_safety_counts(queues, now) if visible is not None else {}
     out = []
-    for q, o in rows:
+    for q, o, n in rows:
         hidden_open, hidden_past = hidden.get(q.id, (0, 0))
         past = max(q.open_cases - within.get(q.id, 0) - hidden_past, 0)
         oldest_open = typed.process_result_value(o, db.engine.dialect) if o else None
-        out.append(QueueSummary(q, oldest_open, claimed.get(q.id, 0), past, q.open_cases - hidden_open))
+        out.append(QueueSummary(q, oldest_open, int(n or 0), past, q.open_cases - hidden_open))
     return out
 
 
@@ -114,16 +120,14 @@ def _open_child_safety(queue_ids: list[int], terms: list):
     return select(*columns).where(*base, or_(*terms)).subquery()
 
 
-def claimed_counts(now: datetime, visible=None) -> dict[int, int]:
-    """Queue id → open cases a moderator holds a live claim on (the partial index of claims)."""
+def claimed_query(now: datetime, visible=None):
+    """Queue id and `n`, the open cases a moderator holds a live claim on (the partial index of claims)."""
     query = (
-        select(Case.queue_id, func.count())
+        select(Case.queue_id, func.count().label("n"))
         .where(Case.claimed_by_id.is_not(None), Case.claim_expires_at > now, Case.status == "open")
         .group_by(Case.queue_id)
     )
-    if visible is not None:
-        query = query.where(visible)
-    return dict(db.session.execute(query).all())
+    return query if visible is None else query.where(visible)
 
 
 def within_sla_counts(queues: list[Queue], now: datetime) -> dict[int, int]:

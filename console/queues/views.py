@@ -8,6 +8,7 @@ from flask_login import current_user
 from console import sections
 from console.cases.models import CASE_STATUSES
 from console.childsafety import access
+from console.database import reads_only
 from console.extensions import db
 from console.policies.service import tree_of
 from console.queues import queries, service
@@ -28,6 +29,7 @@ def home():
 
 @bp.route("/queues")
 @role_required("moderator")
+@reads_only
 def index():
     # Without the child-safety permission: no child-safety queue, and counts of what the rows show.
     summaries = queries.summaries(visible=access.visible_to(current_user))
@@ -51,6 +53,7 @@ def _settings_form(queue: Queue) -> QueueSettingsForm:
 
 @bp.route("/queues/<int:queue_id>")
 @role_required("moderator")
+@reads_only
 def show(queue_id: int, settings_form: QueueSettingsForm | None = None, status_code: int = 200):
     # Two statements: the queue with the policy tree and the marks (queries.queue_head), then its rows; a
     # reader without the child-safety permission, a third (the heading's count of what they may see).
@@ -119,6 +122,7 @@ def settings(queue_id: int):
 
 @bp.route("/assigned")
 @role_required("moderator")
+@reads_only
 def assigned():
     """Open cases escalated to me by name, oldest report first (on the partial index of assignments)."""
     page = queries.assigned_page(
