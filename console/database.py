@@ -67,6 +67,10 @@ def memo(key: str, compute):
     return values[key]
 
 
+def has_memo(key: str) -> bool:
+    return key in db.session.info.get(_MEMO, {})
+
+
 def remember(key: str, value):
     """Keep `value` as `memo(key, …)` would have computed it (the caller read it in its own statement)."""
     db.session.info.setdefault(_MEMO, {})[key] = value

@@ -21,8 +21,9 @@ from sqlalchemy import false, func, not_, or_, select
 
 from console.cases.models import Case
 from console.childsafety.models import CareSettings
-from console.database import memo, remember
+from console.database import has_memo, json_list, json_rows, memo, remember
 from console.extensions import db
+from console.policies.queries import policy_rows, policy_rows_column
 from console.policies.service import all_policies
 from console.queues.models import Queue
 
@@ -54,8 +55,14 @@ def remember_marks(policies, queue_ids) -> Marks:
 
 
 def _read_marks() -> Marks:
-    policies = all_policies()
-    return marks_of(policies, db.session.scalars(select(Queue.id).where(Queue.child_safety.is_(True))))
+    marked = select(Queue.id).where(Queue.child_safety.is_(True))
+    if has_memo("policies"):  # the page read the tree already (as ORM rows): only the queues are left
+        return marks_of(all_policies(), db.session.scalars(marked))
+    # Else one statement: the tree's rows and the marked queues, as JSON columns.
+    policies, queues = db.session.execute(
+        select(policy_rows_column(), json_rows(Queue.id, where=Queue.child_safety.is_(True)))
+    ).one()
+    return marks_of(policy_rows(policies), [ids[0] for ids in json_list(queues)])
 
 
 def marks_of(policies, queue_ids) -> Marks:
