@@ -3,9 +3,9 @@
 with rows; this checks what they are, for a holder of the child-safety permission and for someone without.
 
 Counted once the signed-in copy is held (console/accounts/signed_in.py), as every request but the first after
-a change is: the user costs no statement. Before issue 27 (holder / without the permission): queues page 6 / 8
-(with an enabled reporting rule), queue page 5 / 7, a decided case page 13 / 14, Assigned to me 2 / 4 — each
-counting the user's row.
+a change is: the user costs no statement. Before issue 27, in this same world (holder / without the
+permission, the user's row included): queues page 8 / 7, queue page 4 / 6, deep queue page 4 / 6, case page
+12 / 13, Assigned to me 2 / 4.
 """
 
 from __future__ import annotations
