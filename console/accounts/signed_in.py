@@ -6,11 +6,12 @@ Redis GET away, and it is never trusted past a change:
 
 - Each copy is tagged with the user's *generation* and the console's, read in the same MGET as the copy. Any
   change to a user — an ORM change of the row (permission, team, role, active) or a bulk UPDATE of `users`
-  (sign-out, password change: the session version) — increments the generation after its commit
-  (`_after_commit`), so the copy made before it no longer matches and the very next request reads the row.
-  The generation read *before* the row is the one a new copy carries: a copy made from a row read before a
-  change's commit is stale as soon as that change increments the generation (no window where an old copy
-  can be written over a newer invalidation).
+  (sign-out, password change: the session version; `WHERE users.id = …` names the user, any other UPDATE
+  or DELETE of `users`, even in raw SQL, moves the console's generation) — increments the generation after
+  its commit (`_after_commit`), so the copy made before it no longer matches and the very next request
+  reads the row. The generation read *before* the row is the one a new copy carries: a copy made from a
+  row read before a change's commit is stale as soon as that change increments the generation (no window
+  where an old copy can be written over a newer invalidation).
 - A copy lives `SIGNED_IN_SECONDS` (default 30 s) at most, whatever happens to Redis in between.
 - A request that may change something (anything but GET, HEAD, OPTIONS) reads the row itself, whatever the
   copy says: a write is authorised by the database, and the copy is refreshed from it.
@@ -30,7 +31,8 @@ import redis
 from flask import Flask, current_app, has_app_context
 from sqlalchemy import Delete, Update, event, select
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.elements import TextClause
+from sqlalchemy.sql import operators
+from sqlalchemy.sql.elements import BinaryExpression, BindParameter, TextClause
 
 from console import tasks
 from console.accounts.models import User
@@ -186,11 +188,24 @@ def _on_execute(state) -> None:
     statement = state.statement
     if isinstance(statement, Update | Delete):
         if statement.table.name == User.__tablename__:
-            _note(state.session, [ALL])
+            _note(state.session, [_one_user(statement.whereclause)])
     elif isinstance(statement, TextClause):
         text = statement.text.lower()
         if "users" in text and ("update" in text or "delete" in text):
             _note(state.session, [ALL])
+
+
+def _one_user(where) -> int | str:
+    """The user a `WHERE users.id = <value>` names (sign-out, password change); else ALL."""
+    if (
+        isinstance(where, BinaryExpression)
+        and where.operator is operators.eq
+        and User.__table__.c.id.shares_lineage(where.left)
+        and isinstance(where.right, BindParameter)
+        and isinstance(where.right.value, int)
+    ):
+        return where.right.value
+    return ALL
 
 
 def _after_commit(session: Session) -> None:
