@@ -55,14 +55,20 @@ def remember_marks(policies, queue_ids) -> Marks:
 
 
 def _read_marks() -> Marks:
-    marked = select(Queue.id).where(Queue.child_safety.is_(True))
-    if has_memo("policies"):  # the page read the tree already (as ORM rows): only the queues are left
-        return marks_of(all_policies(), db.session.scalars(marked))
-    # Else one statement: the tree's rows and the marked queues, as JSON columns.
+    policies = all_policies()
+    return marks_of(policies, db.session.scalars(select(Queue.id).where(Queue.child_safety.is_(True))))
+
+
+def _marks_alone() -> Marks:
+    """The marks in one statement (the tree's rows and the marked queues as JSON columns), for a page that
+    needs no policy as an ORM row (the queues page, Assigned to me): `marks()` reads the tree as ORM rows,
+    shared with the page's other questions about policies, and the marked queues in a second statement."""
+    if has_memo(_MARKS):
+        return marks()
     policies, queues = db.session.execute(
         select(policy_rows_column(), json_rows(Queue.id, where=Queue.child_safety.is_(True)))
     ).one()
-    return marks_of(policy_rows(policies), [ids[0] for ids in json_list(queues)])
+    return remember_marks(policy_rows(policies), [ids[0] for ids in json_list(queues)])
 
 
 def marks_of(policies, queue_ids) -> Marks:
@@ -122,9 +128,12 @@ def may_see(user, case: Case) -> bool:
     return has_access(user) or not is_child_safety(case)
 
 
-def visible_to(user):
-    """The WHERE clause a list of cases adds for this person: None when they may see every case."""
-    return None if has_access(user) else not_(child_safety_clause())
+def visible_to(user, *, without_tree: bool = False):
+    """The WHERE clause a list of cases adds for this person: None when they may see every case.
+    `without_tree`: the page needs no policy as an ORM row (the marks are read in one statement)."""
+    if has_access(user):
+        return None
+    return not_(child_safety_clause(_marks_alone() if without_tree else None))
 
 
 def may_open_queue(user, queue: Queue) -> bool:

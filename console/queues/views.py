@@ -32,7 +32,7 @@ def home():
 @reads_only
 def index():
     # Without the child-safety permission: no child-safety queue, and counts of what the rows show.
-    summaries = queries.summaries(visible=access.visible_to(current_user))
+    summaries = queries.summaries(visible=access.visible_to(current_user, without_tree=True))
     return render_template("queues/index.html", summaries=summaries, **sections.context_for("queues"))
 
 
@@ -129,7 +129,7 @@ def assigned():
         current_user.id,
         request.args.get("after"),
         current_app.config["PAGE_SIZE"],
-        visible=access.visible_to(current_user),
+        visible=access.visible_to(current_user, without_tree=True),
     )
     context = dict(page=page, now=utcnow())
     fragment = "queues/_assigned_rows.html" if request.args.get("after") else "queues/assigned.html"
