@@ -163,6 +163,11 @@ class Filing:
         )
 
     def close(self) -> None:
+        from rq import Queue as RQueue
+
+        from console import tasks
+
+        RQueue(tasks.follow_up_queue_name(self.queue_name), connection=self.redis).delete(delete_jobs=True)
         self.rq.delete(delete_jobs=True)
         self.ctx.pop()
 

@@ -24,8 +24,8 @@ made between its own. Under load the servers are loaded one at a time (interleav
 make the reference compete with the console for the cores).
 
 Server time is gunicorn's access log `%(D)s` (microseconds, request in to response out); client latency is
-measured too. The figure is p95(page) / p95(reference) per round, zero errors; targets (issue 18): single
-request, queue pages ≤ 1.5× and the case page ≤ 2×; under 20 users every page ≤ 2×. --profile (or a missed
+measured too. The figure is p95(page) / p95(reference) per round, zero errors; targets (issue 27): single
+request, queue pages ≤ 2.5× and the case page ≤ 3×; under 20 users every page ≤ 2.5×. --profile (or a missed
 target) splits each page's time in-process by layer — psycopg, SQLAlchemy, Jinja, session, forms,
 Flask/Werkzeug, the console's own code — beside the reference's.
 """
@@ -51,11 +51,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench import common  # noqa: E402
 
 CSRF = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
-# Issue 18's targets, p95(page) / p95(reference): with one user on one single-threaded gunicorn worker (the
-# single-request cost, without the load generator's own overhead) the queue pages ≤ 1.5× and the case page
-# ≤ 2×; under 20 users every page ≤ 2×.
-SINGLE_TARGETS = {"queues": 1.5, "queue_first": 1.5, "queue_deep": 1.5, "case": 2.0}
-LOAD_TARGET = 2.0
+# Issue 27's targets, p95(page) / p95(reference): with one user on one single-threaded gunicorn worker (the
+# single-request cost, without the load generator's own overhead) every queue page ≤ 2.5× and the case page
+# ≤ 3×; under 20 users every page ≤ 2.5×. (Issue 18 asked 1.5×, 2× and 2×.)
+SINGLE_TARGETS = {"queues": 2.5, "queue_first": 2.5, "queue_deep": 2.5, "case": 3.0}
+LOAD_TARGET = 2.5
 
 
 class Client:

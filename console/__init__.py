@@ -34,6 +34,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     login_manager.init_app(app)
     app.config.setdefault("RATELIMIT_STORAGE_URI", _limiter_storage(app.config["REDIS_URL"]))
     app.config.setdefault("RATELIMIT_KEY_PREFIX", app.config["RQ_QUEUE"])
+    # This console's keys in a shared Redis (the signed-in users' copies): the limiter's prefix.
+    app.config.setdefault("SIGNED_IN_KEY_PREFIX", app.config["RATELIMIT_KEY_PREFIX"])
     limiter.init_app(app)
     security.init_app(app)
     webutil.init_app(app)

@@ -237,5 +237,8 @@ class Defaults:
     RATELIMIT_HEADERS_ENABLED = False
     RATELIMIT_STRATEGY = "moving-window"
     PAGE_SIZE = 50
+    # The signed-in user's copy in Redis (console/accounts/signed_in.py) lives at most this long; any change
+    # to the user makes it stale at once.
+    SIGNED_IN_SECONDS = 30
     # Pages post small forms (no files: media arrive through the API, which keeps MAX_UPLOAD_BYTES).
     MAX_PAGE_FORM_BYTES = 1024 * 1024

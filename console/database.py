@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.orm import Session
@@ -68,6 +70,17 @@ def memo(key: str, compute, tables: tuple[str, ...] | None = None):
     return values[key][0]
 
 
+def has_memo(key: str) -> bool:
+    return key in db.session.info.get(_MEMO, {})
+
+
+def remember(key: str, value, tables: tuple[str, ...] | None = None):
+    """Keep `value` as `memo(key, …, tables)` would have computed it (the caller read it in its own
+    statement)."""
+    db.session.info.setdefault(_MEMO, {})[key] = (value, frozenset(tables) if tables is not None else None)
+    return value
+
+
 def _forget(session, *_args) -> None:
     session.info.pop(_MEMO, None)
 
@@ -88,3 +101,81 @@ def _forget_written(session, _flush_context) -> None:
 event.listen(Session, "after_flush", _forget_written)
 for _event in ("after_commit", "after_rollback", "after_soft_rollback"):
     event.listen(Session, _event, _forget)
+
+
+# --- rows of a small table folded into another statement (JSON aggregation) ---
+#
+# A page that needs one row and a small list (a queue and the policy tree) asks once instead of twice: the
+# list comes back as one JSON column, an array of arrays in the columns' order. PostgreSQL's json_agg or
+# SQLite's json_group_array; psycopg hands the JSON back parsed, SQLite as text (`json_list` reads either).
+
+
+def json_rows(*columns, where=None):
+    """A scalar subquery: the rows of `columns` (one table) as a JSON array of arrays, `[]` when none. In no
+    particular order: the caller sorts what it reads."""
+    from sqlalchemy import func, literal_column, select
+
+    postgres = db.session.get_bind().dialect.name == "postgresql"
+    row = func.json_build_array(*columns) if postgres else func.json_array(*columns)
+    agg = func.json_agg(row) if postgres else func.json_group_array(row)
+    query = select(func.coalesce(agg, literal_column("'[]'")))
+    if where is not None:
+        query = query.where(where)
+    return query.scalar_subquery()
+
+
+def json_list(value) -> list:
+    """A `json_rows` column as read back: a list of lists."""
+    if value is None:
+        return []
+    return json.loads(value) if isinstance(value, str | bytes) else value
+
+
+# --- pages that only read: no transaction around them ---
+#
+# A page's statements on PostgreSQL cost BEGIN and ROLLBACK round trips around them, for nothing: at READ
+# COMMITTED each statement reads its own snapshot inside a transaction too. A view marked `reads_only` runs
+# its statements in autocommit instead (when the request has not begun a transaction before it: the
+# signed-in copy missed and the user's row was read). A write in such a view would no longer be atomic, so
+# any flush there is refused (an error, not a half-written change). SQLite keeps its transaction: its BEGIN
+# costs no round trip.
+
+_READ_ONLY = "console.read_only"
+
+
+def reads_only(view):
+    from functools import wraps
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        session = db.session()  # the request's Session, not the scoped registry
+        if session.get_bind().dialect.name != "postgresql" or session.in_transaction():
+            return view(*args, **kwargs)
+        session.info[_READ_ONLY] = True
+        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        try:
+            return view(*args, **kwargs)  # rendered: every statement of the page has run
+        finally:
+            # The connection goes back to the pool, which restores its isolation level; nothing to roll back.
+            session.info.pop(_READ_ONLY, None)
+            session.rollback()
+
+    return wrapped
+
+
+class ReadOnlyViolation(RuntimeError):
+    """A view marked `reads_only` tried to write."""
+
+
+def _refuse_writes(session, _context, _instances) -> None:
+    if session.info.get(_READ_ONLY):
+        raise ReadOnlyViolation("a page marked reads_only flushed a change")
+
+
+def _end_read_only(session, *_args) -> None:
+    session.info.pop(_READ_ONLY, None)
+
+
+event.listen(Session, "before_flush", _refuse_writes)
+for _event in ("after_commit", "after_rollback"):
+    event.listen(Session, _event, _end_read_only)

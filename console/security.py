@@ -104,7 +104,7 @@ def init_app(app: Flask) -> None:
         n = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
 
-    from console.accounts.models import User
+    from console.accounts import signed_in
 
     login_manager.login_view = "accounts.login"
     login_manager.login_message = "Please sign in to continue."
@@ -113,14 +113,14 @@ def init_app(app: Flask) -> None:
     @login_manager.user_loader
     def load_user(session_id: str):
         # "<user id>:<session version>": a session from before the user's last sign-out, password change or
-        # deactivation names an older version and loads nobody.
+        # deactivation names an older version and loads nobody. The user comes from their copy in Redis
+        # (console/accounts/signed_in.py: stale at once after any change to the user); writes read the row.
         user_id, _, version = session_id.partition(":")
-        if not (user_id.isdigit() and version.isdigit() and len(user_id) < 19):
+        if not (user_id.isdigit() and version.isdigit() and len(user_id) < 19 and len(version) < 19):
             return None
-        user = db.session.get(User, int(user_id))
-        if user is None or not user.active or str(user.session_version) != version:
-            return None
-        return user
+        return signed_in.load(int(user_id), int(version), method=request.method, build_nav=navigation)
+
+    app.jinja_env.globals["navigation"] = lambda: navigation_of(current_user)
 
     app.before_request(refuse_unusable_text)
 
@@ -196,6 +196,27 @@ def init_app(app: Flask) -> None:
         return error_page(
             429, "Too many attempts", "Too many sign-in attempts. Wait a few minutes and try again."
         )
+
+
+def navigation(user) -> list:
+    """The main navigation of this person (their role and permission decide it): built once per signed-in
+    copy and kept with it (console/accounts/signed_in.py), not per request."""
+    from console.accounts.signed_in import NavLink
+
+    links = [("queues.index", "Queues"), ("queues.assigned", "Assigned to me")]
+    links.append(("childsafety.mine", "Viewing"))
+    if user.is_admin:
+        if user.child_safety_access:
+            links.append(("reporting.reports", "Reports"))
+        links += [("transparency.index", "Transparency"), ("settings.index", "Settings")]
+    return [NavLink(endpoint, label, url_for(endpoint)) for endpoint, label in links]
+
+
+def navigation_of(user) -> list:
+    """The signed-in copy's navigation; built here for a user that is not a copy (the sign-in request)."""
+    if not user.is_authenticated:
+        return []
+    return getattr(user, "nav", None) or navigation(user)
 
 
 def is_api_request() -> bool:

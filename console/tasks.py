@@ -58,6 +58,21 @@ def task_queue(app: Flask | None = None) -> Queue:
     return TracedQueue(app.config["RQ_QUEUE"], connection=redis_connection(app))
 
 
+# A finished report's follow-ups (console/reporting/follow_ups.py) wait in a queue of their own beside the
+# console's, which every worker of jobs.worker.ConsoleWorker also listens to, after it: filing (and its
+# retries) never waits behind the follow-ups of the reports finished before it.
+FOLLOW_UP_QUEUE_SUFFIX = "-follow-ups"
+
+
+def follow_up_queue_name(queue_name: str) -> str:
+    return queue_name + FOLLOW_UP_QUEUE_SUFFIX
+
+
+def follow_up_queue(app: Flask | None = None) -> Queue:
+    app = app or current_app
+    return TracedQueue(follow_up_queue_name(app.config["RQ_QUEUE"]), connection=redis_connection(app))
+
+
 def _scoped_job_id(queue_name: str, job_id: str) -> str:
     """A fixed job id (`preview-7`, `verify-audit-chain`) names one job of this queue only.
 
@@ -106,6 +121,33 @@ def discard(job_ids: Iterable[str]) -> None:
         queue.connection.eval(_DISCARD, 1 + len(ids), queue.key, *(RQJob.key_for(i) for i in ids), *ids)
     except redis.RedisError:
         log.warning("could not take %d done jobs out of the queue; they will find nothing to do", len(ids))
+
+
+def enqueue_many(jobs: Iterable[Job], *, follow_ups: bool = False) -> bool:
+    """``enqueue`` for several jobs at once, in one round trip to Redis (a finish's follow-ups, in their own
+    queue with follow_ups=True): the same promise — call it after the commit; a failure is logged, never
+    raised (the sweep enqueues them again)."""
+    jobs = [job for job in jobs if job.at is None]
+    if not jobs:
+        return True
+    try:
+        queue = follow_up_queue() if follow_ups else task_queue()
+        made = queue.enqueue_many(
+            [
+                Queue.prepare_data(
+                    job.func, job.args, job_id=job.job_id and _scoped_job_id(queue.name, job.job_id)
+                )
+                for job in jobs
+            ]
+        )
+    except redis.RedisError:
+        log.exception("could not enqueue %s; the sweep will pick them up", [(j.func, j.args) for j in jobs])
+        return False
+    for job, rq_job in zip(jobs, made, strict=False):
+        log.info(
+            "enqueued %s%r as job %s", job.func, job.args, rq_job.id, extra={"enqueued_job_id": rq_job.id}
+        )
+    return True
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,11 @@
 """The periodic jobs, for `rq cron jobs/cron.py --url $REDIS_URL` (the runner starts it).
 
-The reports' sweep; the evidence sweep (preserves what a worker did not); the retention job (purges expired
+The reports' sweep; the follow-ups' sweep (enqueues again what a finished report set going — its evidence,
+its hashes, the platform's preservation request — that no job has done); the evidence sweep (preserves what
+a worker did not, and the reports finished before follow-ups existed); the retention job (purges expired
 evidence no legal hold covers, deletes old "no violation" media when configured); the audit log's sealer
 (every second) and its verification; the hash bank's sweep (banks the finished reports, and the PDQ of
-their images, that the finish did not); the webhooks' sweep (enqueues again the events to the platform that
+their images, that no job did); the webhooks' sweep (enqueues again the events to the platform that
 no worker delivers); the statements of reasons' sweep (the same, for the DSA Transparency Database).
 """
 
@@ -13,7 +15,7 @@ from rq import cron
 
 from console import logs
 from jobs import evidence, hashbank, sor, webhooks
-from jobs.reports import sweep
+from jobs.reports import sweep, sweep_follow_ups
 
 QUEUE = os.environ.get("RQ_QUEUE", "console")
 # `rq cron` never creates the app: its lines follow LOG_FORMAT here (the jobs it enqueues get their own ids).
@@ -29,6 +31,7 @@ def periodic(func, variable: str, default: int) -> None:
 
 
 periodic(sweep, "SWEEP_INTERVAL_SECONDS", 30)
+periodic(sweep_follow_ups, "FOLLOW_UP_SWEEP_INTERVAL_SECONDS", 30)
 periodic(evidence.sweep, "EVIDENCE_SWEEP_INTERVAL_SECONDS", 300)
 periodic(evidence.retention, "RETENTION_INTERVAL_SECONDS", 3600)
 periodic(hashbank.sweep, "HASHBANK_SWEEP_INTERVAL_SECONDS", 300)

@@ -18,3 +18,11 @@ def sweep() -> int:
 
     with app_context():
         return reporting.sweep()
+
+
+def sweep_follow_ups() -> int:
+    """Re-enqueue the follow-ups of finished reports that nobody did (lost job, killed worker, a failure)."""
+    from console.reporting import follow_ups
+
+    with app_context():
+        return follow_ups.sweep()

@@ -96,7 +96,7 @@ def warm_up() -> str | None:
             )
             session.add(report)
             session.commit()  # releases the savepoint only
-            return pipeline.drive(report.id, client=_DryRunClient())
+            return pipeline.drive(report.id, client=_DryRunClient(), enqueue_follow_ups=False)
         finally:
             session.close()
             outer.rollback()

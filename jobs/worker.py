@@ -23,13 +23,28 @@ import redis
 from rq import worker_registration
 from rq.worker import SimpleWorker
 
-from console import logs
+from console import logs, tasks
 
 CLASS_PATH = "jobs.worker.ConsoleWorker"
 
 
 class ConsoleWorker(SimpleWorker):
-    """No work-horse: jobs run in this process, reusing its app and database connections."""
+    """No work-horse: jobs run in this process, reusing its app and database connections.
+
+    It also takes the follow-ups of finished reports (console/tasks.py, `follow_up_queue_name`), from each
+    queue's follow-up queue, after every queue it was given: filing first, whatever command started it.
+    """
+
+    def __init__(self, queues, *args, **kwargs):
+        super().__init__(queues, *args, **kwargs)
+        names = [q.name for q in self.queues]
+        for name in list(names):
+            follow_ups = tasks.follow_up_queue_name(name)
+            if not name.endswith(tasks.FOLLOW_UP_QUEUE_SUFFIX) and follow_ups not in names:
+                names.append(follow_ups)
+                options = {"job_class": self.job_class, "serializer": self.serializer}
+                self.queues.append(self.queue_class(follow_ups, connection=self.connection, **options))
+        self._ordered_queues = self.queues[:]
 
     def execute_job(self, job, queue):
         # The job's request id (console/logs.py) on RQ's own lines for it too ("Successfully completed",

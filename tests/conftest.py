@@ -199,6 +199,7 @@ def app(migrated, redis_url, tmp_path, monkeypatch):
         from console import tasks
 
         tasks.task_queue().empty()
+        tasks.follow_up_queue().empty()
     yield app
     with app.app_context():
         db.session.remove()

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from console import audit, tasks
 from console.accounts.models import User
@@ -23,6 +23,7 @@ from console.cases.models import Case, Decision, ReportedUser
 from console.cases.signals import FollowUp, case_decided, violation_confirmed
 from console.childsafety import access, exposure
 from console.childsafety.models import ExposureBreak
+from console.database import json_list, json_rows
 from console.extensions import db
 from console.media.models import MediaFile, MediaView
 from console.policies.models import Policy
@@ -71,9 +72,12 @@ def load_case(case_id: int) -> Case:
     # The policies come from the transaction's one read of the tree (the page needs it anyway, for the
     # decision form and the child-safety marks): a case's three policies and its decisions' are then found in
     # the session by primary key, without joining the policies table four times.
-    all_policies()
-    case = db.session.scalar(
-        select(Case)
+    policies = all_policies()
+    # The queues marked child-safety come with the case (one JSON column): with the tree, the marks every
+    # check of the page asks (access.marks), without a statement of their own.
+    marked = aliased(Queue)
+    row = db.session.execute(
+        select(Case, json_rows(marked.id, where=marked.child_safety.is_(True)).label("marked"))
         .where(Case.id == case_id)
         .options(
             joinedload(Case.queue),
@@ -83,9 +87,11 @@ def load_case(case_id: int) -> Case:
             selectinload(Case.media),
             selectinload(Case.decisions).options(joinedload(Decision.moderator)),
         )
-    )
-    if case is None:
+    ).first()
+    if row is None:
         raise NotFound(f"no case {case_id}")
+    case, marked_ids = row
+    access.remember_marks(policies, [ids[0] for ids in json_list(marked_ids)])
     return case
 
 

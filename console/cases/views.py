@@ -21,6 +21,7 @@ from console.cases.forms import ClaimForm, DecisionForm, EscalateForm, LawEnforc
 from console.cases.law_enforcement import set_law_enforcement
 from console.cases.models import Case
 from console.childsafety import access, exposure, viewing
+from console.database import reads_only
 from console.extensions import db
 from console.media import storage
 from console.media.models import MediaFile
@@ -107,6 +108,7 @@ def _case_context(
 
 @bp.route("/cases/<int:case_id>")
 @role_required("moderator")
+@reads_only
 def show(case_id: int):
     case = _case_or_404(case_id)
     return render_template("cases/show.html", **_case_context(case))

@@ -21,8 +21,9 @@ from sqlalchemy import false, func, not_, or_, select
 
 from console.cases.models import Case
 from console.childsafety.models import CareSettings
-from console.database import memo
+from console.database import has_memo, json_list, json_rows, memo, remember
 from console.extensions import db
+from console.policies.queries import policy_rows, policy_rows_column
 from console.policies.service import all_policies
 from console.queues.models import Queue
 
@@ -39,13 +40,40 @@ class Marks:
     queue_ids: frozenset[int]
 
 
+_MARKS = "childsafety.marks"
+MARKS_TABLES = ("policies", "queues")  # a flush writing to either forgets the marks
+
+
 def marks() -> Marks:
     """Read once per transaction (console/database.memo): a page asks for them from several places."""
-    return memo("childsafety.marks", _read_marks, tables=("policies", "queues"))
+    return memo(_MARKS, _read_marks, tables=MARKS_TABLES)
+
+
+def remember_marks(policies, queue_ids) -> Marks:
+    """The marks from a tree and the marked queues a page read in its own statement: kept for the transaction
+    (console/database.memo) as if `marks()` had read them."""
+    return remember(_MARKS, marks_of(policies, queue_ids), tables=MARKS_TABLES)
 
 
 def _read_marks() -> Marks:
     policies = all_policies()
+    return marks_of(policies, db.session.scalars(select(Queue.id).where(Queue.child_safety.is_(True))))
+
+
+def _marks_alone() -> Marks:
+    """The marks in one statement (the tree's rows and the marked queues as JSON columns), for a page that
+    needs no policy as an ORM row (the queues page, Assigned to me): `marks()` reads the tree as ORM rows,
+    shared with the page's other questions about policies, and the marked queues in a second statement."""
+    if has_memo(_MARKS):
+        return marks()
+    policies, queues = db.session.execute(
+        select(policy_rows_column(), json_rows(Queue.id, where=Queue.child_safety.is_(True)))
+    ).one()
+    return remember_marks(policy_rows(policies), [ids[0] for ids in json_list(queues)])
+
+
+def marks_of(policies, queue_ids) -> Marks:
+    """The marked queues, and the marked policies with every one below them (ORM rows or PolicyRows)."""
     children: dict[int | None, list[int]] = {}
     for p in policies:
         children.setdefault(p.parent_id, []).append(p.id)
@@ -56,8 +84,7 @@ def _read_marks() -> Marks:
         if pid not in found:
             found.add(pid)
             stack.extend(children.get(pid, []))
-    queues = db.session.scalars(select(Queue.id).where(Queue.child_safety.is_(True)))
-    return Marks(frozenset(found), frozenset(queues))
+    return Marks(frozenset(found), frozenset(queue_ids))
 
 
 def is_child_safety(case: Case, known: Marks | None = None, *, queue_id: int | None = None) -> bool:
@@ -102,9 +129,12 @@ def may_see(user, case: Case) -> bool:
     return has_access(user) or not is_child_safety(case)
 
 
-def visible_to(user):
-    """The WHERE clause a list of cases adds for this person: None when they may see every case."""
-    return None if has_access(user) else not_(child_safety_clause())
+def visible_to(user, *, without_tree: bool = False):
+    """The WHERE clause a list of cases adds for this person: None when they may see every case.
+    `without_tree`: the page needs no policy as an ORM row (the marks are read in one statement)."""
+    if has_access(user):
+        return None
+    return not_(child_safety_clause(_marks_alone() if without_tree else None))
 
 
 def may_open_queue(user, queue: Queue) -> bool:

@@ -1,9 +1,10 @@
 """Banking finished reports: each file's hashes go into the bank under the report's CyberTip id.
 
 `on_report_finished` receives reporting's `report_finished` signal, sent in the transaction that records the
-finish (console/reporting/pipeline.py): it banks inside a savepoint and never raises — the report IS finished
-at NCMEC and nothing here may undo or stop that. It copies rows only (each file's SHA-256 and MD5 from the
-report, its PDQ and a detector's hashes from media_hashes, written at ingestion): no file is read, nothing
+finish (console/reporting/pipeline.py): it does nothing there but hand back the banking job
+(jobs.hashbank.bank_report), promised by a follow-up row of reporting's and run once per report after the
+finish's commit (console/reporting/follow_ups.py). Banking copies rows only (each file's SHA-256 and MD5 from
+the report, its PDQ and a detector's hashes from media_hashes, written at ingestion): no file is read, nothing
 waits. Whatever it could not do, the bank sweep (`sweep`, jobs.hashbank.sweep from rq cron) does, including
 the PDQ of an image that has none (stored before the bank existed, or not through the API). One source per
 report (a unique report_id) makes banking twice a no-op.
@@ -17,7 +18,7 @@ from datetime import timedelta
 from sqlalchemy import exists, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from console import audit
+from console import audit, tasks
 from console.extensions import db
 from console.hashbank import hashing
 from console.hashbank.hashing import MD5, PDQ, SHA256
@@ -33,13 +34,13 @@ log = logging.getLogger(__name__)
 SWEEP_DAYS = 7
 
 
-def on_report_finished(report_id: int) -> None:
-    """Receiver of reporting.signals.report_finished, in the finish's own transaction. Never raises."""
-    try:
-        with db.session.begin_nested():
-            bank_report(report_id)
-    except Exception:
-        log.exception("report %s: hashes not banked at the finish; the bank sweep banks them", report_id)
+BANK_JOB = "jobs.hashbank.bank_report"
+
+
+def on_report_finished(report_id: int, **_details) -> list[tasks.Job]:
+    """Receiver of reporting.signals.report_finished, in the finish's own transaction: the banking job, for
+    after its commit (it touches nothing here)."""
+    return [tasks.Job(BANK_JOB, (report_id,))]
 
 
 def bank_report(report_id: int) -> HashSource | None:

@@ -11,7 +11,7 @@ from console.policies.models import Policy
 
 @dataclass(frozen=True)
 class PolicyNode:
-    policy: Policy
+    policy: Policy  # or a queries.PolicyRow
     depth: int
 
     @property
@@ -31,7 +31,11 @@ def all_policies() -> list[Policy]:
 
 def policy_tree() -> list[PolicyNode]:
     """All policies depth-first, parents before their sub-policies, for pickers and filters."""
-    policies = all_policies()
+    return tree_of(all_policies())
+
+
+def tree_of(policies) -> list[PolicyNode]:
+    """These policies (ORM rows or `queries.PolicyRow`s, by name) depth-first, parents before children."""
     children: dict[int | None, list[Policy]] = {}
     for p in policies:
         children.setdefault(p.parent_id, []).append(p)
@@ -57,10 +61,11 @@ def lineage_ids(policy_id: int) -> list[int]:
     return out
 
 
-def subtree_ids(policy_id: int) -> list[int]:
-    """The policy and every sub-policy below it, now and as the tree is at query time."""
+def subtree_ids(policy_id: int, policies=None) -> list[int]:
+    """The policy and every sub-policy below it, now and as the tree is at query time (`policies`: the tree
+    as the caller read it already)."""
     children: dict[int | None, list[int]] = {}
-    for p in all_policies():
+    for p in all_policies() if policies is None else policies:
         children.setdefault(p.parent_id, []).append(p.id)
     out, stack = [], [policy_id]
     while stack:

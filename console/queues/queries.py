@@ -22,15 +22,17 @@ from functools import lru_cache
 
 from sqlalchemy import Integer, bindparam, func, or_, select, tuple_, union, union_all
 from sqlalchemy import case as sa_case
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import aliased, joinedload
 
 from console.accounts.models import User
 from console.cases.models import CASE_STATUSES, Case, ReportedUser, excerpt_of, review_order_columns
 from console.childsafety import access
+from console.database import json_list, json_rows
 from console.extensions import db
 from console.policies.models import Policy
+from console.policies.queries import PolicyRow, policy_rows, policy_rows_column
 from console.policies.service import subtree_ids
-from console.queues.models import Queue, QueueOpenHour, hour_of
+from console.queues.models import Queue, QueueOpenHour, SlaStatus, duration_label, hour_of
 from console.timeutil import UTCDateTime, utcnow
 
 # SQLite allows 500 terms in one compound SELECT: the within-SLA counts go out in statements of this many.
@@ -47,31 +49,37 @@ class QueueSummary:
 
 
 def summaries(now: datetime | None = None, *, visible=None) -> list[QueueSummary]:
-    """Every queue with its open, claimed and past-SLA counts and its oldest open case: three statements.
+    """Every queue with its open, claimed and past-SLA counts and its oldest open case: two statements (the
+    queues with their oldest open case and live claims, then the within-SLA counts, which need each queue's
+    SLA).
 
     `visible`: the clause of the cases the reader may see (console/childsafety/access.visible_to); with one,
-    the child-safety queues are left out and the others count only what the reader is shown (a fourth).
+    the child-safety queues are left out and the others count only what the reader is shown (a third).
     """
     now = now or utcnow()
     # A correlated min() per queue walks the (queue, status, reported_at) index, never the table.
     oldest = select(func.min(Case.reported_at)).where(Case.queue_id == Queue.id, Case.status == "open")
+    claimed = claimed_query(now, visible).subquery()
     listed = select(Queue)
     if visible is not None:
         oldest = oldest.where(visible)
         listed = listed.where(Queue.child_safety.is_(False))
     oldest = oldest.correlate(Queue).scalar_subquery()
-    rows = db.session.execute(listed.add_columns(oldest.label("oldest")).order_by(Queue.name)).all()
+    rows = db.session.execute(
+        listed.add_columns(oldest.label("oldest"), claimed.c.n)
+        .outerjoin(claimed, claimed.c.queue_id == Queue.id)
+        .order_by(Queue.name)
+    ).all()
     typed = UTCDateTime()
-    queues = [q for q, _ in rows]
-    claimed = claimed_counts(now, visible)
+    queues = [q for q, _o, _n in rows]
     within = within_sla_counts(queues, now)
     hidden = child_safety_counts(queues, now) if visible is not None else {}
     out = []
-    for q, o in rows:
+    for q, o, n in rows:
         hidden_open, hidden_past = hidden.get(q.id, (0, 0))
         past = max(q.open_cases - within.get(q.id, 0) - hidden_past, 0)
         oldest_open = typed.process_result_value(o, db.engine.dialect) if o else None
-        out.append(QueueSummary(q, oldest_open, claimed.get(q.id, 0), past, q.open_cases - hidden_open))
+        out.append(QueueSummary(q, oldest_open, int(n or 0), past, q.open_cases - hidden_open))
     return out
 
 
@@ -112,16 +120,14 @@ def _open_child_safety(queue_ids: list[int], terms: list):
     return select(*columns).where(*base, or_(*terms)).subquery()
 
 
-def claimed_counts(now: datetime, visible=None) -> dict[int, int]:
-    """Queue id → open cases a moderator holds a live claim on (the partial index of claims)."""
+def claimed_query(now: datetime, visible=None):
+    """Queue id and `n`, the open cases a moderator holds a live claim on (the partial index of claims)."""
     query = (
-        select(Case.queue_id, func.count())
+        select(Case.queue_id, func.count().label("n"))
         .where(Case.claimed_by_id.is_not(None), Case.claim_expires_at > now, Case.status == "open")
         .group_by(Case.queue_id)
     )
-    if visible is not None:
-        query = query.where(visible)
-    return dict(db.session.execute(query).all())
+    return query if visible is None else query.where(visible)
 
 
 def within_sla_counts(queues: list[Queue], now: datetime) -> dict[int, int]:
@@ -196,6 +202,34 @@ def decode_cursor(token: str | None, order: str = "oldest") -> tuple | None:
         return None
 
 
+@dataclass
+class QueueHead:
+    """What a queue's page reads before its rows, in one statement: the queue (a transient `Queue`, never in
+    the session), the policy tree (its filter) and the queues marked child-safety (with the tree, the marks
+    that decide what a reader without the permission is shown: `access.remember_marks`)."""
+
+    queue: Queue
+    policies: list[PolicyRow]
+    marked_queue_ids: list[int]
+
+
+def queue_head(queue_id: int) -> QueueHead | None:
+    marked = aliased(Queue)
+    row = db.session.execute(
+        select(
+            *Queue.__table__.columns,
+            policy_rows_column().label("policies"),
+            json_rows(marked.id, where=marked.child_safety.is_(True)).label("marked"),
+        ).where(Queue.id == queue_id)
+    ).first()
+    if row is None:
+        return None
+    values = row._mapping
+    queue = Queue(**{c.key: values[c] for c in Queue.__table__.columns})
+    marked_ids = [int(r) if not isinstance(r, list) else int(r[0]) for r in json_list(values["marked"])]
+    return QueueHead(queue, policy_rows(values["policies"]), marked_ids)
+
+
 @dataclass(slots=True)
 class QueueRow:
     """One row of a queue's page (templates/queues/_rows.html): what it shows and what its cursor needs, read
@@ -225,6 +259,56 @@ class QueueRow:
         return CASE_STATUSES.get(self.status, self.status)
 
 
+@dataclass(slots=True)
+class AssignedRow:
+    """One row of Assigned to me (templates/queues/_assigned_rows.html), read as plain columns."""
+
+    id: int
+    text: str | None
+    thread: list | None
+    content_url: str | None
+    reported_at: datetime
+    queue_name: str
+    sla_minutes: int
+    reported_user_name: str | None
+
+    @property
+    def excerpt(self) -> str:
+        return excerpt_of(self.text, self.thread, self.content_url)
+
+    def sla_status(self, now: datetime) -> SlaStatus:
+        due = self.reported_at + timedelta(minutes=self.sla_minutes)
+        late = abs((now - due).total_seconds()) / 60
+        return SlaStatus(duration_label(self.sla_minutes), now >= due, duration_label(late))
+
+
+def assigned_page(user_id: int, after: str | None, size: int = 50, *, visible=None) -> CasePage:
+    """Open cases escalated to this person by name, oldest report first (the partial index of assignments),
+    with their queue and reported user: one statement. `visible` as in `page_of_cases`."""
+    query = (
+        select(
+            Case.id,
+            Case.text,
+            Case.thread,
+            Case.content_url,
+            Case.reported_at,
+            Queue.name,
+            Queue.sla_minutes,
+            ReportedUser.name,
+        )
+        .select_from(Case)
+        .join(Queue, Queue.id == Case.queue_id)
+        .outerjoin(ReportedUser, ReportedUser.id == Case.reported_user_id)
+        .where(Case.assigned_to_id == user_id, Case.status == "open")
+    )
+    if visible is not None:
+        # Assigned before the permission was revoked or the case was marked: not theirs to see any more.
+        query = query.where(visible)
+    rows = [AssignedRow(*row) for row in db.session.execute(_after_cursor(query, after, size, "oldest"))]
+    next_cursor = encode_cursor(rows[size - 1]) if len(rows) > size else None
+    return CasePage(rows[:size], next_cursor)
+
+
 @dataclass
 class CasePage:
     cases: list  # Case, or QueueRow on a queue's page
@@ -239,9 +323,11 @@ def page_of_cases(
     size: int = 50,
     order: str = "oldest",
     visible=None,
+    policies=None,
 ) -> CasePage:
     """Cases of a queue in `order` (oldest report first, or priority), `size` at a time after the cursor;
-    `visible`: the clause of the cases the reader may see (console/childsafety/access.visible_to)."""
+    `visible`: the clause of the cases the reader may see (console/childsafety/access.visible_to);
+    `policies`: the policy tree, when the caller read it already (the filter's sub-policies)."""
     query = (
         select(
             Case.id,
@@ -268,7 +354,7 @@ def page_of_cases(
     if status != "all":
         query = query.where(Case.status == status)
     if policy_id is not None:
-        query = query.where(Case.policy_id.in_(subtree_ids(policy_id)))
+        query = query.where(Case.policy_id.in_(subtree_ids(policy_id, policies)))
     rows = [QueueRow(*row) for row in db.session.execute(_after_cursor(query, after, size, order))]
     next_cursor = encode_cursor(rows[size - 1], order) if len(rows) > size else None
     return CasePage(rows[:size], next_cursor)

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 
 from console import sections
-from console.cases.models import CASE_STATUSES, Case
+from console.cases.models import CASE_STATUSES
 from console.childsafety import access
+from console.database import reads_only
 from console.extensions import db
-from console.policies.service import policy_tree
+from console.policies.service import tree_of
 from console.queues import queries, service
 from console.queues.forms import QueueSettingsForm
 from console.queues.models import Queue
@@ -30,9 +29,10 @@ def home():
 
 @bp.route("/queues")
 @role_required("moderator")
+@reads_only
 def index():
     # Without the child-safety permission: no child-safety queue, and counts of what the rows show.
-    summaries = queries.summaries(visible=access.visible_to(current_user))
+    summaries = queries.summaries(visible=access.visible_to(current_user, without_tree=True))
     return render_template("queues/index.html", summaries=summaries, **sections.context_for("queues"))
 
 
@@ -53,8 +53,17 @@ def _settings_form(queue: Queue) -> QueueSettingsForm:
 
 @bp.route("/queues/<int:queue_id>")
 @role_required("moderator")
+@reads_only
 def show(queue_id: int, settings_form: QueueSettingsForm | None = None, status_code: int = 200):
-    queue = _visible_queue(queue_id)
+    # Two statements: the queue with the policy tree and the marks (queries.queue_head), then its rows; a
+    # reader without the child-safety permission, a third (the heading's count of what they may see).
+    head = queries.queue_head(queue_id)
+    if head is None:
+        abort(404)
+    queue = head.queue
+    if not access.may_open_queue(current_user, queue):
+        refuse_child_safety()
+    access.remember_marks(head.policies, head.marked_queue_ids)
     now = utcnow()
     status = request.args.get("status", "open")
     if status not in CASE_STATUSES and status != "all":
@@ -71,6 +80,7 @@ def show(queue_id: int, settings_form: QueueSettingsForm | None = None, status_c
         current_app.config["PAGE_SIZE"],
         order,
         visible=visible,
+        policies=head.policies,
     )
     context = dict(
         queue=queue,
@@ -79,7 +89,7 @@ def show(queue_id: int, settings_form: QueueSettingsForm | None = None, status_c
         status=status,
         policy_id=policy_id,
         statuses=CASE_STATUSES,
-        policies=policy_tree(),
+        policies=tree_of(head.policies),
         order=order,
         now=now,
         sla_since=queue.sla_since(now),
@@ -112,18 +122,15 @@ def settings(queue_id: int):
 
 @bp.route("/assigned")
 @role_required("moderator")
+@reads_only
 def assigned():
     """Open cases escalated to me by name, oldest report first (on the partial index of assignments)."""
-    query = (
-        select(Case)
-        .where(Case.assigned_to_id == current_user.id, Case.status == "open")
-        .options(joinedload(Case.queue))
+    page = queries.assigned_page(
+        current_user.id,
+        request.args.get("after"),
+        current_app.config["PAGE_SIZE"],
+        visible=access.visible_to(current_user, without_tree=True),
     )
-    visible = access.visible_to(current_user)
-    if visible is not None:
-        # Assigned before the permission was revoked or the case was marked: not theirs to see any more.
-        query = query.where(visible)
-    page = queries.keyset_page(query, request.args.get("after"), current_app.config["PAGE_SIZE"])
     context = dict(page=page, now=utcnow())
     fragment = "queues/_assigned_rows.html" if request.args.get("after") else "queues/assigned.html"
     return page_or_fragment("queues/assigned.html", fragment, context)

@@ -302,3 +302,30 @@ class ReportFile(db.Model):
 
     report: Mapped[ExternalReport] = relationship(back_populates="files")
     media = relationship("MediaFile")
+
+
+class ReportFollowUp(db.Model):
+    """One thing to do because a report was finished (preserve its evidence, bank its hashes, ask the platform
+    to preserve the account): a job of its own, promised in the finish's transaction (console/reporting/
+    follow_ups.py). The row is the truth: "pending" until the job has done it, enqueued again by the sweep
+    while nobody has; "done" once, by a compare-and-set."""
+
+    __tablename__ = "report_follow_ups"
+    __table_args__ = (
+        Index(
+            "ix_report_follow_ups_pending",
+            "updated_at",
+            sqlite_where=text("state = 'pending'"),
+            postgresql_where=text("state = 'pending'"),
+        ),
+    )
+
+    report_id: Mapped[int] = mapped_column(ForeignKey("external_reports.id"), primary_key=True)
+    # The job's dotted name (console/tasks.Job.func), called with the report's id.
+    job: Mapped[str] = mapped_column(String(100), primary_key=True)
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -27,11 +27,16 @@ misbehaves:
   12:00:05. A claim therefore accepts a report due within SCHEDULER_TOLERANCE: a retry runs at its backoff
   time give or take the scheduler's granularity, never a sweep interval later.
 
-Why this module is long: the state machine and every way out of it (retry, park, give the lease back) are
-one reading; split, the exits would sit apart from the steps that raise them.
+The filing job files and nothing else: what a finished report sets going (its evidence preserved, its hashes
+banked, the platform asked to preserve the account) is promised by rows in the finish's transaction and done
+by jobs of their own after its commit (follow_ups.py).
+
+Why this module is long (about 440 lines): the state machine and every way out of it (retry, park, give the
+lease back) are one reading; split, the exits would sit apart from the steps that raise them.
 
 Beside it: lease.py (who may drive a report), service.py (what people do to reports: file one, Retry,
-Retract), sweep.py (what no worker drives is enqueued again), jobs/reports.py (the RQ job that calls `drive`).
+Retract), sweep.py (what no worker drives is enqueued again), follow_ups.py (what a finish sets going),
+jobs/reports.py (the RQ job that calls `drive`).
 """
 
 from __future__ import annotations
@@ -45,6 +50,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from console import audit, tasks
+from console.cases.models import Case
 from console.evidence import preservation
 from console.extensions import db
 from console.media import storage
@@ -59,7 +65,7 @@ from console.ncmec import (
     UnknownCodeError,
 )
 from console.ncmec.errors import ChecksumMismatchError, IndeterminateError
-from console.reporting import agencies, documents, filing, lease, platform
+from console.reporting import agencies, documents, filing, follow_ups, lease, platform
 from console.reporting.credentials import CredentialsError
 from console.reporting.models import Agency, ExternalReport, ReportFile
 from console.reporting.signals import report_finished
@@ -68,6 +74,8 @@ from console.timeutil import utcnow
 log = logging.getLogger(__name__)
 
 JOB = "jobs.reports.file_report"
+# The evidence's follow-up (console/evidence/preservation.py, after the finish's commit): jobs/evidence.py.
+PRESERVE_JOB = "jobs.evidence.preserve"
 
 
 def client_for(agency: Agency) -> CyberTiplineClient:
@@ -88,8 +96,13 @@ def _worker_event(action: str, report_id: int, case_id: int, **details) -> None:
     audit.record(action, "external_report", report_id, actor_label="worker", case_id=case_id, **details)
 
 
-def drive(report_id: int, owner: str | None = None, client=None) -> str | None:
+def drive(
+    report_id: int, owner: str | None = None, client=None, *, enqueue_follow_ups: bool = True
+) -> str | None:
     """Take the report as far as it can go now. Returns its state, or None if another worker holds it.
+
+    Once finished, the finish's follow-ups are enqueued (their rows committed with the finish);
+    enqueue_follow_ups=False is the warm-up's, whose transaction is rolled back.
 
     The row is read once, in the claim's own transaction; from then on the worker knows the row because
     nobody else may write it while the lease is held (every write of ours checks the lease by rowcount, and
@@ -112,6 +125,7 @@ def drive(report_id: int, owner: str | None = None, client=None) -> str | None:
             if isinstance(prepared, platform.Wait):
                 return _wait_for_platform(report_id, owner, prepared)
             set_committed_value(report, "payload", prepared)
+        then: list[tasks.Job] = []
         while report.state != "finished":
             if report.ncmec_report_id is None:
                 _submit(report, client, owner, xml)
@@ -121,10 +135,11 @@ def drive(report_id: int, owner: str | None = None, client=None) -> str | None:
             if pending is not None:
                 _send_file(report, pending, client, owner)
                 continue
-            _finish(report, client, owner)
+            then = _finish(report, client, owner)
         session.expire_on_commit = expire_on_commit
         lease.forget(owner)  # the finish gave the lease back in its own transaction
-        preservation.preserve_after_finish(report_id)  # never raises; the evidence sweep retries
+        if enqueue_follow_ups:  # one round trip; a job lost here is pending on its row: the sweep enqueues it
+            tasks.enqueue_many(then, follow_ups=True)
         return "finished"
     except lease.LeaseLost:
         db.session.rollback()
@@ -175,7 +190,14 @@ def _load_claimed(report_id: int, owner: str) -> tuple[ExternalReport, bytes | N
     report = db.session.scalars(
         select(ExternalReport)
         .where(ExternalReport.id == report_id)
-        .options(joinedload(ExternalReport.agency), selectinload(ExternalReport.files))
+        .options(
+            joinedload(ExternalReport.agency),
+            # What the platform step, the uploads and the finish read (the case, its user, the rule, each
+            # file's media row): in these two statements.
+            selectinload(ExternalReport.files).joinedload(ReportFile.media),
+            joinedload(ExternalReport.case).joinedload(Case.reported_user),
+            joinedload(ExternalReport.rule),
+        )
     ).one()
     if report.ncmec_report_id is not None or not platform.is_prepared(report.payload):
         return report, None
@@ -296,7 +318,10 @@ def _record_file(report: ExternalReport, f: ReportFile, owner: str, **values) ->
         db.session.commit()
 
 
-def _finish(report: ExternalReport, client, owner: str) -> None:
+def _finish(report: ExternalReport, client, owner: str) -> list[tasks.Job]:
+    """/finish, then one transaction: the row finished and its lease given back, the event, the evidence's
+    promise, and a row per follow-up. Returns the follow-ups' jobs, for after the commit (none when the
+    report was filed anew)."""
     report_id, ncmec_id, case_id = report.id, report.ncmec_report_id, report.case_id
     lease.renew(report_id, owner)
     try:
@@ -305,7 +330,7 @@ def _finish(report: ExternalReport, client, owner: str) -> None:
         if not e.already_finished:
             if e.report_missing or e.already_retracted:
                 _start_over(report_id, owner, ncmec_id, str(e), client)
-                return
+                return []
             raise
         reply = preservation.finish_reply(None, already_finished=True)
     now = utcnow()
@@ -324,16 +349,21 @@ def _finish(report: ExternalReport, client, owner: str) -> None:
         attempts=0,
     )
     _worker_event("report_finished", report_id, case_id, ncmec_report_id=ncmec_id)
-    # The REPORT Act's preservation, promised in this same transaction (console/evidence/preservation.py);
-    # it never raises, so it can neither stop nor undo the finish.
+    # The REPORT Act's preservation, promised in this same transaction (console/evidence/preservation.py:
+    # the record, pending, with /finish's reply); it never raises, so it can neither stop nor undo the finish.
+    # The copying is its own job, after the commit.
     preservation.note_finished(report_id, now, reply)
-    # The hash bank banks its hashes, the platform is asked to preserve the account's data; receivers never
-    # raise, and may hand back jobs for after the commit.
-    answers = report_finished.send(report_id)
+    # What others do about a finished report (the hash bank banks its hashes, the platform is asked to
+    # preserve the account's data): receivers hand back their jobs and touch nothing here.
+    answers = report_finished.send(report_id, rule_id=report.rule_id)
+    then = follow_ups.promise(
+        report_id,
+        [tasks.Job(PRESERVE_JOB, (report_id,)), *(job for _receiver, jobs in answers for job in jobs or ())],
+        now,
+    )
     db.session.commit()
     _mirror(report, state="finished", finished_at=now, lease_owner=None, lease_expires_at=None, attempts=0)
-    for job in (job for _receiver, jobs in answers for job in jobs or ()):
-        tasks.enqueue(job.func, *job.args, job_id=job.job_id)
+    return then
 
 
 def _start_over(report_id: int, owner: str, old_id: str, reason: str, client=None) -> None:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from console.audit import AuditEvent
 from console.cases.models import Case
 from console.extensions import db
+from console.policies.models import Policy
 from console.queues.queries import CasePage, keyset_page
 from console.reporting import filing, rules
 from console.reporting.models import (
@@ -23,6 +24,7 @@ from console.reporting.models import (
     ExternalReport,
     ReportContent,
     ReportingRule,
+    rule_policies,
 )
 from console.timeutil import utcnow
 
@@ -97,16 +99,23 @@ def page_of_required_cases(after: str | None = None, size: int = 50) -> CasePage
 def reports_required_count() -> int:
     """Cases whose moderator was asked to file an NCMEC report that is not filed yet, under an enabled rule.
 
-    Counted through the partial index on `cases.ncmec_report_required`, never by scanning decided cases.
+    One statement: the policies enabled rules cover (those they name and every one below them, a recursive
+    CTE: `rules.covered_policy_ids` in SQL, where reading the rules, their policies and the tree took three),
+    and the count through the partial index on `cases.ncmec_report_required`, never by scanning decided cases.
     """
-    covered = rules.covered_policy_ids()
-    if not covered:
-        return 0
+    named = (
+        select(rule_policies.c.policy_id.label("id"))
+        .join(ReportingRule, ReportingRule.id == rule_policies.c.rule_id)
+        .where(ReportingRule.enabled.is_(True))
+    )
+    covered = named.cte("covered", recursive=True)
+    covered = covered.union(select(Policy.id).join(covered, Policy.parent_id == covered.c.id))
     return (
         db.session.scalar(
             select(func.count())
             .select_from(Case)
-            .where(Case.ncmec_report_required, Case.policy_id.in_(covered))  # the partial index's predicate
+            # The partial index's predicate, then the covered policies.
+            .where(Case.ncmec_report_required, Case.policy_id.in_(select(covered.c.id)))
         )
         or 0
     )

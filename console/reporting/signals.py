@@ -2,11 +2,12 @@
 (the hash bank banks a finished report's hashes; the platform's webhooks enrich a report before it is frozen
 and ask the platform to preserve the account's data after it is finished).
 
-`report_finished` is sent with the report's id as sender, inside the transaction that records the finish
-(console/reporting/pipeline.py, `_finish`), after the row says "finished" and before the commit. A receiver
-adds its rows to that transaction inside a savepoint of its own and never raises: the report IS finished at
-NCMEC, and nothing may undo or stop recording that. It may return jobs (console/tasks.Job) to enqueue after
-the commit. What a receiver could not do, its own sweep redoes.
+`report_finished` is sent with the report's id as sender and its `rule_id`, inside the transaction that
+records the finish (console/reporting/pipeline.py, `_finish`). A receiver does no work there: it returns the
+jobs (console/tasks.Job, called with the report's id) that do it, each its own job after the commit. The
+pipeline promises each one by a row in that same transaction (console/reporting/follow_ups.py: pending until
+done once, enqueued again by the sweep), so nothing is lost if a worker dies between the finish and them. A
+receiver never raises: the report IS finished at NCMEC, and nothing may undo or stop recording that.
 """
 
 from __future__ import annotations

@@ -6,8 +6,8 @@
   review queue's confirmation, a hash-bank match confirmed in its review queue) runs the decision's actions:
   a confirmed violation runs its policy's default actions (a sub-policy without its own, its parent's), "No
   violation" the actions meant for it; a moderator may untick an action the admin made skippable.
-- `on_report_finished` (reporting's `report_finished` signal) asks the platform to preserve the account's
-  data.
+- `on_report_finished` (reporting's `report_finished` signal) hands back the job that asks the platform to
+  preserve the account's data (`ask_preservation`, once per report: console/reporting/follow_ups.py).
 - Resend: a failed or stopped event goes out again, with the same webhook-id.
 (What admins set up — endpoints, secrets, actions, allowed hosts — is endpoints.py.)
 """
@@ -193,48 +193,59 @@ def on_case_decided(
     return FollowUp(jobs=tuple(jobs))
 
 
-def on_report_finished(report_id: int) -> list[tasks.Job]:
-    """Receiver of reporting's report_finished: ask the platform to preserve the account's data.
+PRESERVATION_JOB = "jobs.webhooks.ask_preservation"
 
-    In the finish's transaction, inside a savepoint of its own; never raises (the report IS finished).
-    Returns the delivery job for the pipeline to enqueue after its commit (a lost one: the sweep).
-    """
+
+def on_report_finished(report_id: int, *, rule_id: int | None = None, **_details) -> list[tasks.Job]:
+    """Receiver of reporting's report_finished, in the finish's transaction: the job that asks the platform
+    to preserve the account's data, when the report's rule names an endpoint for it. Reads the rule (by key,
+    usually from the session) and nothing else; never raises."""
+    from console.reporting.models import ReportingRule
+
+    try:
+        rule = db.session.get(ReportingRule, rule_id) if rule_id is not None else None
+    except Exception:  # noqa: BLE001 - the finish must be recorded whatever happens here
+        log.exception("report %s: could not read its rule; no preservation request", report_id)
+        return []
+    if rule is None or rule.preservation_endpoint_id is None:
+        return []
+    return [tasks.Job(PRESERVATION_JOB, (report_id,))]
+
+
+def ask_preservation(report_id: int) -> list[tasks.Job]:
+    """The preservation request's event, in the caller's transaction (follow_ups.run_once: once per report);
+    returns its delivery job for after the commit. Raises when it cannot: the follow-up stays pending."""
     from console.evidence.models import EvidenceRecord
     from console.evidence.preservation import preserve_until
     from console.reporting.models import ExternalReport, ReportingRule
 
-    try:
-        with db.session.begin_nested():
-            report = db.session.get(ExternalReport, report_id)
-            rule = db.session.get(ReportingRule, report.rule_id) if report and report.rule_id else None
-            if rule is None or rule.preservation_endpoint_id is None:
-                return []
-            case = report.case
-            user = case.reported_user
-            record = db.session.scalar(select(EvidenceRecord).where(EvidenceRecord.report_id == report_id))
-            finished = report.finished_at or utcnow()
-            until = record.preserve_until if record else preserve_until(finished)
-            job = emit(
-                PRESERVATION_REQUEST,
-                rule.preservation_endpoint_id,
-                {
-                    "case": {"id": case.id},
-                    "content": {"id": case.content_id or "", "url": case.content_url or ""},
-                    "account": {"platform_id": user.platform_id if user else ""},
-                    "cybertip_id": report.ncmec_report_id,
-                    "reported_at": finished.isoformat(),
-                    # 18 U.S.C. §2258A(h) as amended by the REPORT Act: one year from the report.
-                    "preserve_until": until.isoformat(),
-                    "reason": "CyberTipline report filed: preserve the account's data (18 U.S.C. §2258A(h))",
-                },
-                case_id=case.id,
-                report_id=report_id,
-                reported_user_id=case.reported_user_id,
-            )
-        return [job]
-    except Exception:  # noqa: BLE001 - the finish must be recorded whatever happens here
-        log.exception("report %s: could not ask the platform to preserve the account's data", report_id)
+    report = db.session.get(ExternalReport, report_id)
+    rule = db.session.get(ReportingRule, report.rule_id) if report and report.rule_id else None
+    if rule is None or rule.preservation_endpoint_id is None:
         return []
+    case = report.case
+    user = case.reported_user
+    record = db.session.scalar(select(EvidenceRecord).where(EvidenceRecord.report_id == report_id))
+    finished = report.finished_at or utcnow()
+    until = record.preserve_until if record else preserve_until(finished)
+    job = emit(
+        PRESERVATION_REQUEST,
+        rule.preservation_endpoint_id,
+        {
+            "case": {"id": case.id},
+            "content": {"id": case.content_id or "", "url": case.content_url or ""},
+            "account": {"platform_id": user.platform_id if user else ""},
+            "cybertip_id": report.ncmec_report_id,
+            "reported_at": finished.isoformat(),
+            # 18 U.S.C. §2258A(h) as amended by the REPORT Act: one year from the report.
+            "preserve_until": until.isoformat(),
+            "reason": "CyberTipline report filed: preserve the account's data (18 U.S.C. §2258A(h))",
+        },
+        case_id=case.id,
+        report_id=report_id,
+        reported_user_id=case.reported_user_id,
+    )
+    return [job]
 
 
 def resend(event_id: int, actor=None) -> bool:

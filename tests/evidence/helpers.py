@@ -8,7 +8,7 @@ from console.extensions import db
 from console.reporting import filing, pipeline
 from console.reporting.models import ExternalReport
 from tests import factories
-from tests.reporting.helpers import reporting_setup
+from tests.reporting.helpers import reporting_setup, run_follow_ups
 
 CSAM = "Child Pornography (possession, manufacture, and distribution)"
 FAST = {
@@ -39,6 +39,7 @@ class World:
         db.session.commit()
         assert created
         assert pipeline.drive(report.id) == "finished"
+        run_follow_ups()  # the evidence is preserved by a job of its own, after the finish
         db.session.expire_all()
         return db.session.get(ExternalReport, report.id)
 

@@ -16,9 +16,10 @@ from console.hashbank.hashing import pdq_of_image
 from console.hashbank.models import HashEntry, HashMatch, HashSource, MediaHash
 from console.media import storage
 from console.reporting import filing, pipeline
+from console.reporting.models import ReportFollowUp
 from tests import factories
 from tests.hashbank.helpers import encoded, picture, post_case, post_hashes, reencoded
-from tests.reporting.helpers import reporting_setup
+from tests.reporting.helpers import reporting_setup, run_follow_ups
 
 
 def pdq(seed: int) -> str:
@@ -50,7 +51,7 @@ def finished_report(review, rule, seed: int = 1):
 # --- banking ------------------------------------------------------------------------------------------------
 
 
-def test_a_finish_hook_that_fails_leaves_the_report_finished_and_the_sweep_banks_it(setup, monkeypatch):
+def test_a_banking_job_that_fails_leaves_the_report_finished_and_the_sweep_banks_it(setup, monkeypatch):
     _policies, review, rule, _q, _raw = setup
     report = finished_report(review, rule)
 
@@ -59,7 +60,11 @@ def test_a_finish_hook_that_fails_leaves_the_report_finished_and_the_sweep_banks
 
     monkeypatch.setattr(bank, "bank_report", broken)
     assert pipeline.drive(report.id) == "finished"
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        run_follow_ups()
     assert db.session.scalar(select(func.count()).select_from(HashSource)) == 0
+    follow_up = db.session.get(ReportFollowUp, (report.id, bank.BANK_JOB))
+    assert follow_up.state == "pending" and follow_up.attempts == 1 and "disk on fire" in follow_up.last_error
     monkeypatch.undo()
 
     assert bank.sweep() == 1
@@ -77,6 +82,7 @@ def test_the_bank_keeps_no_pdq_of_a_featureless_image(setup, client):
     report, _ = filing.create_report(case, rule, factories.CSAM, triggered_by="human")
     db.session.commit()
     assert pipeline.drive(report.id) == "finished"
+    run_follow_ups()  # the jobs the finish set going
     assert set(db.session.scalars(select(HashEntry.algorithm))) == {"sha256", "md5"}
 
 
@@ -184,6 +190,7 @@ def test_a_large_image_is_hashed_and_matched_by_a_job_after_the_request(setup, a
     _policies, review, rule, user_reports, raw = setup
     report = finished_report(review, rule, seed=4)
     assert pipeline.drive(report.id) == "finished"
+    run_follow_ups()  # the jobs the finish set going
     bank.sweep()  # the file was stored without a PDQ (not through the API): the sweep hashes it
     app.config["MEDIA_INLINE_PREVIEW_PIXELS"] = 10_000  # every PNG is "large" now
     big = encoded(picture(4).resize((1280, 960)))

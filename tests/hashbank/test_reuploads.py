@@ -14,7 +14,7 @@ from console.reporting import pipeline
 from console.reporting.models import ExternalReport
 from tests import factories
 from tests.hashbank.helpers import encoded, picture, post_case, reencoded
-from tests.reporting.helpers import reporting_setup
+from tests.reporting.helpers import reporting_setup, run_follow_ups
 
 
 @pytest.fixture
@@ -38,6 +38,7 @@ def world(app, ctx, client, auth, ncmec_simulator):
     )
     report = confirm(auth, posted["case_id"], policies["csam"].id)
     assert pipeline.drive(report.id) == "finished"
+    run_follow_ups()  # the jobs the finish set going
     db.session.expire_all()
     report = db.session.get(ExternalReport, report.id)
 
@@ -87,6 +88,7 @@ def test_an_exact_reupload_by_another_user_is_its_own_report_naming_the_earlier_
     assert second is not None and second.id != world.report.id and second.triggered_by == "ai"
     assert second.payload["prior_ct_reports"] == [world.cybertip]
     assert pipeline.drive(second.id) == "finished"
+    run_follow_ups()  # the jobs the finish set going
     db.session.expire_all()
     second = db.session.get(ExternalReport, second.id)
     received = ncmec_simulator.report(second.ncmec_report_id)
@@ -122,6 +124,7 @@ def test_the_same_file_posted_twice_by_one_user_is_two_reports(world, client, au
     # Named once, though both the user's history and the file's match point at it.
     assert again.payload["prior_ct_reports"] == [world.cybertip]
     assert pipeline.drive(again.id) == "finished"
+    run_follow_ups()  # the jobs the finish set going
     finished = [r for r in ncmec_simulator.reports() if r["state"] == "finished"]
     assert len(finished) == 2
 
@@ -143,6 +146,7 @@ def test_a_reencoded_resized_reupload_is_matched_and_reported_naming_the_earlier
     assert follow_up is not None and follow_up.triggered_by == "ai"
     assert follow_up.payload["prior_ct_reports"] == [world.cybertip]
     assert pipeline.drive(follow_up.id) == "finished"
+    run_follow_ups()  # the jobs the finish set going
     db.session.expire_all()
     follow_up = db.session.get(ExternalReport, follow_up.id)
     xml = ncmec_simulator.report(follow_up.ncmec_report_id)["xml"]

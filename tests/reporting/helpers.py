@@ -42,3 +42,28 @@ def reporting_setup(simulator, *, policy: str = "child-safety"):
     db.session.add(rule)
     db.session.commit()
     return policies, review, rule
+
+
+# The jobs a finished report sets going (console/reporting/follow_ups.py).
+FOLLOW_UP_JOBS = ("jobs.evidence.preserve", "jobs.hashbank.bank_report", "jobs.webhooks.ask_preservation")
+
+
+def run_follow_ups() -> int:
+    """What a worker does after the filing job: the finish's follow-up jobs that were enqueued, taken off the
+    queue and run here as RQ runs them (their own app context and session); other jobs stay queued."""
+    from flask import current_app
+
+    import jobs
+    from console import tasks
+
+    jobs.use_app(current_app._get_current_object())
+    db.session.commit()  # the test's own transaction ends first (on SQLite every one holds the write lock)
+    queue = tasks.follow_up_queue()
+    ran = 0
+    for job in queue.get_jobs():
+        if job.func_name in FOLLOW_UP_JOBS:
+            queue.remove(job)
+            job.perform()
+            ran += 1
+    db.session.expire_all()
+    return ran

@@ -21,6 +21,7 @@ from console.webhooks import delivery
 from console.webhooks.models import WebhookEvent
 from tests import factories
 from tests.factories import CSAM
+from tests.reporting.helpers import run_follow_ups
 from tests.webhooks.receiver import Answer
 
 SHA = "a" * 64
@@ -204,13 +205,14 @@ def test_a_finished_report_asks_the_platform_to_preserve_the_account(
     _deliver_all(case.id)
     report = _file(case, moderator)
     assert pipeline.drive(report.id) == "finished"
+    run_follow_ups()  # the jobs the finish set going
     report = db.session.get(ExternalReport, report.id)
     event = db.session.scalar(
         select(WebhookEvent).where(
             WebhookEvent.report_id == report.id, WebhookEvent.type == "preservation.request"
         )
     )
-    assert event is not None and event.state == "pending"  # written in the finish's own transaction
+    assert event is not None and event.state == "pending"  # written by the finish's follow-up job
     assert delivery.deliver(event.id) == "delivered"
     got = [r for r in receiver.received if r.id == event.message_id][0]
     assert got.verified_with == [0]
