@@ -28,9 +28,10 @@ PINNED = {
     "queue": (2, 3),
     "queue_deep": (2, 3),
     # a decided case with media, decisions and history (policies; the case with the marked queues; media;
-    # decisions; history; the viewer's media settings; NCMEC; evidence; hash matches; webhooks); someone
-    # without the permission opens a case that is not child-safety material (spam)
-    "case": (10, 10),
+    # decisions; history; the viewer's media settings; NCMEC; evidence; hash matches; webhooks; its statement
+    # of reasons to the DSA database); someone without the permission opens a case that is not child-safety
+    # material (spam)
+    "case": (11, 11),
     # the rows; without: the marks first (one statement)
     "assigned": (1, 2),
 }

@@ -19,6 +19,7 @@ from console.reporting import filing, pipeline
 from console.reporting.models import ExternalReport
 from tests import factories
 from tests.evidence.helpers import CSAM, FAST, World
+from tests.reporting.helpers import run_follow_ups
 
 
 @pytest.fixture
@@ -58,6 +59,7 @@ def revealed_on_its_page_and_finished(world, client, auth) -> ExternalReport:
     report, created = filing.create_report(case, world.rule, CSAM, triggered_by="human", created_by=mod)
     db.session.commit()
     assert pipeline.drive(report.id) == "finished"
+    run_follow_ups()  # the evidence is preserved by its own job after the finish
     db.session.expire_all()
     return db.session.get(ExternalReport, report.id)
 
@@ -102,6 +104,7 @@ def test_an_abandoned_reports_retract_reply_is_in_the_package(world):
     db.session.execute(db.update(ExternalReport).values(next_attempt_at=None, lease_owner=None))
     db.session.commit()
     assert pipeline.drive(report.id) == "finished"
+    run_follow_ups()
     endpoints = db.session.scalars(
         select(NcmecReply.endpoint).where(NcmecReply.ncmec_report_id == first_id).order_by(NcmecReply.id)
     ).all()

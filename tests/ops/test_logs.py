@@ -291,7 +291,9 @@ def test_a_report_filed_on_the_web_is_followed_into_a_real_worker(
     assert report.state == "finished", [(e["logger"], e["message"], e.get("exception")) for e in worker]
     # The worker's lines for that job carry the web request's id and the job's id.
     ours = [e for e in worker if e["request_id"] == "trace-report-0001"]
-    assert ours and {e["job_id"] for e in ours} == {job_id}
+    # ... and so do the follow-up jobs the filing job enqueued (evidence, hash bank): the id carries on.
+    follow_ups = {e.get("enqueued_job_id") for e in ours if e["job_id"] == job_id} - {None}
+    assert ours and follow_ups and {e["job_id"] for e in ours} == {job_id} | follow_ups
     assert any(e["logger"] == "jobs" and e["message"].startswith(f"job {job_id} started") for e in ours)
     # RQ's own lines are JSON too (its handlers are not installed when the app's are), and the production
     # worker class binds the ids around the job: its "Job OK" names the same request.

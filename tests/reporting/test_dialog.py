@@ -7,7 +7,6 @@ import threading
 
 import lxml.html
 import pytest
-from rq import SimpleWorker
 
 from console import tasks
 from console.cases import service as cases
@@ -15,6 +14,7 @@ from console.extensions import db
 from console.ncmec import IncidentType
 from console.policies.models import Policy
 from console.reporting.models import ExternalReport, ReportingRule
+from jobs.worker import ConsoleWorker
 from tests import factories
 from tests.conftest import csrf_from
 from tests.factories import CSAM
@@ -24,12 +24,13 @@ ENTICEMENT = IncidentType.ONLINE_ENTICEMENT.value
 
 
 def run_jobs(app) -> None:
-    """A real RQ worker in burst mode, in this process, running the jobs against the test app."""
+    """A real RQ worker of the production class in burst mode, in this process, running the jobs against the
+    test app: the filing queue, then the follow-ups of finished reports."""
     import jobs
 
     db.session.commit()  # no transaction held: on SQLite it would hold the write lock the worker needs
     jobs.use_app(app)
-    SimpleWorker([tasks.task_queue()], connection=tasks.redis_connection()).work(burst=True)
+    ConsoleWorker([tasks.task_queue()], connection=tasks.redis_connection()).work(burst=True)
     db.session.expire_all()
 
 

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from rq import SimpleWorker
 from sqlalchemy import select
 
 import jobs
 from console import tasks
 from console.extensions import db
 from console.sor.models import StatementOfReasons
+from jobs.worker import ConsoleWorker
 
 
 def run_jobs(app) -> None:
     """A real RQ worker in burst mode, in this process, against the test app (scheduled retries excluded)."""
     db.session.commit()  # SQLite: the worker's writes need the lock this session would hold
     jobs.use_app(app)
-    SimpleWorker([tasks.task_queue()], connection=tasks.redis_connection()).work(burst=True)
+    ConsoleWorker([tasks.task_queue()], connection=tasks.redis_connection()).work(burst=True)
     db.session.expire_all()
 
 
