@@ -289,6 +289,9 @@ KINDS = {
 }
 
 
+# Known to fail at times since the merges of 2026-12-07 (issue 29 stays open), as the Redis trials below: the
+# last reports' evidence, preserved by a follow-up job since issue 27's split, still pending at the bound.
+@pytest.mark.xfail(reason="last reports' evidence may be pending 45 s after PostgreSQL is back (issue 29)")
 @pytest.mark.parametrize("mode", ["fast", "immediate"])
 def test_postgres_restart_mid_filing(pg_stack, pg_running, mode):
     """Pages and the API answer 503 (never a traceback) while it is down; in-flight reports finish after."""
