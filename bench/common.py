@@ -268,3 +268,25 @@ def rss_kb(pid: int) -> int:
 def noop() -> None:
     """The reference job: what RQ itself costs per job on this Redis."""
     return None
+
+
+def time_by_layer(stats, layers, other: str) -> dict[str, float]:
+    """Seconds of own time per layer from a pstats.Stats; `layers`: [(name, (path marks…))], first match wins.
+    Built-ins ("~") are charged to their callers, in proportion to the calls."""
+    from collections import defaultdict
+
+    def layer(filename: str) -> str:
+        for name, marks in layers:
+            if any(m in filename for m in marks):
+                return name
+        return other
+
+    out: dict[str, float] = defaultdict(float)
+    for (filename, _line, _name), (_cc, _nc, tottime, _ct, callers) in stats.stats.items():
+        if filename != "~" or not callers:
+            out[layer(filename)] += tottime
+            continue
+        spent = sum(c[2] for c in callers.values()) or 1.0
+        for (caller_file, _l, _n), c in callers.items():
+            out[layer(caller_file)] += tottime * c[2] / spent
+    return out

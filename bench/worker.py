@@ -122,25 +122,8 @@ LAYERS = [
 ]
 
 
-def _layer(filename: str) -> str:
-    for name, marks in LAYERS:
-        if any(m in filename for m in marks):
-            return name
-    return "other (stdlib: json, hashlib, uuid, logging …)"
-
-
 def _breakdown(stats) -> dict[str, float]:
-    from collections import defaultdict
-
-    out: dict[str, float] = defaultdict(float)
-    for (filename, _line, _name), (_cc, _nc, tottime, _ct, callers) in stats.stats.items():
-        if filename != "~" or not callers:
-            out[_layer(filename)] += tottime
-            continue
-        spent = sum(c[2] for c in callers.values()) or 1.0
-        for (caller_file, _l, _n), c in callers.items():
-            out[_layer(caller_file)] += tottime * c[2] / spent
-    return out
+    return common.time_by_layer(stats, LAYERS, "other (stdlib: json, hashlib, uuid, logging …)")
 
 
 STEPS = (
