@@ -123,6 +123,24 @@ def discard(job_ids: Iterable[str]) -> None:
         log.warning("could not take %d done jobs out of the queue; they will find nothing to do", len(ids))
 
 
+def waiting(job_ids: Iterable[str], *, follow_ups: bool = False) -> set[str]:
+    """Which of these jobs (fixed ids, as given to ``enqueue``) still wait in their queue's list to be run.
+
+    The list, not the job's status: a worker killed between taking a job and starting it leaves it "queued"
+    in a list that no longer holds it. One round trip (the whole list: a backlog of thousands is a few
+    hundred KB). Redis down: none (the caller's enqueue fails the same way and is tried again)."""
+    job_ids = list(job_ids)
+    if not job_ids:
+        return set()
+    queue = follow_up_queue() if follow_ups else task_queue()
+    wanted = {_scoped_job_id(queue.name, j): j for j in job_ids}
+    try:
+        listed = queue.connection.lrange(queue.key, 0, -1)
+    except redis.RedisError:
+        return set()
+    return {wanted[i] for i in (item.decode() for item in listed) if i in wanted}
+
+
 def enqueue_many(jobs: Iterable[Job], *, follow_ups: bool = False) -> bool:
     """``enqueue`` for several jobs at once, in one round trip to Redis (a finish's follow-ups, in their own
     queue with follow_ups=True): the same promise — call it after the commit; a failure is logged, never

@@ -36,10 +36,16 @@ from console.timeutil import utcnow
 log = logging.getLogger(__name__)
 
 
+def follow_up_job(report_id: int, func: str) -> tasks.Job:
+    """A follow-up's job, under a fixed id (one per report and job): the sweep can tell one still waiting in
+    Redis from one that was lost, and enqueues only the lost."""
+    return tasks.Job(func, (report_id,), job_id=f"follow-up-{report_id}-{func.replace('.', '_')}")
+
+
 def promise(report_id: int, jobs: Iterable[tasks.Job], now=None) -> list[tasks.Job]:
     """In the finish's transaction: one pending row per job (one INSERT). Returns the jobs to enqueue after
-    the commit, without duplicates."""
-    unique = list({job.func: job for job in jobs}.values())
+    the commit, without duplicates, each under its fixed id."""
+    unique = [follow_up_job(report_id, func) for func in dict.fromkeys(j.func for j in jobs)]
     if unique:
         now = now or utcnow()
         db.session.execute(
@@ -47,14 +53,14 @@ def promise(report_id: int, jobs: Iterable[tasks.Job], now=None) -> list[tasks.J
             [
                 dict(
                     report_id=report_id,
-                    job=job.func,
+                    job=promised.func,
                     state="pending",
                     attempts=0,
                     last_error="",
                     created_at=now,
                     updated_at=now,
                 )
-                for job in unique
+                for promised in unique
             ],
         )
     return unique
@@ -138,8 +144,12 @@ def note_failure(report_id: int, job: str, error: Exception | None) -> None:
 
 def sweep(limit: int = 500) -> int:
     """Enqueue again every pending follow-up that nothing touched for SWEEP_GRACE_SECONDS (its job was lost,
-    its worker died, or it failed). Enqueueing touches the row, so the next sweep leaves it alone for another
-    grace period."""
+    its worker died, or it failed) and whose job is not still waiting in Redis. Enqueueing touches the row, so
+    the next sweep leaves it alone for another grace period.
+
+    A job waiting in the queue is not lost, only late: behind a backlog (after an outage, a burst of finishes)
+    a follow-up may wait longer than the grace period, and enqueueing it again every sweep would grow the
+    backlog it waits behind."""
     now = utcnow()
     grace = now - timedelta(seconds=current_app.config["SWEEP_GRACE_SECONDS"])
     rows = db.session.execute(
@@ -148,17 +158,20 @@ def sweep(limit: int = 500) -> int:
         .order_by(ReportFollowUp.updated_at)
         .limit(limit)
     ).all()
-    for report_id, job in rows:
+    ids = {(report_id, func): follow_up_job(report_id, func).job_id for report_id, func in rows}
+    waiting = tasks.waiting(ids.values(), follow_ups=True)
+    rows = [(report_id, func) for report_id, func in rows if ids[report_id, func] not in waiting]
+    for report_id, func in rows:
         db.session.execute(
             update(ReportFollowUp)
             .where(
                 ReportFollowUp.report_id == report_id,
-                ReportFollowUp.job == job,
+                ReportFollowUp.job == func,
                 ReportFollowUp.state == "pending",
             )
             .values(updated_at=now)
             .execution_options(synchronize_session=False)
         )
     db.session.commit()
-    tasks.enqueue_many((tasks.Job(job, (report_id,)) for report_id, job in rows), follow_ups=True)
+    tasks.enqueue_many((follow_up_job(report_id, func) for report_id, func in rows), follow_ups=True)
     return len(rows)

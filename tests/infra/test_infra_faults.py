@@ -289,20 +289,12 @@ KINDS = {
 }
 
 
-# Known to fail at times since the merges of 2026-12-07 (issue 29 stays open), as the Redis trials below: the
-# last reports' evidence, preserved by a follow-up job since issue 27's split, still pending at the bound.
-@pytest.mark.xfail(reason="last reports' evidence may be pending 45 s after PostgreSQL is back (issue 29)")
 @pytest.mark.parametrize("mode", ["fast", "immediate"])
 def test_postgres_restart_mid_filing(pg_stack, pg_running, mode):
     """Pages and the API answer 503 (never a traceback) while it is down; in-flight reports finish after."""
     print(f"postgres {mode}:", KINDS[f"postgres-{mode}"][0](pg_stack, pg_running, 0))
 
 
-# Known to fail since the merges of 2026-12-07 (issue 29 stays open): after Redis returns, the evidence of
-# the last reports finished stays "pending" past the 45 s bound — the finish's follow-ups (issue 27's job
-# split) and the trial's sweeps have not been reconciled yet. Not strict: it passed alone once on the merged
-# main. The oracle's check is not weakened; the trial runs and reports what it finds.
-@pytest.mark.xfail(reason="evidence of the last reports still pending 45 s after Redis returns (issue 29)")
 @pytest.mark.parametrize("persistence", ["none", "aof"])
 def test_redis_restart_mid_filing(stack, running, persistence):
     """Without persistence every queue, scheduled retry, worker registration and cron registration is gone:

@@ -174,6 +174,29 @@ def test_a_failing_follow_up_stays_pending_and_the_sweep_enqueues_it_again(world
     assert_done_once([report_id])
 
 
+def test_the_sweep_enqueues_a_lost_follow_up_again_but_not_one_still_waiting_in_the_queue(world, ctx):
+    """Behind a backlog a follow-up may wait longer than the grace period: enqueued again every sweep, it
+    would grow the backlog it waits behind (the infrastructure trials after Redis came back, 784 jobs)."""
+    first, second = _report(world), _report(world)
+    assert pipeline.drive(first) == "finished" and pipeline.drive(second) == "finished"
+    ctx.config["SWEEP_GRACE_SECONDS"] = 0
+    queued = _follow_up_jobs_queued()
+    assert sorted(queued) == sorted(FOLLOW_UP_JOBS * 2)
+    # Still waiting: the sweep leaves them, however often it runs.
+    for _ in range(3):
+        assert follow_ups.sweep() == 0
+    assert sorted(_follow_up_jobs_queued()) == sorted(queued)
+    # The first report's jobs lost (a Redis that came back without them): enqueued again, once each.
+    for job in tasks.follow_up_queue().get_jobs():
+        if job.args == (first,):
+            tasks.follow_up_queue().remove(job)
+    assert follow_ups.sweep() == len(FOLLOW_UP_JOBS)
+    assert follow_ups.sweep() == 0
+    assert sorted(_follow_up_jobs_queued()) == sorted(FOLLOW_UP_JOBS * 2)
+    assert run_follow_ups() == 2 * len(FOLLOW_UP_JOBS)
+    assert_done_once([first, second])
+
+
 # --- real workers -------------------------------------------------------------------------------------------
 
 
