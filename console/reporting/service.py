@@ -178,11 +178,14 @@ def retract(report_id: int, actor=None, reason: str = "") -> str:
     if not lease.take(report_id, owner):
         raise filing.ReportingError("the report is being filed right now; try again in a minute")
     report = pipeline.fresh(report_id)
-    ncmec_id, agency = report.ncmec_report_id, report.agency
+    ncmec_id = report.ncmec_report_id
+    # The client is made inside the claim's transaction: made after its commit, reading the agency would
+    # open another, which on SQLite holds the write lock while NCMEC's reply is kept in a transaction of its
+    # own (console/evidence/replies.py) — which then waited 30 s for the lock and lost the reply.
+    client = pipeline.client_for(report.agency) if ncmec_id else None
     db.session.commit()
     try:
         if ncmec_id:
-            client = pipeline.client_for(agency)
             try:
                 client.retract(ncmec_id)
             except ReportStateError as e:

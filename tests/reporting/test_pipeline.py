@@ -5,6 +5,7 @@ import hashlib
 import pytest
 
 from console.cases import service as cases
+from console.evidence import replies
 from console.extensions import db
 from console.media import storage
 from console.reporting import filing, pipeline, service, sweep
@@ -179,6 +180,9 @@ def test_retracting_an_open_report_frees_the_content(ctx, fast, ncmec_simulator)
     ncmec_simulator.set_fault("finish", "http_500", times=5)
     pipeline.drive(report.id)
     assert service.retract(report.id, reason="test") == "retracted"
+    # NCMEC's reply is kept for the package (on SQLite it waited 30 s for a write lock, then was lost).
+    ncmec_id = db.session.get(ExternalReport, report.id).ncmec_report_id
+    assert "retract" in [r.endpoint for r in replies.of_reports([ncmec_id])]
     assert [r["state"] for r in ncmec_simulator.reports()] == ["retracted"]
     again, created = filing.create_report(c, rule, CSAM, triggered_by="human")
     assert created and again.id != report.id
