@@ -68,7 +68,9 @@ class Stack:
         self.database_url = self.pg.create_database("console")
         self.redis = RedisServer(folder / "redis", aof=aof)
         self.redis.start()
-        self.disk = SmallDisk(folder / "store", size_kib=6144) if small_disk else None
+        # Small, yet roomy for a trial: a report's media and evidence are ~10 files, a 4 KiB tmpfs page each
+        # (~40 KiB a report; a trial files 20–180). Only the full-disk trial fills it.
+        self.disk = SmallDisk(folder / "store", size_kib=16384) if small_disk else None
         self.disk_problem = self.disk.mount() if self.disk else ""
         store = folder / "store"
         self.media_root, self.evidence_root = store / "media", store / "evidence"
