@@ -74,6 +74,13 @@ from console.timeutil import utcnow
 log = logging.getLogger(__name__)
 
 JOB = "jobs.reports.file_report"
+
+
+def job(report_id: int) -> tasks.Job:
+    """The report's filing job, under a fixed id: the sweep can tell a job still waiting in the queue from
+    one lost with Redis, and enqueues only the lost (console/reporting/sweep.py)."""
+    return tasks.Job(JOB, (report_id,), job_id=f"report-{report_id}")
+
 # The evidence's follow-up (console/evidence/preservation.py, after the finish's commit): jobs/evidence.py.
 PRESERVE_JOB = "jobs.evidence.preserve"
 

@@ -93,7 +93,7 @@ def file_report(
     except filing.ReportingError:
         db.session.rollback()
         raise
-    tasks.commit_then_enqueue([tasks.Job(pipeline.JOB, (report.id,))] if created else [])
+    tasks.commit_then_enqueue([pipeline.job(report.id)] if created else [])
     return report, created
 
 
@@ -123,7 +123,7 @@ def file_bundle(
     except filing.ReportingError:
         db.session.rollback()
         raise
-    tasks.commit_then_enqueue([tasks.Job(pipeline.JOB, (report.id,))])
+    tasks.commit_then_enqueue([pipeline.job(report.id)])
     return report
 
 
@@ -151,7 +151,7 @@ def resume(report_id: int, actor=None) -> bool:
         actor_label="" if actor else "system",
         case_id=report.case_id,
     )
-    tasks.commit_then_enqueue([tasks.Job(pipeline.JOB, (report_id,))])
+    tasks.commit_then_enqueue([pipeline.job(report_id)])
     return True
 
 

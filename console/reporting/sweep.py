@@ -25,9 +25,13 @@ log = logging.getLogger(__name__)
 def sweep(limit: int = 500) -> int:
     """Re-enqueue every active report that nobody drives and that is due: a lost job only delays a report.
 
-    Stale means: its lease expired (the worker died), or it has no lease, is due, and nothing touched it for
-    SWEEP_GRACE_SECONDS (its job was lost with Redis, or never enqueued). Enqueueing touches the row, so the
-    next sweep leaves it alone for another grace period.
+    Stale means: its lease expired (the worker died), or it has no lease, is due, nothing touched it for
+    SWEEP_GRACE_SECONDS (its job was lost with Redis, or never enqueued) and its job is not still waiting in
+    the queue. Enqueueing touches the row, so the next sweep leaves it alone for another grace period.
+
+    A job waiting in the queue is late, not lost: after Redis came back empty, two workers took ~15 s to
+    file the 25 reports the sweep had handed back, and a sweep every 2 s enqueued each again meanwhile —
+    824 jobs queued, the reports' own behind them (the infrastructure trials).
     """
     now = utcnow()
     grace = now - timedelta(seconds=current_app.config["SWEEP_GRACE_SECONDS"])
@@ -47,6 +51,9 @@ def sweep(limit: int = 500) -> int:
         )
     )
     if ids:
+        waiting = tasks.waiting([pipeline.job(report_id).job_id for report_id in ids])
+        ids = [report_id for report_id in ids if pipeline.job(report_id).job_id not in waiting]
+    if ids:
         db.session.execute(
             update(ExternalReport)
             .where(
@@ -55,7 +62,7 @@ def sweep(limit: int = 500) -> int:
             )
             .values(lease_owner=None, lease_expires_at=None, updated_at=now)
         )
-    tasks.commit_then_enqueue(tasks.Job(pipeline.JOB, (report_id,)) for report_id in ids)
+    tasks.commit_then_enqueue(pipeline.job(report_id) for report_id in ids)
     retract_abandoned()
     return len(ids)
 

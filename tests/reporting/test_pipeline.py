@@ -212,6 +212,27 @@ def test_the_sweep_re_enqueues_reports_nobody_drives(ctx, fast, ncmec_simulator)
     queue.empty()
 
 
+def test_the_sweep_leaves_a_report_whose_job_still_waits_and_enqueues_one_lost(ctx, fast, ncmec_simulator):
+    """After Redis came back empty the workers took seconds to file what the sweep handed back; a sweep every
+    2 s enqueued each report again meanwhile (824 jobs queued in the infrastructure trials)."""
+    from console import tasks
+
+    policies, review, rule = reporting_setup(ncmec_simulator)
+    first, second = make_report(rule, review)[1].id, make_report(rule, review)[1].id
+    queue = tasks.task_queue()
+    queue.empty()
+    ctx.config["SWEEP_GRACE_SECONDS"] = 0
+    assert sweep.sweep() == 2  # nobody drives them: both enqueued
+    for _ in range(3):  # still waiting in the queue: left alone however often the sweep runs
+        assert sweep.sweep() == 0
+    assert sorted(j.args for j in queue.jobs) == [(first,), (second,)]
+    queue.remove(next(j for j in queue.jobs if j.args == (first,)))  # lost
+    assert sweep.sweep() == 1
+    assert sweep.sweep() == 0
+    assert sorted(j.args for j in queue.jobs) == [(first,), (second,)]
+    queue.empty()
+
+
 def test_fixing_the_credentials_resumes_parked_reports(ctx, fast, ncmec_simulator):
     from console.reporting import agencies
     from console.settings import service as settings_service
