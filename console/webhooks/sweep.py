@@ -2,8 +2,8 @@
 
 Jobs are enqueued after commit, and Redis may lose them (restart, outage, a worker killed mid-delivery). The
 rows are the truth: every pending event of an enabled endpoint that is due and driven by nobody — its lease
-ran out, or nothing touched it for SWEEP_GRACE_SECONDS — is enqueued again. Enqueueing touches the row, so
-the next sweep leaves it alone for another grace period.
+ran out, or nothing touched it for SWEEP_GRACE_SECONDS — is enqueued again, unless its job still waits in
+the queue. Enqueueing touches the row, so the next sweep leaves it alone for another grace period.
 """
 
 from __future__ import annotations
@@ -40,6 +40,9 @@ def sweep(limit: int = 500) -> int:
             .limit(limit)
         )
     )
+    if ids:  # a job still waiting in the queue is late, not lost (console/reporting/sweep.py)
+        waiting = tasks.waiting([delivery_job(event_id).job_id for event_id in ids])
+        ids = [event_id for event_id in ids if delivery_job(event_id).job_id not in waiting]
     if ids:
         db.session.execute(
             update(WebhookEvent)

@@ -256,7 +256,10 @@ def test_the_sweep_enqueues_what_no_worker_delivers(platform, receiver, ctx):
     (event,) = _events(case.id)
     from console import tasks
 
+    assert sweep.sweep() == 0  # its job waits in the queue: late, not lost
+    assert [j.args for j in tasks.task_queue().get_jobs()] == [(event.id,)]
     tasks.task_queue().empty()  # the job was lost (Redis restarted)
     time.sleep(0.01)
     assert sweep.sweep() == 1
+    assert sweep.sweep() == 0
     assert [j.args for j in tasks.task_queue().get_jobs()] == [(event.id,)]
