@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 import threading
 import time
@@ -76,6 +77,12 @@ class Filer:
 
     # --- the loop ------------------------------------------------------------------------------------------
 
+    # Seconds between the filer's steps (a detection posted and confirmed, the queues page read): below what
+    # two workers file while NCMEC answers in 300 ms a call (4 calls a report, ~1.7 reports/s). Faster, the
+    # backlog grew through each trial — 219 reports in one — and "recovery" measured that backlog, the
+    # reports re-enqueued after the outage waiting behind every report confirmed since.
+    INTERVAL = float(os.environ.get("INFRA_FILER_INTERVAL", "0.8"))
+
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
@@ -84,7 +91,7 @@ class Filer:
                 # The web process itself does not answer: never expected (it stays up through every fault).
                 self.load.violations.append(f"web not answering: {type(error).__name__}")
                 time.sleep(0.5)
-            time.sleep(0.05)
+            self._stop.wait(self.INTERVAL)
 
     def _step(self) -> None:
         # A detector told 503 retries that detection before it posts the next, as one honouring Retry-After
