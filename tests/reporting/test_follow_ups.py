@@ -205,6 +205,9 @@ def test_a_worker_killed_between_the_filing_job_and_its_follow_ups_loses_nothing
     report_id = _report(world)
     ncmec_simulator.set_fault("finish", "delay", delay_ms=500, times=1)  # under the read timeout
     pool = fh.Workers(ctx)
+    # Well under it: with FAST's 0.8 s a busy machine (3 test processes on 2 cores) made the delayed /finish
+    # time out, and its retry then waited behind the 60 s job below.
+    pool.env["NCMEC_READ_TIMEOUT"] = "5"
     try:
         victim = pool.start()
         tasks.enqueue(pipeline.JOB, report_id)
