@@ -126,6 +126,22 @@ class Filing:
         db.session.refresh(row)
         return row.state, row.finished_at
 
+    def follow_ups_done(self, report_id: int) -> bool:
+        """Every follow-up job the report's finish set going (evidence, hash bank, …) has done its work."""
+        from sqlalchemy import func, select
+
+        from console.extensions import db
+        from console.reporting.models import ReportFollowUp
+
+        db.session.rollback()
+        pending = db.session.scalar(
+            select(func.count())
+            .select_from(ReportFollowUp)
+            .where(ReportFollowUp.report_id == report_id, ReportFollowUp.state != "done")
+        )
+        db.session.rollback()
+        return pending == 0
+
     def worker(
         self,
         *,
