@@ -66,15 +66,17 @@ def promise(report_id: int, jobs: Iterable[tasks.Job], now=None) -> list[tasks.J
     return unique
 
 
+def _still_pending(report_id: int, job: str):
+    """An UPDATE of the follow-up's row that changes it only while it is pending (a compare-and-set)."""
+    return update(ReportFollowUp).where(
+        ReportFollowUp.report_id == report_id, ReportFollowUp.job == job, ReportFollowUp.state == "pending"
+    )
+
+
 def _claim_done(report_id: int, job: str) -> bool:
     return (
         db.session.execute(
-            update(ReportFollowUp)
-            .where(
-                ReportFollowUp.report_id == report_id,
-                ReportFollowUp.job == job,
-                ReportFollowUp.state == "pending",
-            )
+            _still_pending(report_id, job)
             .values(state="done", done_at=utcnow(), updated_at=utcnow(), last_error="")
             .execution_options(synchronize_session=False)
         ).rowcount
@@ -123,12 +125,7 @@ def run_then_mark(report_id: int, job: str, work: Callable[[int], bool]) -> bool
 def note_failure(report_id: int, job: str, error: Exception | None) -> None:
     try:
         db.session.execute(
-            update(ReportFollowUp)
-            .where(
-                ReportFollowUp.report_id == report_id,
-                ReportFollowUp.job == job,
-                ReportFollowUp.state == "pending",
-            )
+            _still_pending(report_id, job)
             .values(
                 attempts=ReportFollowUp.attempts + 1,
                 last_error=(str(error) or repr(error))[:2000] if error is not None else "not done yet",
@@ -163,12 +160,7 @@ def sweep(limit: int = 500) -> int:
     rows = [(report_id, func) for report_id, func in rows if ids[report_id, func] not in waiting]
     for report_id, func in rows:
         db.session.execute(
-            update(ReportFollowUp)
-            .where(
-                ReportFollowUp.report_id == report_id,
-                ReportFollowUp.job == func,
-                ReportFollowUp.state == "pending",
-            )
+            _still_pending(report_id, func)
             .values(updated_at=now)
             .execution_options(synchronize_session=False)
         )
